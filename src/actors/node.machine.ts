@@ -1,0 +1,133 @@
+/**
+ * The node supervisor: owns this node's connection actors and its lifecycle.
+ *
+ *   running --node.drain--> draining --(no sockets left | shutdownTimeout)--> stopped
+ *
+ * Connection actors are independent actors kept in a `SocketIndex`, not XState
+ * children: xstate copies a parent's whole children map on every spawn and stop, so
+ * 50k children would make each connect and disconnect O(sockets) (measured in
+ * ../shared/brief.md). Every actor still reports to the same `inspect` observer.
+ * The index is mutated only by this machine's actions.
+ */
+import { assign, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
+import { CloseCode, type ErrorCode } from '../errors.ts';
+import { createConnectionActor, type ConnectionActor, type ConnectionIdentity, type ConnectionInput, type ConnectionOutput } from './connection.machine.ts';
+import type { ConnectionHandle, SocketIndex } from '../delivery/socket-index.ts';
+import type { Remote } from '../cluster/remote.ts';
+
+export interface Admission {
+  identity: ConnectionIdentity;
+  connectionId: string;
+  path: string;
+  remoteAddress: string;
+}
+
+export interface NodeInput {
+  index: SocketIndex;
+  remote: Remote;
+  maxSocketsPerUser: number;
+  shutdownTimeout: number;
+  inspect?: ActorOptions<AnyActorLogic>['inspect'];
+  /** Told when a connection actor reaches `closed` (logging, counters). */
+  onConnectionEnded?: (output: ConnectionOutput, handle: ConnectionHandle | undefined) => void;
+}
+
+export interface NodeContext extends NodeInput {}
+
+export type NodeEvent =
+  | { type: 'conn.spawn'; input: ConnectionInput; reply: (actor: ConnectionActor | undefined) => void }
+  | { type: 'conn.admit'; actor: ConnectionActor; admission: Admission; reply: (refusal: ErrorCode | undefined) => void }
+  | { type: 'conn.ended'; actor: ConnectionActor; handle: ConnectionHandle | undefined; output: ConnectionOutput }
+  | { type: 'config.updated'; maxSocketsPerUser: number }
+  | { type: 'node.drain' };
+
+/** Handles by actor, so a finished actor finds its index entry in O(1). */
+const HANDLE = new WeakMap<ConnectionActor, ConnectionHandle>();
+
+export const nodeMachine = setup({
+  types: { input: {} as NodeInput, context: {} as NodeContext, events: {} as NodeEvent },
+  delays: { shutdownTimeout: ({ context }) => context.shutdownTimeout },
+  guards: { noSockets: ({ context }) => context.index.size === 0 },
+  actions: {
+    spawnConnection: ({ context, event, self }) => {
+      if (event.type !== 'conn.spawn') return;
+      const actor = createConnectionActor(event.input, { inspect: context.inspect });
+      actor.subscribe({
+        complete: () => self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: actor.getSnapshot().output! }),
+      });
+      actor.start();
+      event.reply(actor);
+    },
+    refuseSpawn: ({ event }) => {
+      if (event.type === 'conn.spawn') event.reply(undefined);
+    },
+    admitConnection: ({ context, event }) => {
+      if (event.type !== 'conn.admit') return;
+      const { identity, connectionId } = event.admission;
+      // Checked here, in one synchronous step with the insertion, so concurrent
+      // handshakes of one user cannot all pass the limit.
+      const { index, remote } = context;
+      if (
+        index.get(identity.contextId, identity.userId, connectionId) ||
+        remote.hasConnection(identity.contextId, identity.userId, connectionId)
+      ) {
+        return event.reply('ERR_CONNECTION_ID_IN_USE');
+      }
+      const open = index.countOfUser(identity.contextId, identity.userId) + remote.countOfUser(identity.contextId, identity.userId);
+      if (open >= context.maxSocketsPerUser) return event.reply('ERR_TOO_MANY_SOCKETS');
+      const handle: ConnectionHandle = {
+        ...event.admission,
+        ...identity,
+        connectedAt: Date.now(),
+        actor: event.actor,
+      };
+      index.add(handle);
+      HANDLE.set(event.actor, handle);
+      event.actor.send({ type: 'handshake.accepted', identity });
+      event.reply(undefined);
+    },
+    refuseAdmission: ({ event }) => {
+      if (event.type === 'conn.admit') event.reply('ERR_SHUTTING_DOWN');
+    },
+    forgetConnection: ({ context, event }) => {
+      if (event.type !== 'conn.ended') return;
+      if (event.handle) context.index.remove(event.handle);
+      context.onConnectionEnded?.(event.output, event.handle);
+    },
+    closeAll: ({ context }) => {
+      for (const handle of [...context.index.all()]) {
+        handle.actor.send({ type: 'conn.close', code: CloseCode.GOING_AWAY, reason: 'node shutting down' });
+      }
+    },
+    terminateAll: ({ context }) => {
+      for (const handle of [...context.index.all()]) handle.actor.getSnapshot().context.socket?.terminate();
+    },
+  },
+}).createMachine({
+  id: 'node',
+  context: ({ input }) => ({ ...input }),
+  initial: 'running',
+  on: {
+    'conn.ended': { actions: 'forgetConnection' },
+    'config.updated': { actions: assign({ maxSocketsPerUser: ({ event }) => event.maxSocketsPerUser }) },
+  },
+  states: {
+    running: {
+      on: {
+        'conn.spawn': { actions: 'spawnConnection' },
+        'conn.admit': { actions: 'admitConnection' },
+        'node.drain': 'draining',
+      },
+    },
+    draining: {
+      entry: 'closeAll',
+      always: { guard: 'noSockets', target: 'stopped' },
+      after: { shutdownTimeout: { target: 'stopped', actions: 'terminateAll' } },
+      on: {
+        'conn.spawn': { actions: 'refuseSpawn' },
+        'conn.admit': { actions: 'refuseAdmission' },
+      },
+    },
+    stopped: { type: 'final' },
+  },
+});

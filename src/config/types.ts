@@ -1,0 +1,67 @@
+/**
+ * The typed shape of wsmesh's configuration. Only `src/config` touches convict;
+ * every other module receives the slice it needs, typed by these interfaces.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Route suffix of the JSESSIONID cookie (`<random>.<route>`), read by sticky proxies. */
+  route: string;
+  shutdownTimeout: number;
+}
+
+export interface NodeConfig {
+  id: string;
+}
+
+export interface SessionConfig {
+  maxAge: number;
+  ipCheck: boolean;
+  cookieName: string;
+  /** Cookie signing keys; the first signs, all verify (key rotation). */
+  keys: string[];
+}
+
+export interface RemoteBufferConfig {
+  delayDuration: number;
+  maxDelayDuration: number;
+  timerFrequency: number;
+}
+
+export interface WebSocketsConfig {
+  /** Server scope of the cascade-aware `websockets.enabled`. */
+  enabled: boolean;
+  paths: string[];
+  maxSocketsPerUser: number;
+  allowedOrigins: string[];
+  pingInterval: number;
+  pingTimeout: number;
+  maxPayload: number;
+  maxBufferedBytes: number;
+  remote: RemoteBufferConfig;
+}
+
+export interface DirectoryConfig {
+  file: string;
+}
+
+export interface AdminConfig {
+  token: string;
+}
+
+export interface LogConfig {
+  level: LogLevel;
+}
+
+export interface Config {
+  server: ServerConfig;
+  node: NodeConfig;
+  session: SessionConfig;
+  websockets: WebSocketsConfig;
+  directory: DirectoryConfig;
+  admin: AdminConfig;
+  log: LogConfig;
+}

@@ -1,0 +1,10 @@
+/** A message on its way to a user's sockets, wherever they are. */
+export interface OutboundMessage {
+  message: string;
+  contextId: number;
+  userId: number;
+  /** null: every socket of the user. */
+  pathFilter: string | null;
+  /** A connection id to skip: the sender's own socket. Carried to remote nodes too. */
+  sourceToken?: string;
+}

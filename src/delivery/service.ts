@@ -1,0 +1,111 @@
+/**
+ * The web socket service: the operations the brief names (sendMessage, exists,
+ * closeWebSockets, counts, listing), over this node's index and the cluster's
+ * `Remote`. Local delivery is O(sockets of the one user): the index hands over that
+ * user's sockets; nothing scans the node.
+ */
+import { CloseCode } from '../errors.ts';
+import { compilePathFilter, type PathMatcher } from './path-filter.ts';
+import type { OutboundMessage } from './message.ts';
+import type { ConnectionHandle, SocketIndex } from './socket-index.ts';
+import type { NodeStats } from './stats.ts';
+import type { Remote, RemoteSocketRow } from '../cluster/remote.ts';
+
+export interface SendResult {
+  /** Sockets on this node the message was written to. */
+  local: number;
+  /** Other nodes the message was queued for. */
+  remote: number;
+}
+
+export type SocketRow = RemoteSocketRow;
+
+export class WebSocketService {
+  constructor(
+    private readonly nodeId: string,
+    private readonly index: SocketIndex,
+    private readonly remote: Remote,
+    private readonly stats: NodeStats,
+  ) {}
+
+  /** Throws ERR_INVALID_PATH_FILTER before anything is sent. */
+  sendMessage(outbound: OutboundMessage): SendResult {
+    const matches = compilePathFilter(outbound.pathFilter);
+    return { local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound) };
+  }
+
+  /** Local half of delivery; the cluster calls it for messages that arrive from other nodes. */
+  deliverLocally(outbound: OutboundMessage, matches: PathMatcher = compilePathFilter(outbound.pathFilter)): number {
+    let written = 0;
+    for (const handle of this.index.ofUser(outbound.contextId, outbound.userId)) {
+      if (handle.connectionId === outbound.sourceToken || !matches(handle.path)) continue;
+      if (!handle.actor.getSnapshot().matches('open')) {
+        // Admitted but not open yet, or closing: the message cannot be written.
+        this.stats.drop('closing');
+        continue;
+      }
+      handle.actor.send({ type: 'msg.deliver', message: outbound.message });
+      written++;
+    }
+    this.stats.messagesDelivered += written;
+    return written;
+  }
+
+  exists(contextId: number, userId: number, pathFilter: unknown = null): boolean {
+    const matches = compilePathFilter(pathFilter);
+    for (const handle of this.index.ofUser(contextId, userId)) if (matches(handle.path)) return true;
+    return this.remote.exists(contextId, userId, matches);
+  }
+
+  /** Closes the user's matching sockets on this node and asks the other nodes to do the same. */
+  closeWebSockets(contextId: number, userId: number, pathFilter: unknown = null, code: number = CloseCode.CLOSED_BY_ADMIN): number {
+    const matches = compilePathFilter(pathFilter);
+    const closed = this.closeLocally(contextId, userId, matches, code);
+    this.remote.close(contextId, userId, (pathFilter as string | null) ?? null, code);
+    return closed;
+  }
+
+  closeLocally(contextId: number, userId: number, matches: PathMatcher, code: number): number {
+    const targets = [...this.index.ofUser(contextId, userId)].filter((handle) => matches(handle.path));
+    for (const handle of targets) handle.actor.send({ type: 'conn.close', code, reason: 'closed by operator' });
+    return targets.length;
+  }
+
+  /** Closes every socket of a session that ended, after the protocol's farewell. */
+  closeSession(sessionId: string): number {
+    const targets = [...this.index.ofSession(sessionId)];
+    for (const handle of targets) {
+      handle.actor.send({ type: 'conn.close', code: CloseCode.SESSION_ENDED, reason: 'session ended', farewell: 'session-ended' });
+    }
+    return targets.length;
+  }
+
+  localCount(): number {
+    return this.index.size;
+  }
+
+  bufferedMessages(): number {
+    return this.remote.bufferedMessages();
+  }
+
+  list(filter: { contextId?: number; userId?: number; scope?: 'local' | 'cluster' }): SocketRow[] {
+    const local =
+      filter.contextId !== undefined && filter.userId !== undefined
+        ? [...this.index.ofUser(filter.contextId, filter.userId)]
+        : [...this.index.all()].filter((h) => filter.contextId === undefined || h.contextId === filter.contextId);
+    const rows = local.filter((h) => filter.userId === undefined || h.userId === filter.userId).map((h) => this.row(h));
+    return filter.scope === 'cluster' ? rows.concat(this.remote.list(filter)) : rows;
+  }
+
+  private row(handle: ConnectionHandle): SocketRow {
+    return {
+      contextId: handle.contextId,
+      userId: handle.userId,
+      path: handle.path,
+      connectionId: handle.connectionId,
+      node: this.nodeId,
+      remoteAddress: handle.remoteAddress,
+      connectedAt: handle.connectedAt,
+    };
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The one error catalogue of wsmesh. Each code is stable (clients code against it),
+ * with the HTTP status an API call or a refused handshake answers with. Close codes
+ * for sockets that were already open are in `CloseCode` below.
+ * Documented in docs/api.md; a code added here must be added there.
+ */
+
+export const ERRORS = {
+  ERR_BAD_REQUEST: { status: 400, message: 'The request is malformed' },
+  ERR_SESSION_MISSING: { status: 400, message: 'The query parameter "session" is required' },
+  ERR_CONNECTION_ID_INVALID: { status: 400, message: 'The connection id must match [A-Za-z0-9_-]{1,64}' },
+  ERR_CONNECTION_ID_IN_USE: { status: 400, message: 'This connection id is already open for this user' },
+  ERR_INVALID_PATH_FILTER: { status: 400, message: 'The path filter is invalid' },
+  ERR_LOGIN_FAILED: { status: 401, message: 'Unknown login or wrong password' },
+  ERR_ADMIN_AUTH: { status: 401, message: 'A valid admin bearer token is required' },
+  ERR_SESSION_UNKNOWN: { status: 403, message: 'The session is unknown or expired' },
+  ERR_SECRET_MISMATCH: { status: 403, message: "The secret cookie does not match the session's secret" },
+  ERR_IP_MISMATCH: { status: 403, message: "The client address does not match the session's address" },
+  ERR_ORIGIN_DENIED: { status: 403, message: 'The Origin of this request is not allowed' },
+  ERR_DISABLED: { status: 403, message: 'Web sockets are disabled for this user or context' },
+  ERR_NOT_FOUND: { status: 404, message: 'No such resource' },
+  ERR_PATH_UNKNOWN: { status: 404, message: 'No web socket is served on this path' },
+  ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this resource' },
+  ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json' },
+  ERR_UPGRADE_REQUIRED: { status: 426, message: 'This path serves web sockets only: send an HTTP Upgrade' },
+  ERR_TOO_MANY_SOCKETS: { status: 429, message: 'The per-user socket limit is reached' },
+  ERR_INTERNAL: { status: 500, message: 'Internal error' },
+  ERR_SHUTTING_DOWN: { status: 503, message: 'The node is shutting down' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A typed, client-visible error: `{error: code, message}` with the catalogue's status. */
+export class WsmeshError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Koa reads `expose` to decide whether the message may reach the client. */
+  readonly expose = true;
+
+  constructor(code: ErrorCode, message?: string) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'WsmeshError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+  }
+
+  toJSON(): { error: ErrorCode; message: string } {
+    return { error: this.code, message: this.message };
+  }
+}
+
+/**
+ * Close codes of open sockets. 1000-1015 are RFC 6455's (section 7.4.1); 4000-4999
+ * are wsmesh's own, mirroring an HTTP status where one fits (4401 ~ 401, 4403 ~ 403).
+ */
+export const CloseCode = {
+  NORMAL: 1000,
+  /** The node is shutting down; reconnect (to another node). */
+  GOING_AWAY: 1001,
+  /** A malformed frame (ws framing error). */
+  PROTOCOL_ERROR: 1002,
+  /** A frame type the protocol does not accept (binary on the raw protocol). */
+  UNSUPPORTED_DATA: 1003,
+  /** The peer stopped answering pings; the socket was dropped, no close frame (seen as 1006). */
+  ABNORMAL: 1006,
+  /** A text frame that is not valid UTF-8. */
+  INVALID_PAYLOAD: 1007,
+  /** An inbound frame was larger than `websockets.maxPayload`. */
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  /** Slow consumer: more than `websockets.maxBufferedBytes` waited to be sent. */
+  TRY_AGAIN_LATER: 1013,
+  /** The session ended (logout or expiry). Log in again before reconnecting. */
+  SESSION_ENDED: 4401,
+  /** Closed by an operator (admin API). */
+  CLOSED_BY_ADMIN: 4403,
+} as const;
+
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,0 +1,16 @@
+/** Bearer-token check for the push and admin routes (constant-time comparison). */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import { WsmeshError } from '../errors.ts';
+
+export function requireAdmin(ctx: Context, token: string): void {
+  const header = ctx.get('Authorization');
+  const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+  // Hash both sides: timingSafeEqual needs equal lengths, and lengths must not leak either.
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(token).digest();
+  if (!presented || !timingSafeEqual(a, b)) {
+    ctx.set('WWW-Authenticate', 'Bearer realm="wsmesh"');
+    throw new WsmeshError('ERR_ADMIN_AUTH');
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The Koa app: error responder, session cookie, then either the socket handshake
+ * (any HTTP Upgrade) or the API routes. Upgrades and API calls share every
+ * middleware above the split; that is the "one pipeline" of the brief.
+ */
+import Koa from 'koa';
+import type { AppDeps } from './deps.ts';
+import { errorResponder } from './error-responder.ts';
+import { freshSession, sessionCookieMiddleware } from './session-cookie.ts';
+import { isUpgrade, upgradeRoute } from './upgrade.ts';
+import { Router } from './router.ts';
+import { authRoutes } from './routes/auth.ts';
+import { pushRoutes } from './routes/push.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { healthRoutes } from './routes/health.ts';
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  // Every error is answered by errorResponder; nothing reaches koa's default handler.
+  app.silent = true;
+
+  const router = new Router();
+  authRoutes(router, deps);
+  pushRoutes(router, deps);
+  adminRoutes(router, deps);
+  healthRoutes(router, deps);
+  const routes = router.middleware();
+  const handshake = upgradeRoute(deps);
+
+  app.use(errorResponder(deps.log));
+  app.use((ctx, next) => (ctx.path === '/api/login' ? freshSession(ctx, next) : next()));
+  app.use(sessionCookieMiddleware(app, deps.live, deps.sessions));
+  app.use((ctx, next) => (isUpgrade(ctx) || isSocketPath(ctx.path, deps) ? handshake(ctx, next) : routes(ctx, next)));
+  return app;
+}
+
+function isSocketPath(path: string, deps: AppDeps): boolean {
+  return deps.live.config.websockets.paths.some((prefix) => path === prefix || path.startsWith(prefix + '/'));
+}

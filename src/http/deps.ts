@@ -1,0 +1,34 @@
+/**
+ * What the HTTP layer needs from the node. `live` holds the values a reload swaps
+ * (config, directory): handlers read them per request, never capture them.
+ */
+import type { WebSocketServer } from 'ws';
+import type { Config } from '../config/types.ts';
+import type { Directory } from '../directory/directory.ts';
+import type { EnabledResolver } from '../directory/enabled-cache.ts';
+import type { SessionStore } from '../session/store.ts';
+import type { WebSocketService } from '../delivery/service.ts';
+import type { NodeStats } from '../delivery/stats.ts';
+import type { NodeSupervisor } from '../actors/node.actor.ts';
+import type { ProtocolFactory } from '../protocol/wire-protocol.ts';
+import type { ConnectionHooks } from '../actors/connection.machine.ts';
+import type { Logger } from '../log/logger.ts';
+
+export interface Live {
+  config: Config;
+  directory: Directory;
+}
+
+export interface AppDeps {
+  live: Live;
+  sessions: SessionStore;
+  service: WebSocketService;
+  supervisor: NodeSupervisor;
+  stats: NodeStats;
+  enabled: EnabledResolver;
+  protocols: ProtocolFactory;
+  /** Given to every connection actor: counting and inbound routing. */
+  hooks: ConnectionHooks;
+  wss: WebSocketServer;
+  log: Logger;
+}

@@ -1,0 +1,140 @@
+/**
+ * The validation pipeline every authenticated request passes: one list of named
+ * guards, composed per route. The upgrade runs them all, in the brief's order:
+ *
+ *   servedPath (404) -> webSocketHeaders (400) -> origin (403) -> sessionPresent (400)
+ *   -> connectionIdFormat (400) -> sessionKnown (403) -> accountEnabled (403)
+ *   -> secretMatches (403) -> ipMatches (403) -> socketsEnabled (403)
+ *   -> [admission, in the supervisor: connection id in use (400), per-user limit (429)]
+ *
+ * "Connection id in use" needs the authenticated user, so it runs with the limit in
+ * the supervisor's atomic admission step; checking it before authentication would
+ * let anyone holding a public session id probe a user's connection ids.
+ * Each guard reads and extends `ctx.state.auth`; a failing guard throws WsmeshError.
+ */
+import type { Context } from 'koa';
+import { WsmeshError } from '../errors.ts';
+import { isValidPath } from '../delivery/path-filter.ts';
+import type { Context as DirectoryContext, User } from '../directory/types.ts';
+import type { SessionRecord } from '../session/session.ts';
+import type { AppDeps } from './deps.ts';
+import { clientAddress } from './client-address.ts';
+import { cookieSessionId } from './session-cookie.ts';
+
+export interface AuthState {
+  sessionId?: string;
+  connectionId?: string;
+  /** The socket's path (the request path, normalized) and the served prefix it is under. */
+  path?: string;
+  prefix?: string;
+  session?: SessionRecord;
+  user?: User;
+  context?: DirectoryContext;
+}
+
+export type Guard = (ctx: Context, auth: AuthState, deps: AppDeps) => void;
+
+const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const SEC_WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+export const servedPath: Guard = (ctx, auth, deps) => {
+  // Engine.IO clients append a slash (`/socket.io/appsuite/`): one trailing slash is not part of the path.
+  const path = ctx.path.length > 1 && ctx.path.endsWith('/') ? ctx.path.slice(0, -1) : ctx.path;
+  const prefix = deps.live.config.websockets.paths.find((p) => path === p || path.startsWith(p + '/'));
+  if (!prefix || !isValidPath(path)) throw new WsmeshError('ERR_PATH_UNKNOWN', `No web socket is served on ${ctx.path}`);
+  auth.path = path;
+  auth.prefix = prefix;
+};
+
+/** RFC 6455 section 4.2.1: refuse a malformed opening handshake with our JSON 400, before ws would. */
+export const webSocketHeaders: Guard = (ctx) => {
+  if (ctx.method !== 'GET') throw new WsmeshError('ERR_BAD_REQUEST', 'The WebSocket handshake must be a GET');
+  if ((ctx.get('Upgrade') || '').toLowerCase() !== 'websocket') throw new WsmeshError('ERR_BAD_REQUEST', 'Upgrade: websocket is required');
+  if (!SEC_WEBSOCKET_KEY.test(ctx.get('Sec-WebSocket-Key'))) throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Key is missing or invalid');
+  const version = ctx.get('Sec-WebSocket-Version');
+  if (version !== '13' && version !== '8') throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Version must be 13 or 8');
+};
+
+/**
+ * Cross-site WebSocket hijacking defence: browsers always send Origin, so a foreign
+ * Origin is refused unless listed. Same-origin requests and clients without Origin
+ * (backends, devices) pass.
+ */
+export const origin: Guard = (ctx, _auth, deps) => {
+  const origin = ctx.get('Origin');
+  if (!origin) return;
+  if (deps.live.config.websockets.allowedOrigins.includes(origin)) return;
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  if (host !== ctx.host) throw new WsmeshError('ERR_ORIGIN_DENIED', `Origin ${origin} is not allowed`);
+};
+
+export const sessionPresent: Guard = (ctx, auth) => {
+  const id = ctx.query.session;
+  if (typeof id !== 'string' || id === '') throw new WsmeshError('ERR_SESSION_MISSING');
+  auth.sessionId = id;
+};
+
+export const connectionIdFormat: Guard = (ctx, auth) => {
+  const id = ctx.query.connection;
+  if (id === undefined) {
+    auth.connectionId = crypto.randomUUID();
+    return;
+  }
+  if (typeof id !== 'string' || !CONNECTION_ID.test(id)) throw new WsmeshError('ERR_CONNECTION_ID_INVALID');
+  auth.connectionId = id;
+};
+
+export const sessionKnown: Guard = (_ctx, auth, deps) => {
+  const session = deps.sessions.get(auth.sessionId!);
+  if (!session) throw new WsmeshError('ERR_SESSION_UNKNOWN');
+  auth.session = session;
+};
+
+export const accountEnabled: Guard = (_ctx, auth, deps) => {
+  const { contextId, userId } = auth.session!;
+  const directory = deps.live.directory;
+  const context = directory.context(contextId);
+  const user = directory.user(contextId, userId);
+  if (!context || !context.enabled) throw new WsmeshError('ERR_DISABLED', 'The context is disabled or no longer exists');
+  if (!user || !user.enabled) throw new WsmeshError('ERR_DISABLED', 'The user is disabled or no longer exists');
+  auth.context = context;
+  auth.user = user;
+};
+
+/** The public id alone never authenticates: the signed secret cookie must belong to this session. */
+export const secretMatches: Guard = (ctx, auth) => {
+  if (cookieSessionId(ctx) !== auth.sessionId) throw new WsmeshError('ERR_SECRET_MISMATCH');
+};
+
+export const ipMatches: Guard = (ctx, auth, deps) => {
+  if (!deps.live.config.session.ipCheck) return;
+  if (clientAddress(ctx) !== auth.session!.ip) throw new WsmeshError('ERR_IP_MISMATCH');
+};
+
+export const socketsEnabled: Guard = (_ctx, auth, deps) => {
+  const { contextId, userId } = auth.session!;
+  if (!deps.enabled.isEnabled(deps.live.directory, contextId, userId, deps.live.config.websockets.enabled)) {
+    throw new WsmeshError('ERR_DISABLED', 'Web sockets are disabled for this user by configuration');
+  }
+};
+
+/** The session checks: what `GET /api/session` answers with. */
+export const SESSION_CHECKS: readonly Guard[] = [sessionPresent, sessionKnown, accountEnabled, secretMatches, ipMatches];
+
+/** Logout needs only proof of the session: a disabled account or a new address may still log out. */
+export const LOGOUT_CHECKS: readonly Guard[] = [sessionPresent, sessionKnown, secretMatches];
+
+/** Checks that need no lookup, run before a connection actor is spawned. */
+export const UPGRADE_SYNTAX_CHECKS: readonly Guard[] = [servedPath, webSocketHeaders, origin, sessionPresent, connectionIdFormat];
+
+/** Authentication of an upgrade, run while its connection actor is in `upgrade`. */
+export const UPGRADE_AUTH_CHECKS: readonly Guard[] = [sessionKnown, accountEnabled, secretMatches, ipMatches, socketsEnabled];
+
+export function authState(ctx: Context): AuthState {
+  return ((ctx.state as { auth?: AuthState }).auth ??= {});
+}

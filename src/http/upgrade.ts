@@ -1,0 +1,112 @@
+/**
+ * HTTP Upgrade through the Koa app: one validation pipeline for API calls and
+ * sockets. Node hands upgrades to the 'upgrade' event with a bare socket; we bind a
+ * ServerResponse to that socket and run the app's callback, so a refusal is an
+ * ordinary Koa response (status, JSON body, `Connection: close`) written before any
+ * upgrade. Only the last step, after every check, hands the socket to ws.
+ */
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type Koa from 'koa';
+import type { Context } from 'koa';
+import { WsmeshError, type ErrorCode } from '../errors.ts';
+import { bindSocket } from '../actors/socket-events.ts';
+import type { ConnectionActor } from '../actors/connection.machine.ts';
+import type { AppDeps } from './deps.ts';
+import { clientAddress } from './client-address.ts';
+import { authState, UPGRADE_AUTH_CHECKS, UPGRADE_SYNTAX_CHECKS } from './guards.ts';
+
+interface PendingUpgrade {
+  socket: Duplex;
+  head: Buffer;
+}
+
+const PENDING = new WeakMap<IncomingMessage, PendingUpgrade>();
+
+export function attachUpgrade(server: Server, app: Koa): void {
+  const handle = app.callback();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    PENDING.set(req, { socket, head });
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as never);
+    // A refused upgrade: once the answer is written, the connection is done.
+    res.on('finish', () => {
+      res.detachSocket(socket as never);
+      socket.end();
+    });
+    socket.on('error', swallowSocketError);
+    void handle(req, res);
+  });
+}
+
+/** A peer that resets mid-handshake must not crash the node; the actor sees the close. */
+function swallowSocketError(): void {}
+
+export function isUpgrade(ctx: Context): boolean {
+  return PENDING.has(ctx.req);
+}
+
+/** The route for every served socket path (`/ws/...`, `/socket.io/...`). */
+export function upgradeRoute(deps: AppDeps): Koa.Middleware {
+  return async function handshake(ctx) {
+    if (!isUpgrade(ctx)) throw new WsmeshError('ERR_UPGRADE_REQUIRED');
+    const auth = authState(ctx);
+    let actor: ConnectionActor | undefined;
+    try {
+      for (const guard of UPGRADE_SYNTAX_CHECKS) guard(ctx, auth, deps);
+      const { websockets } = deps.live.config;
+      actor = deps.supervisor.spawn({
+        connectionId: auth.connectionId!,
+        path: auth.path!,
+        remoteAddress: clientAddress(ctx),
+        protocol: deps.protocols(auth.prefix!, new URLSearchParams(ctx.querystring)),
+        settings: { pingInterval: websockets.pingInterval, pingTimeout: websockets.pingTimeout, maxBufferedBytes: websockets.maxBufferedBytes },
+        hooks: deps.hooks,
+      });
+      if (!actor) throw new WsmeshError('ERR_SHUTTING_DOWN');
+      for (const guard of UPGRADE_AUTH_CHECKS) guard(ctx, auth, deps);
+      const session = auth.session!;
+      const refusal = deps.supervisor.admit(actor, {
+        identity: { contextId: session.contextId, userId: session.userId, sessionId: session.id },
+        connectionId: auth.connectionId!,
+        path: auth.path!,
+        remoteAddress: clientAddress(ctx),
+      });
+      if (refusal) throw new WsmeshError(refusal);
+    } catch (error) {
+      const code: ErrorCode = error instanceof WsmeshError ? error.code : 'ERR_INTERNAL';
+      actor?.send({ type: 'handshake.rejected', code });
+      deps.stats.rejected(code);
+      deps.log.info('ws.handshake', { outcome: 'rejected', error: code, path: ctx.path, connectionId: auth.connectionId, ip: clientAddress(ctx) });
+      throw error;
+    }
+    complete(ctx, actor, deps);
+  };
+}
+
+/** Every check passed: ws writes the 101 and the actor takes the socket. */
+function complete(ctx: Context, actor: ConnectionActor, deps: AppDeps): void {
+  const { socket, head } = PENDING.get(ctx.req)!;
+  ctx.respond = false;
+  ctx.res.detachSocket(socket as never);
+  // ws aborts the handshake itself if it finds a problem we did not; the actor must
+  // not wait in `authenticated` for a socket that never comes.
+  const onAbort = () => actor.send({ type: 'handshake.rejected', code: 'ERR_BAD_REQUEST' });
+  socket.once('close', onAbort);
+  deps.wss.handleUpgrade(ctx.req, socket, head, (ws) => {
+    socket.removeListener('close', onAbort);
+    bindSocket(ws, actor);
+    actor.send({ type: 'ws.opened', socket: ws });
+    deps.stats.handshakesAccepted++;
+    const auth = authState(ctx);
+    deps.log.info('ws.handshake', {
+      outcome: 'accepted',
+      path: auth.path,
+      connectionId: auth.connectionId,
+      contextId: auth.session!.contextId,
+      userId: auth.session!.userId,
+      ip: clientAddress(ctx),
+    });
+  });
+}

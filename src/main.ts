@@ -1,0 +1,77 @@
+/**
+ * Boot: config -> directory -> node -> signals. Exit status 2 for a configuration
+ * that cannot start (named key and file), 0 after a clean shutdown, 1 otherwise.
+ */
+import { ConfigError, ConfigWatcher, loadConfig, type LoadOptions } from './config/index.ts';
+import { DirectoryError, loadDirectory } from './directory/directory.ts';
+import { DirectoryWatcher } from './directory/watcher.ts';
+import { createLogger } from './log/logger.ts';
+import { WsmeshNode } from './node.ts';
+
+const options: LoadOptions = { argv: process.argv.slice(2), env: process.env };
+
+function fail(message: string, status = 2): never {
+  process.stderr.write(`wsmesh: ${message}\n`);
+  process.exit(status);
+}
+
+let loaded;
+try {
+  loaded = loadConfig(options);
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+const { config } = loaded;
+const log = createLogger(config.log.level).child({ node: config.node.id });
+
+if (loaded.generated.adminToken) {
+  // Printed once, on purpose not through the logger: logs never carry secrets.
+  process.stdout.write(`wsmesh: no admin.token set; generated for this run: ${config.admin.token}\n`);
+}
+if (loaded.generated.sessionKeys) {
+  log.warn('config.session_keys_generated', { advice: 'set session.keys: every node of a cluster must share them, and sessions survive restarts only then' });
+}
+
+let directory;
+try {
+  directory = await loadDirectory(config.directory.file);
+} catch (error) {
+  if (error instanceof DirectoryError) fail(`${error.message} (directory.file = ${config.directory.file})`);
+  throw error;
+}
+
+const node = new WsmeshNode(config, directory, { log });
+try {
+  const address = await node.listen();
+  log.info('node.started', { host: address.address, port: address.port, route: config.server.route, configFiles: loaded.files });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') fail(`port ${config.server.port} is in use: choose another with --port or WSMESH_PORT`);
+  if (code === 'EACCES') fail(`no permission to listen on port ${config.server.port}: use a port above 1023 (--port)`);
+  throw error;
+}
+
+const configWatcher = new ConfigWatcher(options, loaded).start();
+configWatcher.on('reload', (next, diff, reason) => {
+  node.applyConfig(next.config, diff);
+  log.info('config.reload', { reason, changed: diff.changed });
+});
+configWatcher.on('error', (error) => log.error('config.reload_failed', { error, advice: 'the previous configuration stays in force; fix the file' }));
+
+const directoryWatcher = new DirectoryWatcher(config.directory.file);
+directoryWatcher.on('reload', (next) => node.applyDirectory(next));
+directoryWatcher.on('error', (error) => log.error('directory.reload_failed', { error, advice: 'the previous directory stays in force; fix the file' }));
+directoryWatcher.start();
+
+process.on('SIGHUP', () => configWatcher.reload('signal'));
+
+async function stop(signal: string): Promise<void> {
+  log.info('node.signal', { signal });
+  configWatcher.stop();
+  directoryWatcher.stop();
+  await node.shutdown();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));

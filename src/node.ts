@@ -1,0 +1,199 @@
+/**
+ * The composition root of one wsmesh node: builds the parts from a loaded config and
+ * wires them (sessions -> sockets, reloads -> parts). No rules live here; each part
+ * owns its own.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { ActorOptions, AnyActorLogic } from 'xstate';
+import type { Config } from './config/types.ts';
+import type { ConfigDiff } from './config/reload.ts';
+import type { Directory } from './directory/directory.ts';
+import { EnabledResolver } from './directory/enabled-cache.ts';
+import { MemorySessionStore, type SessionStore } from './session/store.ts';
+import { SocketIndex } from './delivery/socket-index.ts';
+import { NodeStats } from './delivery/stats.ts';
+import { WebSocketService } from './delivery/service.ts';
+import { singleNode, type Remote } from './cluster/remote.ts';
+import { createNodeSupervisor, NodeSupervisor } from './actors/node.actor.ts';
+import type { ConnectionHooks, ConnectionOutput } from './actors/connection.machine.ts';
+import type { ConnectionHandle } from './delivery/socket-index.ts';
+import { rawProtocol } from './protocol/raw.ts';
+import type { ProtocolFactory } from './protocol/wire-protocol.ts';
+import { createApp } from './http/app.ts';
+import { attachUpgrade } from './http/upgrade.ts';
+import type { AppDeps, Live } from './http/deps.ts';
+import type { Logger } from './log/logger.ts';
+
+export interface NodeOptions {
+  log: Logger;
+  remote?: Remote;
+  sessions?: SessionStore;
+  inspect?: ActorOptions<AnyActorLogic>['inspect'];
+}
+
+/** Every served prefix speaks raw until a protocol is registered for it (Socket.IO: a later issue). */
+const protocols: ProtocolFactory = () => rawProtocol;
+
+export class WsmeshNode {
+  readonly live: Live;
+  readonly stats = new NodeStats();
+  readonly index = new SocketIndex();
+  readonly sessions: SessionStore;
+  readonly service: WebSocketService;
+  readonly supervisor: NodeSupervisor;
+  readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly enabled = new EnabledResolver();
+  private readonly log: Logger;
+  private stopping: Promise<void> | undefined;
+
+  constructor(config: Config, directory: Directory, options: NodeOptions) {
+    this.log = options.log;
+    this.live = { config, directory };
+    this.sessions = options.sessions ?? new MemorySessionStore();
+    const remote = options.remote ?? singleNode;
+    this.service = new WebSocketService(config.node.id, this.index, remote, this.stats);
+    this.supervisor = new NodeSupervisor(
+      createNodeSupervisor({
+        index: this.index,
+        remote,
+        maxSocketsPerUser: config.websockets.maxSocketsPerUser,
+        shutdownTimeout: config.server.shutdownTimeout,
+        inspect: options.inspect,
+        onConnectionEnded: (output, handle) => this.connectionEnded(output, handle),
+      }),
+    );
+    this.sessions.onEnded((record, reason) => {
+      const closed = this.service.closeSession(record.id);
+      this.log.info('session.ended', { sessionId: record.id, reason, socketsClosed: closed });
+    });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: config.websockets.maxPayload,
+    });
+    const deps: AppDeps = {
+      live: this.live,
+      sessions: this.sessions,
+      service: this.service,
+      supervisor: this.supervisor,
+      stats: this.stats,
+      enabled: this.enabled,
+      protocols,
+      hooks: this.hooks(),
+      wss: this.wss,
+      log: this.log,
+    };
+    const app = createApp(deps);
+    this.server = createServer(app.callback());
+    attachUpgrade(this.server, app);
+  }
+
+  async listen(): Promise<AddressInfo> {
+    this.supervisor.actor.start();
+    const { host, port } = this.live.config.server;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.removeListener('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Applies the reloadable part of a new config; the rest waits for a restart. */
+  applyConfig(next: Config, diff: ConfigDiff): void {
+    const merged = structuredClone(this.live.config);
+    for (const key of diff.reloadable) setKey(merged, key, getKey(next, key));
+    this.live.config = merged;
+    this.log.setLevel(merged.log.level);
+    this.enabled.clear();
+    this.supervisor.actor.send({ type: 'config.updated', maxSocketsPerUser: merged.websockets.maxSocketsPerUser });
+    if (diff.reloadable.length) this.log.info('config.reloaded', { applied: diff.reloadable });
+    if (diff.restartRequired.length) this.log.warn('config.restart_required', { keys: diff.restartRequired });
+  }
+
+  applyDirectory(directory: Directory): void {
+    this.live.directory = directory;
+    this.enabled.clear();
+    this.log.info('directory.reloaded', { source: directory.source, users: directory.users().length });
+  }
+
+  /**
+   * Stops accepting, closes every socket with 1001 and waits for them (at most
+   * `server.shutdownTimeout`, then the rest are dropped). Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.doShutdown();
+    return this.stopping;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.log.info('node.stopping', { sockets: this.index.size });
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const drained = new Promise<void>((resolve) => {
+      if (this.supervisor.actor.getSnapshot().status !== 'active') return resolve();
+      this.supervisor.actor.subscribe({ complete: () => resolve() });
+    });
+    this.supervisor.actor.send({ type: 'node.drain' });
+    await drained;
+    this.server.closeAllConnections();
+    await closed;
+    this.wss.close();
+    this.sessions.close();
+    this.log.info('node.stopped', {});
+  }
+
+  private hooks(): ConnectionHooks {
+    return {
+      inbound: (connection, text) => {
+        this.stats.messagesReceived++;
+        this.log.debug('ws.message', { connectionId: connection.connectionId, bytes: text.length });
+      },
+      slowConsumer: (connection) => {
+        this.stats.slowConsumerCloses++;
+        this.log.warn('ws.slow_consumer', {
+          connectionId: connection.connectionId,
+          contextId: connection.identity?.contextId,
+          userId: connection.identity?.userId,
+          bufferedBytes: connection.socket?.bufferedAmount,
+        });
+      },
+      dropped: (connection, reason) => {
+        this.stats.drop(reason);
+        this.log.debug('ws.message_dropped', { connectionId: connection.connectionId, reason });
+      },
+    };
+  }
+
+  private connectionEnded(output: ConnectionOutput, handle: ConnectionHandle | undefined): void {
+    if (output.rejection) return; // logged by the handshake
+    this.log.info('ws.closed', {
+      connectionId: output.connectionId,
+      contextId: handle?.contextId,
+      userId: handle?.userId,
+      code: output.code,
+      reason: output.reason,
+      by: output.by,
+      durationMs: output.durationMs,
+      messagesSent: output.sent,
+      messagesReceived: output.received,
+    });
+  }
+}
+
+function getKey(config: Config, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config);
+}
+
+function setKey(config: Config, key: string, value: unknown): void {
+  const parts = key.split('.');
+  const last = parts.pop()!;
+  const parent = parts.reduce<Record<string, unknown>>((node, part) => node[part] as Record<string, unknown>, config as never);
+  parent[last] = value;
+}

@@ -1,0 +1,37 @@
+/**
+ * One wire protocol spoken on an open socket. The connection actor knows nothing of
+ * frames: it asks its protocol what to write and what an inbound frame means.
+ * Raw is the only protocol of issue 2; Engine.IO / Socket.IO plugs in here later.
+ * Implementations are pure (no I/O): they return frames, the actor writes them.
+ */
+
+/** What an inbound frame means to the connection. */
+export type Inbound =
+  /** An application message for the node's inbound handling. */
+  | { kind: 'message'; text: string }
+  /** A sign of life (a protocol-level ping or pong); frames to answer with, if any. */
+  | { kind: 'alive'; reply?: string[] }
+  /** Frames to answer with, nothing for the application. */
+  | { kind: 'reply'; frames: string[] }
+  /** A frame the protocol cannot accept: close with this code. */
+  | { kind: 'violation'; closeCode: number; reason: string };
+
+export interface WireProtocol {
+  readonly name: string;
+  /** Frames written right after the upgrade (e.g. Engine.IO's open packet). */
+  greeting(connectionId: string): string[];
+  /** The frame carrying one pushed message. */
+  encode(message: string): string;
+  /** Frames written before a close because the session ended (Socket.IO: `session:invalid`). */
+  farewell(reason: 'session-ended'): string[];
+  /** Interprets one inbound frame. */
+  decode(data: Buffer, isBinary: boolean): Inbound;
+  /**
+   * How liveness is probed: `ws-ping` sends WebSocket ping frames and waits for
+   * pongs; a string is a protocol-level ping frame to write instead.
+   */
+  readonly ping: 'ws-ping' | { frame: string } | 'client-pings';
+}
+
+/** Picks the protocol for a socket from its served prefix (`/ws`, `/socket.io`). */
+export type ProtocolFactory = (prefix: string, query: URLSearchParams) => WireProtocol;
