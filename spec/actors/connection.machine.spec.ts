@@ -1,0 +1,212 @@
+/**
+ * The connection machine with a simulated clock and a recording socket (a unit below
+ * the real socket; the real-socket behaviour is in spec/integration).
+ */
+import { expect } from 'chai';
+import { SimulatedClock } from 'xstate';
+import type { WebSocket } from 'ws';
+import { createConnectionActor, type ConnectionHooks, type ConnectionInput } from '../../src/actors/connection.machine.ts';
+import { rawProtocol } from '../../src/protocol/raw.ts';
+import type { WireProtocol } from '../../src/protocol/wire-protocol.ts';
+import { CloseCode } from '../../src/errors.ts';
+
+class RecordingSocket {
+  sent: string[] = [];
+  pings = 0;
+  closedWith: [number, string] | undefined;
+  terminated = false;
+  bufferedAmount = 0;
+  send(frame: string) {
+    this.sent.push(frame);
+  }
+  ping() {
+    this.pings++;
+  }
+  close(code: number, reason: string) {
+    this.closedWith = [code, reason];
+  }
+  terminate() {
+    this.terminated = true;
+  }
+}
+
+function setup(overrides: Partial<ConnectionInput> = {}) {
+  const clock = new SimulatedClock();
+  const calls = { inbound: [] as string[], slow: 0, dropped: 0 };
+  const hooks: ConnectionHooks = {
+    inbound: (_c, text) => calls.inbound.push(text),
+    slowConsumer: () => calls.slow++,
+    dropped: () => calls.dropped++,
+  };
+  const actor = createConnectionActor(
+    {
+      connectionId: 'c1',
+      path: '/ws/demo',
+      remoteAddress: '127.0.0.1',
+      protocol: rawProtocol,
+      settings: { pingInterval: 1000, pingTimeout: 500, maxBufferedBytes: 100 },
+      hooks,
+      now: () => clock.now(),
+      ...overrides,
+    },
+    { clock },
+  ).start();
+  const socket = new RecordingSocket();
+  const open = () => {
+    actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+    actor.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
+  };
+  return { actor, clock, socket, calls, open };
+}
+
+describe('connectionMachine', () => {
+  describe('lifecycle', () => {
+    it('goes upgrade -> authenticated -> open -> closing -> closed and reports what happened', () => {
+      const { actor, socket, open, clock } = setup();
+      expect(actor.getSnapshot().value).to.equal('upgrade');
+      actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+      expect(actor.getSnapshot().value).to.equal('authenticated');
+      actor.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
+      expect(actor.getSnapshot().value).to.deep.equal({ open: 'idle' });
+      actor.send({ type: 'msg.deliver', message: 'm1' });
+      clock.increment(250);
+      actor.send({ type: 'conn.close', code: CloseCode.CLOSED_BY_ADMIN, reason: 'closed by operator' });
+      expect(actor.getSnapshot().value).to.equal('closing');
+      expect(socket.closedWith).to.deep.equal([4403, 'closed by operator']);
+      actor.send({ type: 'ws.closed', code: 4403, reason: '' });
+      const snapshot = actor.getSnapshot();
+      expect(snapshot.status).to.equal('done');
+      expect(snapshot.output).to.include({ connectionId: 'c1', code: 4403, by: 'server', sent: 1, received: 0, durationMs: 250 });
+      void open;
+    });
+
+    it('ends in closed with the error code when the handshake is rejected', () => {
+      const { actor } = setup();
+      actor.send({ type: 'handshake.rejected', code: 'ERR_SECRET_MISMATCH' });
+      expect(actor.getSnapshot().status).to.equal('done');
+      expect(actor.getSnapshot().output).to.include({ rejection: 'ERR_SECRET_MISMATCH', by: 'rejected' });
+    });
+
+    it('records a close by the client', () => {
+      const { actor, open } = setup();
+      open();
+      actor.send({ type: 'ws.closed', code: 1000, reason: 'bye' });
+      expect(actor.getSnapshot().output).to.include({ code: 1000, reason: 'bye', by: 'client' });
+    });
+  });
+
+  describe('keepalive', () => {
+    it('pings after pingInterval and goes back to idle on a pong', () => {
+      const { actor, socket, clock, open } = setup();
+      open();
+      clock.increment(999);
+      expect(socket.pings).to.equal(0);
+      clock.increment(1);
+      expect(socket.pings).to.equal(1);
+      expect(actor.getSnapshot().value).to.deep.equal({ open: 'probing' });
+      actor.send({ type: 'peer.alive' });
+      expect(actor.getSnapshot().value).to.deep.equal({ open: 'idle' });
+      clock.increment(1000);
+      expect(socket.pings).to.equal(2);
+    });
+
+    it('drops a peer that does not answer within pingTimeout, without a close frame', () => {
+      const { actor, socket, clock, open } = setup();
+      open();
+      clock.increment(1000);
+      clock.increment(499);
+      expect(actor.getSnapshot().status).to.equal('active');
+      clock.increment(1);
+      expect(socket.terminated).to.equal(true);
+      expect(socket.closedWith).to.equal(undefined);
+      expect(actor.getSnapshot().output).to.include({ code: CloseCode.ABNORMAL, by: 'keepalive', reason: 'keepalive timeout' });
+    });
+
+    it('restarts the wait on every sign of life when the client is the one that pings', () => {
+      const clientPings: WireProtocol = { ...rawProtocol, ping: 'client-pings', decode: () => ({ kind: 'alive', reply: ['3'] }) };
+      const { actor, socket, clock, open } = setup({ protocol: clientPings });
+      open();
+      for (let i = 0; i < 5; i++) {
+        clock.increment(900);
+        actor.send({ type: 'ws.message', data: Buffer.from('2'), isBinary: false });
+      }
+      expect(actor.getSnapshot().value).to.deep.equal({ open: 'idle' });
+      expect(socket.sent).to.deep.equal(['3', '3', '3', '3', '3']);
+      expect(socket.pings).to.equal(0);
+      clock.increment(1000);
+      expect(actor.getSnapshot().value).to.deep.equal({ open: 'probing' });
+      clock.increment(500);
+      expect(actor.getSnapshot().status).to.equal('done');
+    });
+  });
+
+  describe('delivery', () => {
+    it('writes each message as one frame and counts it', () => {
+      const { actor, socket, open } = setup();
+      open();
+      actor.send({ type: 'msg.deliver', message: 'a' });
+      actor.send({ type: 'msg.deliver', message: '{"b":1}' });
+      expect(socket.sent).to.deep.equal(['a', '{"b":1}']);
+      expect(actor.getSnapshot().context.stats.sent).to.equal(2);
+    });
+
+    it('closes a slow consumer with 1013 once bufferedAmount passes maxBufferedBytes', () => {
+      const { actor, socket, calls, open } = setup();
+      open();
+      socket.bufferedAmount = 100;
+      actor.send({ type: 'msg.deliver', message: 'at the limit' });
+      expect(actor.getSnapshot().matches('open')).to.equal(true);
+      socket.bufferedAmount = 101;
+      actor.send({ type: 'msg.deliver', message: 'over' });
+      expect(calls.slow).to.equal(1);
+      expect(socket.closedWith).to.deep.equal([CloseCode.TRY_AGAIN_LATER, 'slow consumer']);
+      actor.send({ type: 'msg.deliver', message: 'after' });
+      expect(calls.dropped).to.equal(1);
+      expect(socket.sent).to.deep.equal(['at the limit', 'over']);
+    });
+
+    it('writes the farewell frames before closing when the session ended', () => {
+      const farewell: WireProtocol = { ...rawProtocol, farewell: () => ['bye'] };
+      const { actor, socket, open } = setup({ protocol: farewell });
+      open();
+      actor.send({ type: 'conn.close', code: CloseCode.SESSION_ENDED, reason: 'session ended', farewell: 'session-ended' });
+      expect(socket.sent).to.deep.equal(['bye']);
+      expect(socket.closedWith).to.deep.equal([4401, 'session ended']);
+    });
+
+    it('drops a peer that does not finish the closing handshake within pingTimeout', () => {
+      const { actor, socket, clock, open } = setup();
+      open();
+      actor.send({ type: 'conn.close', code: 1001, reason: 'node shutting down' });
+      clock.increment(500);
+      expect(socket.terminated).to.equal(true);
+      expect(actor.getSnapshot().output).to.include({ code: 1001, by: 'server' });
+    });
+  });
+
+  describe('inbound frames', () => {
+    it('hands text frames to the node', () => {
+      const { actor, calls, open } = setup();
+      open();
+      actor.send({ type: 'ws.message', data: Buffer.from('hi'), isBinary: false });
+      expect(calls.inbound).to.deep.equal(['hi']);
+      expect(actor.getSnapshot().context.stats.received).to.equal(1);
+    });
+
+    it('closes with 1003 on a binary frame (raw protocol)', () => {
+      const { actor, socket, calls, open } = setup();
+      open();
+      actor.send({ type: 'ws.message', data: Buffer.from([1, 2]), isBinary: true });
+      expect(socket.closedWith?.[0]).to.equal(CloseCode.UNSUPPORTED_DATA);
+      expect(calls.inbound).to.deep.equal([]);
+    });
+
+    it('remembers the close code ws sent after a protocol error', () => {
+      const { actor, open } = setup();
+      open();
+      actor.send({ type: 'ws.error', error: Object.assign(new Error('Max payload size exceeded'), { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' }) });
+      actor.send({ type: 'ws.closed', code: 1006, reason: '' });
+      expect(actor.getSnapshot().output).to.include({ code: CloseCode.MESSAGE_TOO_BIG });
+    });
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * The convict schema of wsmesh: one entry per key, with its format, default, and
+ * the environment variable and short flag that set it. A new key (say
+ * `cluster.broker` with `--broker`) is one entry here plus its field in
+ * `types.ts`; env names, generic flags, `--help` and `.properties` keys follow.
+ *
+ * Naming rule: every key is settable by
+ * - the generic flag `--<dotted.key>` (e.g. `--websockets.maxSocketsPerUser 3`),
+ *   plus its short `arg` flag when it has one (`--port`);
+ * - its `env` variable, or else the generic one: `WSMESH_` + the path with dots
+ *   as `_` and camelCase split (`websockets.remote.delayDuration` ->
+ *   `WSMESH_WEBSOCKETS_REMOTE_DELAY_DURATION`).
+ */
+import convict from 'convict';
+import { FORMATS, type FormatName, type FormatParams } from './formats.ts';
+import type { Config } from './types.ts';
+
+export interface SchemaEntry extends FormatParams {
+  doc: string;
+  format: FormatName;
+  default: unknown;
+  env?: string;
+  /** Short flag name without `--`; the generic `--<dotted.key>` is always accepted too. */
+  arg?: string;
+  /** Never echoed in errors or convict's `toString()`. */
+  sensitive?: boolean;
+}
+
+/** Mirrors `Config`, so a key missing from the schema (or a wrong default type) fails to compile. */
+export type SchemaTree<T> = {
+  [K in keyof T]: T[K] extends readonly unknown[] ? SchemaEntry & { default: T[K] } : T[K] extends object ? SchemaTree<T[K]> : SchemaEntry & { default: T[K] };
+};
+
+const TOKEN_CHARS = "letters, digits, '_' and '-'";
+
+export const SCHEMA: SchemaTree<Config> = {
+  server: {
+    host: { doc: 'Address to listen on.', format: 'text', pattern: /^\S+$/, hint: 'a host name or IP address', default: '0.0.0.0', env: 'WSMESH_HOST', arg: 'host' },
+    port: { doc: 'TCP port to listen on.', format: 'tcp-port', default: 8009, env: 'WSMESH_PORT', arg: 'port' },
+    route: {
+      doc: 'Route suffix of the JSESSIONID cookie (<random>.<route>) read by sticky proxies; empty means the node id.',
+      format: 'text',
+      pattern: /^[A-Za-z0-9_-]*$/,
+      hint: `${TOKEN_CHARS} only`,
+      default: '',
+      env: 'WSMESH_ROUTE',
+      arg: 'route',
+    },
+    shutdownTimeout: { doc: 'Milliseconds to wait for connections to drain on shutdown.', format: 'int-range', min: 0, default: 10000 },
+  },
+  node: {
+    id: {
+      doc: 'Node id, unique in the cluster; empty means <hostname>-<port>.',
+      format: 'text',
+      pattern: /^[A-Za-z0-9_-]{0,64}$/,
+      hint: `at most 64 ${TOKEN_CHARS}`,
+      default: '',
+      env: 'WSMESH_NODE_ID',
+      arg: 'node-id',
+    },
+  },
+  session: {
+    maxAge: { doc: 'Session lifetime in milliseconds.', format: 'int-range', min: 1, default: 3600000 },
+    ipCheck: { doc: 'Reject a session used from another client IP.', format: 'bool', default: true },
+    cookieName: {
+      doc: 'Name of the session secret cookie.',
+      format: 'text',
+      // RFC 6265 section 4.1.1: cookie-name is an RFC 7230 token.
+      pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+      hint: 'a cookie name token (RFC 6265)',
+      default: 'wsmesh-secret',
+    },
+    keys: {
+      doc: 'Cookie signing keys, the first signs and all verify; empty generates one per process (a cluster needs them set).',
+      format: 'list',
+      default: [],
+      sensitive: true,
+    },
+  },
+  websockets: {
+    enabled: { doc: 'Accept WebSocket upgrades.', format: 'bool', default: true },
+    paths: { doc: 'URL paths accepting upgrades.', format: 'path-list', default: ['/ws', '/socket.io'] },
+    maxSocketsPerUser: { doc: 'Open sockets allowed per user on this node.', format: 'int-range', min: 1, default: 8 },
+    allowedOrigins: { doc: 'Origins allowed to connect, besides the same origin; empty allows the same origin only.', format: 'origin-list', default: [] },
+    pingInterval: { doc: 'Milliseconds between pings.', format: 'int-range', min: 1, default: 25000 },
+    pingTimeout: { doc: 'Milliseconds to wait for a pong.', format: 'int-range', min: 1, default: 20000 },
+    maxPayload: { doc: 'Largest accepted frame, in bytes.', format: 'int-range', min: 1, default: 65536 },
+    maxBufferedBytes: { doc: 'Bytes buffered for a slow socket before it is closed.', format: 'int-range', min: 1, default: 1048576 },
+    remote: {
+      delayDuration: { doc: 'Milliseconds a remote message waits to be coalesced.', format: 'int-range', min: 0, default: 1000 },
+      maxDelayDuration: { doc: 'Longest total delay of a coalesced remote message, in milliseconds.', format: 'int-range', min: 0, default: 3000 },
+      timerFrequency: { doc: 'Milliseconds between flushes of the remote buffer.', format: 'int-range', min: 1, default: 500 },
+    },
+  },
+  directory: {
+    file: { doc: 'User directory file (JSON).', format: 'text', pattern: /\S/, hint: 'a file path', default: 'config/directory.json' },
+  },
+  admin: {
+    token: { doc: 'Bearer token of the admin API; empty generates one at start.', format: 'text', default: '', env: 'WSMESH_ADMIN_TOKEN', sensitive: true },
+  },
+  log: {
+    level: { doc: 'Lowest level logged.', format: 'one-of', values: ['debug', 'info', 'warn', 'error'], default: 'info', env: 'WSMESH_LOG_LEVEL', arg: 'log-level' },
+  },
+};
+
+/** A schema key with its resolved env variable and flags. */
+export interface KeySpec {
+  key: string;
+  entry: SchemaEntry;
+  env: string;
+  /** Accepted flags, `--` included: the short one first, then the generic one. */
+  flags: string[];
+}
+
+/** `websockets.remote.delayDuration` -> `WSMESH_WEBSOCKETS_REMOTE_DELAY_DURATION`. */
+export function genericEnvName(key: string): string {
+  return 'WSMESH_' + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+}
+
+function isEntry(node: object): node is SchemaEntry {
+  return 'default' in node;
+}
+
+function collect(tree: object, prefix: string, out: Map<string, KeySpec>): void {
+  for (const [name, node] of Object.entries(tree)) {
+    const key = prefix + name;
+    if (!isEntry(node)) {
+      collect(node, key + '.', out);
+      continue;
+    }
+    const flags = node.arg ? [`--${node.arg}`, `--${key}`] : [`--${key}`];
+    out.set(key, { key, entry: node, env: node.env ?? genericEnvName(key), flags });
+  }
+}
+
+function collectKeys(): ReadonlyMap<string, KeySpec> {
+  const keys = new Map<string, KeySpec>();
+  collect(SCHEMA, '', keys);
+  return keys;
+}
+
+/** Every key of the schema, in schema order. */
+export const KEYS: ReadonlyMap<string, KeySpec> = collectKeys();
+
+/** True when `prefix` is a section (`websockets`, `websockets.remote`) of some key. */
+export function isSection(prefix: string): boolean {
+  for (const key of KEYS.keys()) if (key.startsWith(prefix + '.')) return true;
+  return false;
+}
+
+/** The typed value of `raw` (from env, a flag or a `.properties` file) for `key`. */
+export function coerce(key: string, raw: string): unknown {
+  const spec = KEYS.get(key);
+  return spec ? FORMATS[spec.entry.format].coerce(raw) : raw;
+}
+
+/** Throws an `Error` saying what `value` must be when it is invalid for `key`. */
+export function validateValue(key: string, value: unknown): void {
+  const spec = KEYS.get(key);
+  if (!spec) throw new Error('is not a configuration key');
+  FORMATS[spec.entry.format].validate(value, spec.entry);
+}
+
+/** A rule across keys; `check` returns why `key` is invalid, or undefined. */
+export interface CrossKeyRule {
+  key: string;
+  /** Other keys the rule reads, so an error can name where they came from. */
+  related: string[];
+  check(config: Config, describe: (key: string) => string): string | undefined;
+}
+
+export const RULES: readonly CrossKeyRule[] = [
+  {
+    key: 'websockets.remote.delayDuration',
+    related: ['websockets.remote.maxDelayDuration'],
+    check: ({ websockets: { remote } }, describe) =>
+      remote.delayDuration > remote.maxDelayDuration ? `must not exceed ${describe('websockets.remote.maxDelayDuration')}` : undefined,
+  },
+];
+
+let registered = false;
+
+/**
+ * A convict store holding the defaults. Convict is handed an empty env and argv:
+ * `load.ts` applies every source itself, so it knows which one set each key.
+ */
+export function createStore(): convict.Config<Config> {
+  if (!registered) {
+    for (const [name, format] of Object.entries(FORMATS)) {
+      convict.addFormat({ name, validate: (value, entry) => format.validate(value, entry as FormatParams), coerce: format.coerce });
+    }
+    registered = true;
+  }
+  return convict<Config>(SCHEMA as unknown as convict.Schema<Config>, { env: {}, args: [] });
+}
