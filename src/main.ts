@@ -2,7 +2,7 @@
  * Boot: config -> directory -> node -> signals. Exit status 2 for a configuration
  * that cannot start (named key and file), 0 after a clean shutdown, 1 otherwise.
  */
-import { ConfigError, ConfigWatcher, loadConfig, type LoadOptions } from './config/index.ts';
+import { ConfigError, ConfigWatcher, helpText, loadConfig, parseArgs, unknownEnvVars, type LoadOptions } from './config/index.ts';
 import { DirectoryError, loadDirectory } from './directory/directory.ts';
 import { DirectoryWatcher } from './directory/watcher.ts';
 import { createLogger } from './log/logger.ts';
@@ -15,6 +15,16 @@ function fail(message: string, status = 2): never {
   process.exit(status);
 }
 
+try {
+  if (parseArgs(options.argv).help) {
+    process.stdout.write(`${helpText()}\n`);
+    process.exit(0);
+  }
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+
 let loaded;
 try {
   loaded = loadConfig(options);
@@ -25,6 +35,9 @@ try {
 const { config } = loaded;
 const log = createLogger(config.log.level).child({ node: config.node.id });
 
+for (const name of unknownEnvVars(process.env)) {
+  log.warn('config.unknown_env', { name, advice: 'no configuration key reads this variable: check its spelling (npm start -- --help lists them)' });
+}
 if (loaded.generated.adminToken) {
   // Printed once, on purpose not through the logger: logs never carry secrets.
   process.stdout.write(`wsmesh: no admin.token set; generated for this run: ${config.admin.token}\n`);
@@ -42,17 +55,10 @@ try {
 }
 
 const node = new WsmeshNode(config, directory, { log });
-try {
-  const address = await node.listen();
-  log.info('node.started', { host: address.address, port: address.port, route: config.server.route, configFiles: loaded.files });
-} catch (error) {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') fail(`port ${config.server.port} is in use: choose another with --port or WSMESH_PORT`);
-  if (code === 'EACCES') fail(`no permission to listen on port ${config.server.port}: use a port above 1023 (--port)`);
-  throw error;
-}
 
-const configWatcher = new ConfigWatcher(options, loaded).start();
+// Watchers and signal handlers exist before the node says it started: a SIGHUP that
+// arrives earlier would otherwise end the process (its default action).
+const configWatcher = new ConfigWatcher(options, loaded);
 configWatcher.on('reload', (next, diff, reason) => {
   node.applyConfig(next.config, diff);
   log.info('config.reload', { reason, changed: diff.changed });
@@ -62,9 +68,6 @@ configWatcher.on('error', (error) => log.error('config.reload_failed', { error, 
 const directoryWatcher = new DirectoryWatcher(config.directory.file);
 directoryWatcher.on('reload', (next) => node.applyDirectory(next));
 directoryWatcher.on('error', (error) => log.error('directory.reload_failed', { error, advice: 'the previous directory stays in force; fix the file' }));
-directoryWatcher.start();
-
-process.on('SIGHUP', () => configWatcher.reload('signal'));
 
 async function stop(signal: string): Promise<void> {
   log.info('node.signal', { signal });
@@ -73,5 +76,18 @@ async function stop(signal: string): Promise<void> {
   await node.shutdown();
   process.exit(0);
 }
+process.on('SIGHUP', () => configWatcher.reload('signal'));
 process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
+configWatcher.start();
+directoryWatcher.start();
+
+try {
+  const address = await node.listen();
+  log.info('node.started', { host: address.address, port: address.port, route: config.server.route, configFiles: loaded.files });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') fail(`port ${config.server.port} is in use: choose another with --port or WSMESH_PORT`);
+  if (code === 'EACCES') fail(`no permission to listen on port ${config.server.port}: use a port above 1023 (--port)`);
+  throw error;
+}

@@ -114,7 +114,7 @@ export class WsmeshNode {
     this.enabled.clear();
     this.supervisor.actor.send({ type: 'config.updated', maxSocketsPerUser: merged.websockets.maxSocketsPerUser });
     if (diff.reloadable.length) this.log.info('config.reloaded', { applied: diff.reloadable });
-    if (diff.restartRequired.length) this.log.warn('config.restart_required', { keys: diff.restartRequired });
+    if (diff.restartRequired.length) this.log.warn('config.restart_required', { restartRequired: diff.restartRequired, advice: 'restart the node to apply these keys' });
   }
 
   applyDirectory(directory: Directory): void {

@@ -1,0 +1,109 @@
+/**
+ * Runs `src/main.ts` as a real child process (the way `npm start` does) and reads its
+ * JSON log lines. Every process started is killed in `killAll()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+const children = new Set<ChildProcess>();
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface NodeProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  stdout: string[];
+  /** Parsed JSON log lines (stderr). */
+  logs: Array<Record<string, unknown>>;
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+export function runNode(args: string[], env: Record<string, string> = {}): NodeProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const result: NodeProcess = {
+    child,
+    port: 0,
+    url: '',
+    stdout: [],
+    logs: [],
+    stderr: [],
+    exited: new Promise((resolve) => child.once('exit', (code, signal) => (children.delete(child), resolve({ code, signal })))),
+    waitForLog(predicate, what, timeoutMs = 10000) {
+      return new Promise((resolve, reject) => {
+        const found = result.logs.find(predicate);
+        if (found) return resolve(found);
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for log ${what}; stderr:\n${result.stderr.join('\n')}`)), timeoutMs);
+        const onLine = () => {
+          const line = result.logs.find(predicate);
+          if (!line) return;
+          clearTimeout(timer);
+          child.stderr!.off('data', onLine);
+          resolve(line);
+        };
+        child.stderr!.on('data', () => setImmediate(onLine));
+      });
+    },
+  };
+  collectLines(child.stdout!, (line) => result.stdout.push(line));
+  collectLines(child.stderr!, (line) => {
+    result.stderr.push(line);
+    try {
+      result.logs.push(JSON.parse(line));
+    } catch {
+      // not a log line (e.g. the exit-2 message)
+    }
+  });
+  return result;
+}
+
+/** Starts a node on a free port and waits until it listens. */
+export async function startNodeProcess(args: string[] = [], env: Record<string, string> = {}): Promise<NodeProcess> {
+  const port = await freePort();
+  const proc = runNode(['--host', '127.0.0.1', '--port', String(port), ...args], { WSMESH_ADMIN_TOKEN: 'test-admin-token', ...env });
+  await Promise.race([
+    proc.waitForLog((l) => l.event === 'node.started', 'node.started'),
+    proc.exited.then(({ code }) => {
+      throw new Error(`node exited with ${code} before listening:\n${proc.stderr.join('\n')}`);
+    }),
+  ]);
+  proc.port = port;
+  proc.url = `http://127.0.0.1:${port}`;
+  return proc;
+}
+
+function collectLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) if (line) onLine(line);
+  });
+}
+
+export async function killAll(): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
