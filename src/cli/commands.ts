@@ -1,0 +1,23 @@
+/**
+ * The table of `wsmesh` subcommands, in the order `wsmesh help` lists them. A new
+ * command (sockets, stats, push, statecharts) is one more entry here.
+ */
+import type { Command } from './command.ts';
+import { HASH_PASSWORD_USAGE, runHashPassword } from './hash-password.ts';
+import { ExitCode } from './io.ts';
+import { startCommand } from './start.ts';
+
+const hashPasswordCommand: Command = {
+  name: 'hash-password',
+  summary: 'print the scrypt hash of a password read from stdin, for the directory file',
+  usage: HASH_PASSWORD_USAGE,
+  async run(args, io) {
+    if (args.length > 0) {
+      io.stderr.write('hash-password: takes no arguments; the password is read from stdin, so it stays out of shell history and ps\n');
+      return ExitCode.USAGE;
+    }
+    return runHashPassword(io.stdin, io.stdout, io.stderr);
+  },
+};
+
+export const COMMANDS: readonly Command[] = [startCommand, hashPasswordCommand];
