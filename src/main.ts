@@ -43,7 +43,7 @@ if (loaded.generated.adminToken) {
   process.stdout.write(`wsmesh: no admin.token set; generated for this run: ${config.admin.token}\n`);
 }
 if (loaded.generated.sessionKeys) {
-  log.warn('config.session_keys_generated', { advice: 'set session.keys: every node of a cluster must share them, and sessions survive restarts only then' });
+  log.warn('config.session_keys_generated', { advice: 'set session.keys: every node of a cluster must share them, or a cookie signed on one node is refused on another' });
 }
 
 let directory;
@@ -59,10 +59,7 @@ const node = new WsmeshNode(config, directory, { log });
 // Watchers and signal handlers exist before the node says it started: a SIGHUP that
 // arrives earlier would otherwise end the process (its default action).
 const configWatcher = new ConfigWatcher(options, loaded);
-configWatcher.on('reload', (next, diff, reason) => {
-  node.applyConfig(next.config, diff);
-  log.info('config.reload', { reason, changed: diff.changed });
-});
+configWatcher.on('reload', (next, diff, reason) => node.applyConfig(next.config, diff, reason));
 configWatcher.on('error', (error) => log.error('config.reload_failed', { error, advice: 'the previous configuration stays in force; fix the file' }));
 
 const directoryWatcher = new DirectoryWatcher(config.directory.file);

@@ -106,14 +106,14 @@ export class WsmeshNode {
   }
 
   /** Applies the reloadable part of a new config; the rest waits for a restart. */
-  applyConfig(next: Config, diff: ConfigDiff): void {
+  applyConfig(next: Config, diff: ConfigDiff, reason: 'signal' | 'file' = 'signal'): void {
     const merged = structuredClone(this.live.config);
     for (const key of diff.reloadable) setKey(merged, key, getKey(next, key));
     this.live.config = merged;
     this.log.setLevel(merged.log.level);
     this.enabled.clear();
     this.supervisor.actor.send({ type: 'config.updated', maxSocketsPerUser: merged.websockets.maxSocketsPerUser });
-    if (diff.reloadable.length) this.log.info('config.reloaded', { applied: diff.reloadable });
+    if (diff.reloadable.length) this.log.info('config.reloaded', { reason, applied: diff.reloadable });
     if (diff.restartRequired.length) this.log.warn('config.restart_required', { restartRequired: diff.restartRequired, advice: 'restart the node to apply these keys' });
   }
 

@@ -165,11 +165,13 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const previous = options.previous;
   const generated = { adminToken: config.admin.token === '', sessionKeys: config.session.keys.length === 0 };
   if (generated.adminToken) {
-    store.set('admin.token', previous?.generated.adminToken ? previous.config.admin.token : randomSecret());
+    // On a reload, an unset token keeps the one in force (generated or configured):
+    // a new random token that nobody was shown would lock operators out.
+    store.set('admin.token', previous ? previous.config.admin.token : randomSecret());
     sources['admin.token'] = 'generated';
   }
   if (generated.sessionKeys) {
-    store.set('session.keys', previous?.generated.sessionKeys ? [...previous.config.session.keys] : [randomSecret()]);
+    store.set('session.keys', previous ? [...previous.config.session.keys] : [randomSecret()]);
     sources['session.keys'] = 'generated';
   }
 

@@ -80,7 +80,7 @@ export const SCHEMA: SchemaTree<Config> = {
   websockets: {
     enabled: { doc: 'Accept WebSocket upgrades.', format: 'bool', default: true },
     paths: { doc: 'URL paths accepting upgrades.', format: 'path-list', default: ['/ws', '/socket.io'] },
-    maxSocketsPerUser: { doc: 'Open sockets allowed per user on this node.', format: 'int-range', min: 1, default: 8 },
+    maxSocketsPerUser: { doc: 'Open sockets allowed per user, counted over every node of the cluster.', format: 'int-range', min: 1, default: 8 },
     allowedOrigins: { doc: 'Origins allowed to connect, besides the same origin; empty allows the same origin only.', format: 'origin-list', default: [] },
     pingInterval: { doc: 'Milliseconds between pings.', format: 'int-range', min: 1, default: 25000 },
     pingTimeout: { doc: 'Milliseconds to wait for a pong.', format: 'int-range', min: 1, default: 20000 },
