@@ -4,8 +4,9 @@ import type { Context } from 'koa';
 import { WsmeshError } from '../errors.ts';
 
 export function requireAdmin(ctx: Context, token: string): void {
-  const header = ctx.get('Authorization');
-  const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+  // RFC 7235 section 2.1: the scheme name is case-insensitive.
+  const match = /^bearer +(\S+)$/i.exec(ctx.get('Authorization'));
+  const presented = match ? match[1] : '';
   // Hash both sides: timingSafeEqual needs equal lengths, and lengths must not leak either.
   const a = createHash('sha256').update(presented).digest();
   const b = createHash('sha256').update(token).digest();

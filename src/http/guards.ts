@@ -36,6 +36,8 @@ export type Guard = (ctx: Context, auth: AuthState, deps: AppDeps) => void;
 
 const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const SEC_WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+/** RFC 6455 section 4.1: a comma-separated list of RFC 7230 tokens. */
+const SUBPROTOCOLS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\s*,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
 
 export const servedPath: Guard = (ctx, auth, deps) => {
   // Engine.IO clients append a slash (`/socket.io/appsuite/`): one trailing slash is not part of the path.
@@ -52,7 +54,13 @@ export const webSocketHeaders: Guard = (ctx) => {
   if ((ctx.get('Upgrade') || '').toLowerCase() !== 'websocket') throw new WsmeshError('ERR_BAD_REQUEST', 'Upgrade: websocket is required');
   if (!SEC_WEBSOCKET_KEY.test(ctx.get('Sec-WebSocket-Key'))) throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Key is missing or invalid');
   const version = ctx.get('Sec-WebSocket-Version');
-  if (version !== '13' && version !== '8') throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Version must be 13 or 8');
+  if (version !== '13' && version !== '8') {
+    // RFC 6455 section 4.2.2: the refusal lists the versions the server speaks.
+    ctx.set('Sec-WebSocket-Version', '13, 8');
+    throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Version must be 13 or 8');
+  }
+  const protocols = ctx.get('Sec-WebSocket-Protocol');
+  if (protocols && !SUBPROTOCOLS.test(protocols.trim())) throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Protocol must be a comma-separated list of tokens');
 };
 
 /**
@@ -61,7 +69,8 @@ export const webSocketHeaders: Guard = (ctx) => {
  * (backends, devices) pass.
  */
 export const origin: Guard = (ctx, _auth, deps) => {
-  const origin = ctx.get('Origin');
+  // Version 8 (hybi-08) clients send Sec-WebSocket-Origin instead of Origin.
+  const origin = ctx.get('Origin') || ctx.get('Sec-WebSocket-Origin');
   if (!origin) return;
   if (deps.live.config.websockets.allowedOrigins.includes(origin)) return;
   let host: string | undefined;

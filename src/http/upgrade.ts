@@ -30,9 +30,12 @@ export function attachUpgrade(server: Server, app: Koa): void {
     const res = new ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket as never);
-    // A refused upgrade: once the answer is written, the connection is done.
+    // A refused upgrade: once the answer is written, the connection is done. Destroy
+    // it, as ws's abortHandshake does: a client keeping its half open must not hold
+    // a connection (nor block shutdown, which cannot see upgrade sockets).
     res.on('finish', () => {
       res.detachSocket(socket as never);
+      socket.once('finish', () => socket.destroy());
       socket.end();
     });
     socket.on('error', swallowSocketError);
@@ -50,7 +53,12 @@ export function isUpgrade(ctx: Context): boolean {
 /** The route for every served socket path (`/ws/...`, `/socket.io/...`). */
 export function upgradeRoute(deps: AppDeps): Koa.Middleware {
   return async function handshake(ctx) {
-    if (!isUpgrade(ctx)) throw new WsmeshError('ERR_UPGRADE_REQUIRED');
+    if (!isUpgrade(ctx)) {
+      // RFC 9110 section 15.5.22: a 426 names the protocol to upgrade to.
+      ctx.set('Upgrade', 'websocket');
+      ctx.set('Connection', 'Upgrade');
+      throw new WsmeshError('ERR_UPGRADE_REQUIRED');
+    }
     const auth = authState(ctx);
     let actor: ConnectionActor | undefined;
     try {
@@ -92,7 +100,10 @@ function complete(ctx: Context, actor: ConnectionActor, deps: AppDeps): void {
   ctx.res.detachSocket(socket as never);
   // ws aborts the handshake itself if it finds a problem we did not; the actor must
   // not wait in `authenticated` for a socket that never comes.
-  const onAbort = () => actor.send({ type: 'handshake.rejected', code: 'ERR_BAD_REQUEST' });
+  const onAbort = () => {
+    deps.stats.rejected('ERR_BAD_REQUEST');
+    actor.send({ type: 'handshake.rejected', code: 'ERR_BAD_REQUEST' });
+  };
   socket.once('close', onAbort);
   deps.wss.handleUpgrade(ctx.req, socket, head, (ws) => {
     socket.removeListener('close', onAbort);

@@ -28,7 +28,7 @@ export function parsePush(value: unknown): OutboundMessage {
   let message: string;
   if (typeof body.message === 'string') message = body.message;
   else if (body.message !== null && typeof body.message === 'object') message = JSON.stringify(body.message);
-  else throw new WsmeshError('ERR_BAD_REQUEST', 'message must be a string or a JSON object');
+  else throw new WsmeshError('ERR_BAD_REQUEST', 'message must be a string, or a JSON object or array (sent as its JSON text)');
   const pathFilter = body.pathFilter ?? null;
   compilePathFilter(pathFilter); // ERR_INVALID_PATH_FILTER before anything is queued
   const sourceToken = body.sourceToken;
