@@ -16,6 +16,13 @@ import { SocketIndex } from './delivery/socket-index.ts';
 import { NodeStats } from './delivery/stats.ts';
 import { WebSocketService } from './delivery/service.ts';
 import { singleNode, type Remote } from './cluster/remote.ts';
+import { ClusterRemote } from './cluster/cluster-remote.ts';
+import { BrokerLink, brokerPassword } from './cluster/broker-link.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './cluster/embedded-broker.ts';
+import { Topics } from './cluster/topics.ts';
+import { encode } from './cluster/codec.ts';
+import { systemTimers } from './time/timers.ts';
+import { randomBytes } from 'node:crypto';
 import { createNodeSupervisor, NodeSupervisor } from './actors/node.actor.ts';
 import type { ConnectionHooks, ConnectionOutput } from './actors/connection.machine.ts';
 import type { ConnectionHandle } from './delivery/socket-index.ts';
@@ -28,9 +35,11 @@ import type { Logger } from './log/logger.ts';
 
 export interface NodeOptions {
   log: Logger;
-  remote?: Remote;
-  sessions?: SessionStore;
+  /** false: a node alone, without a broker (tests of the single node). Default true. */
+  cluster?: boolean;
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
+  /** How long `listen()` waits for the broker before serving local sockets only. */
+  brokerWait?: number;
 }
 
 /** Every served prefix speaks raw until a protocol is registered for it (Socket.IO: a later issue). */
@@ -47,13 +56,34 @@ export class WsmeshNode {
   private readonly wss: WebSocketServer;
   private readonly enabled = new EnabledResolver();
   private readonly log: Logger;
+  private readonly options: NodeOptions;
+  /** This process among all that ever ran with this node id. */
+  readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+  readonly cluster: ClusterRemote | undefined;
+  private readonly topics: Topics;
+  link: BrokerLink | undefined;
+  private embedded: EmbeddedBroker | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(config: Config, directory: Directory, options: NodeOptions) {
     this.log = options.log;
+    this.options = options;
     this.live = { config, directory };
-    this.sessions = options.sessions ?? new MemorySessionStore();
-    const remote = options.remote ?? singleNode;
+    this.topics = new Topics(config.cluster.name);
+    if (options.cluster !== false) {
+      this.cluster = new ClusterRemote({
+        nodeId: config.node.id,
+        route: config.server.route,
+        epoch: this.epoch,
+        topics: this.topics,
+        index: this.index,
+        stats: this.stats,
+        log: this.log,
+      });
+    }
+    this.sessions = this.cluster?.sessions ?? new MemorySessionStore();
+    const remote: Remote = this.cluster ?? singleNode;
     this.service = new WebSocketService(config.node.id, this.index, remote, this.stats);
     this.supervisor = new NodeSupervisor(
       createNodeSupervisor({
@@ -61,6 +91,12 @@ export class WsmeshNode {
         remote,
         maxSocketsPerUser: config.websockets.maxSocketsPerUser,
         shutdownTimeout: config.server.shutdownTimeout,
+        buffer: {
+          settings: config.websockets.remote,
+          timers: systemTimers,
+          flush: (entries) => this.cluster?.flush(entries),
+          coalesced: (count) => this.stats.drop('coalesced', count),
+        },
         inspect: options.inspect,
         onConnectionEnded: (output, handle) => this.connectionEnded(output, handle),
       }),
@@ -94,6 +130,7 @@ export class WsmeshNode {
 
   async listen(): Promise<AddressInfo> {
     this.supervisor.actor.start();
+    if (this.cluster) await this.joinCluster(this.cluster);
     const { host, port } = this.live.config.server;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -105,6 +142,50 @@ export class WsmeshNode {
     return this.server.address() as AddressInfo;
   }
 
+  /**
+   * Connects to the broker (starting the embedded one first, if configured) and
+   * waits for it a little: a node whose broker is down still serves its own sockets,
+   * and joins the cluster when the broker comes back.
+   */
+  private async joinCluster(cluster: ClusterRemote): Promise<void> {
+    const { cluster: settings, node } = this.live.config;
+    let url = settings.broker;
+    if (url === 'embedded') {
+      this.embedded = await startEmbeddedBroker(settings.embedded, this.log);
+      url = this.embedded.url;
+    }
+    this.link = new BrokerLink({
+      url,
+      clientId: `${settings.name}-${node.id}`,
+      username: settings.username,
+      password: brokerPassword(settings),
+      keepalive: settings.keepalive,
+      will: { topic: this.topics.presence(node.id), payload: encode(cluster.presence('offline')) },
+      subscriptions: this.topics.subscriptions(node.id),
+      outboxLimit: settings.outboxLimit,
+      log: this.log,
+      inspect: this.options.inspect,
+      onOnline: () => {
+        cluster.announce();
+        // Give the retained state a moment to arrive before judging what is stale.
+        clearTimeout(this.sweepTimer);
+        this.sweepTimer = setTimeout(() => cluster.sweep(), 1000).unref();
+      },
+      onMessage: (topic, payload) => cluster.receive(topic, payload),
+    });
+    cluster.attach({
+      publisher: this.link,
+      buffer: this.supervisor.actor.system.get('buffer')!,
+      local: {
+        deliver: (outbound) => this.service.deliverLocally(outbound),
+        close: (contextId, userId, matches, code) => this.service.closeLocally(contextId, userId, matches, code),
+      },
+    });
+    this.link.start();
+    const online = await this.link.whenOnline(this.options.brokerWait ?? 5000);
+    if (!online) this.log.warn('broker.unreachable_at_start', { advice: 'serving local sockets only until the broker is reachable; check --broker' });
+  }
+
   /** Applies the reloadable part of a new config; the rest waits for a restart. */
   applyConfig(next: Config, diff: ConfigDiff, reason: 'signal' | 'file' = 'signal'): void {
     const merged = structuredClone(this.live.config);
@@ -112,7 +193,8 @@ export class WsmeshNode {
     this.live.config = merged;
     this.log.setLevel(merged.log.level);
     this.enabled.clear();
-    this.supervisor.actor.send({ type: 'config.updated', maxSocketsPerUser: merged.websockets.maxSocketsPerUser });
+    this.supervisor.actor.send({ type: 'config.updated', maxSocketsPerUser: merged.websockets.maxSocketsPerUser, remote: merged.websockets.remote });
+    this.link?.setOutboxLimit(merged.cluster.outboxLimit);
     if (diff.reloadable.length) this.log.info('config.reloaded', { reason, applied: diff.reloadable });
     if (diff.restartRequired.length) this.log.warn('config.restart_required', { restartRequired: diff.restartRequired, advice: 'restart the node to apply these keys' });
   }
@@ -145,6 +227,12 @@ export class WsmeshNode {
     this.server.closeAllConnections();
     await closed;
     this.wss.close();
+    clearTimeout(this.sweepTimer);
+    // Last words: the registry entries went out as the sockets closed; now presence.
+    if (this.link && this.cluster) {
+      await this.link.close([{ topic: this.topics.presence(this.live.config.node.id), payload: encode(this.cluster.presence('offline')), retain: true }]);
+    }
+    await this.embedded?.close();
     this.sessions.close();
     this.log.info('node.stopped', {});
   }

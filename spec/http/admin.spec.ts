@@ -160,7 +160,9 @@ describe('http admin', () => {
       expect(answer.status).to.equal(200);
       expect(answer.body).to.include.all.keys('node', 'sockets', 'bufferedMessages', 'sessions', 'counters');
       expect(answer.body.node).to.deep.equal({ id: 'test-node', route: 'R9' });
-      expect(answer.body.sockets).to.deep.equal({ local: 2 });
+      // A single node: the cluster is this node alone.
+      expect(answer.body.sockets).to.deep.equal({ local: 2, cluster: 2 });
+      expect(answer.body.nodes).to.equal(1);
       expect(answer.body.bufferedMessages).to.equal(0);
       expect(answer.body.sessions).to.be.at.least(2);
       expect(answer.body.counters.handshakes.accepted).to.be.at.least(2);

@@ -25,13 +25,15 @@ export interface TestNode {
 /** Flags as on the command line, e.g. `['--websockets.maxSocketsPerUser', '2']`. */
 export async function startNode(flags: string[] = [], options: Partial<NodeOptions> & { directoryText?: string; logs?: string[] } = {}): Promise<TestNode> {
   const { config } = loadConfig({
-    argv: ['--host', '127.0.0.1', '--port', '0', '--node-id', 'test-node', ...flags],
+    argv: ['--host', '127.0.0.1', '--port', '0', '--node-id', 'test-node', '--session.keys', 'test-signing-key', ...flags],
     env: { WSMESH_ADMIN_TOKEN: ADMIN_TOKEN },
   });
   const text = options.directoryText ?? readFileSync(DEMO_DIRECTORY, 'utf8');
   const directory = Directory.parse(text, 'test-directory.json');
   const log: Logger = options.logs ? createLogger('debug', (line) => options.logs!.push(line)) : silentLogger;
-  const node = new WsmeshNode(config, directory, { log, ...options });
+  // A node joins a cluster only when the test names a broker.
+  const cluster = options.cluster ?? flags.some((flag) => flag.startsWith('--broker'));
+  const node = new WsmeshNode(config, directory, { log, ...options, cluster });
   const address = await node.listen();
   const url = `http://127.0.0.1:${address.port}`;
   return { node, config, url, wsUrl: `ws://127.0.0.1:${address.port}`, stop: () => node.shutdown() };

@@ -75,7 +75,9 @@ export function runNode(args: string[], env: Record<string, string> = {}): NodeP
 /** Starts a node on a free port and waits until it listens. */
 export async function startNodeProcess(args: string[] = [], env: Record<string, string> = {}): Promise<NodeProcess> {
   const port = await freePort();
-  const proc = runNode(['--host', '127.0.0.1', '--port', String(port), ...args], { WSMESH_ADMIN_TOKEN: 'test-admin-token', ...env });
+  // Each node gets its own embedded broker port unless the test names a broker.
+  const broker = args.some((a) => a.startsWith('--broker')) ? [] : ['--broker-port', String(await freePort())];
+  const proc = runNode(['--host', '127.0.0.1', '--port', String(port), ...broker, ...args], { WSMESH_ADMIN_TOKEN: 'test-admin-token', ...env });
   await Promise.race([
     proc.waitForLog((l) => l.event === 'node.started', 'node.started'),
     proc.exited.then(({ code }) => {

@@ -7,13 +7,16 @@
  * children: xstate copies a parent's whole children map on every spawn and stop, so
  * 50k children would make each connect and disconnect O(sockets) (measured in
  * ../shared/brief.md). Every actor still reports to the same `inspect` observer.
- * The index is mutated only by this machine's actions.
+ * The index is mutated only by this machine's actions. Its one real child is the
+ * coalescing buffer (buffer.machine.ts), flushed when the node drains.
  */
-import { assign, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
+import { assign, sendTo, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
 import { CloseCode, type ErrorCode } from '../errors.ts';
 import { createConnectionActor, type ConnectionActor, type ConnectionIdentity, type ConnectionInput, type ConnectionOutput } from './connection.machine.ts';
 import type { ConnectionHandle, SocketIndex } from '../delivery/socket-index.ts';
 import type { Remote } from '../cluster/remote.ts';
+import { bufferMachine, type BufferInput } from './buffer.machine.ts';
+import type { RemoteBufferConfig } from '../config/types.ts';
 
 export interface Admission {
   identity: ConnectionIdentity;
@@ -27,6 +30,8 @@ export interface NodeInput {
   remote: Remote;
   maxSocketsPerUser: number;
   shutdownTimeout: number;
+  /** The coalescing buffer for messages bound for other nodes: this machine's one real child. */
+  buffer: BufferInput;
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
   /** Told when a connection actor reaches `closed` (logging, counters). */
   onConnectionEnded?: (output: ConnectionOutput, handle: ConnectionHandle | undefined) => void;
@@ -38,7 +43,7 @@ export type NodeEvent =
   | { type: 'conn.spawn'; input: ConnectionInput; reply: (actor: ConnectionActor | undefined) => void }
   | { type: 'conn.admit'; actor: ConnectionActor; admission: Admission; reply: (refusal: ErrorCode | undefined) => void }
   | { type: 'conn.ended'; actor: ConnectionActor; handle: ConnectionHandle | undefined; output: ConnectionOutput }
-  | { type: 'config.updated'; maxSocketsPerUser: number }
+  | { type: 'config.updated'; maxSocketsPerUser: number; remote: RemoteBufferConfig }
   | { type: 'node.drain' };
 
 /** Handles by actor, so a finished actor finds its index entry in O(1). */
@@ -46,6 +51,7 @@ const HANDLE = new WeakMap<ConnectionActor, ConnectionHandle>();
 
 export const nodeMachine = setup({
   types: { input: {} as NodeInput, context: {} as NodeContext, events: {} as NodeEvent },
+  actors: { buffer: bufferMachine },
   delays: { shutdownTimeout: ({ context }) => context.shutdownTimeout },
   guards: { noSockets: ({ context }) => context.index.size === 0 },
   actions: {
@@ -83,6 +89,7 @@ export const nodeMachine = setup({
       };
       index.add(handle);
       HANDLE.set(event.actor, handle);
+      remote.localChanged(identity.contextId, identity.userId);
       event.actor.send({ type: 'handshake.accepted', identity });
       event.reply(undefined);
     },
@@ -91,9 +98,10 @@ export const nodeMachine = setup({
     },
     forgetConnection: ({ context, event }) => {
       if (event.type !== 'conn.ended') return;
-      if (event.handle) context.index.remove(event.handle);
+      if (event.handle && context.index.remove(event.handle)) context.remote.localChanged(event.handle.contextId, event.handle.userId);
       context.onConnectionEnded?.(event.output, event.handle);
     },
+    drainBuffer: sendTo('buffer', { type: 'buffer.drain' }),
     closeAll: ({ context }) => {
       for (const handle of [...context.index.all()]) {
         handle.actor.send({ type: 'conn.close', code: CloseCode.GOING_AWAY, reason: 'node shutting down' });
@@ -106,10 +114,16 @@ export const nodeMachine = setup({
 }).createMachine({
   id: 'node',
   context: ({ input }) => ({ ...input }),
+  invoke: { id: 'buffer', systemId: 'buffer', src: 'buffer', input: ({ context }) => context.buffer },
   initial: 'running',
   on: {
     'conn.ended': { actions: 'forgetConnection' },
-    'config.updated': { actions: assign({ maxSocketsPerUser: ({ event }) => event.maxSocketsPerUser }) },
+    'config.updated': {
+      actions: [
+        assign({ maxSocketsPerUser: ({ event }) => event.maxSocketsPerUser }),
+        sendTo('buffer', ({ event }) => ({ type: 'settings.updated' as const, settings: event.remote })),
+      ],
+    },
   },
   states: {
     running: {
@@ -120,7 +134,7 @@ export const nodeMachine = setup({
       },
     },
     draining: {
-      entry: 'closeAll',
+      entry: ['closeAll', 'drainBuffer'],
       always: { guard: 'noSockets', target: 'stopped' },
       after: { shutdownTimeout: { target: 'stopped', actions: 'terminateAll' } },
       on: {

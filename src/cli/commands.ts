@@ -2,6 +2,7 @@
  * The table of `wsmesh` subcommands, in the order `wsmesh help` lists them. A new
  * command (sockets, stats, push, statecharts) is one more entry here.
  */
+import { brokerCommand } from './broker.ts';
 import type { Command } from './command.ts';
 import { HASH_PASSWORD_USAGE, runHashPassword } from './hash-password.ts';
 import { ExitCode } from './io.ts';
@@ -20,4 +21,4 @@ const hashPasswordCommand: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [startCommand, hashPasswordCommand];
+export const COMMANDS: readonly Command[] = [startCommand, brokerCommand, hashPasswordCommand];

@@ -119,6 +119,7 @@ export function decodeCommand(buffer: Buffer): CloseCommand | undefined {
 export function decodeSession(buffer: Buffer): SessionPayload | undefined {
   const p = parse(buffer);
   if (!p || !isString(p.id) || !isString(p.secretHash) || !/^[0-9a-f]{64}$/.test(p.secretHash)) return undefined;
-  if (!isId(p.contextId) || !isId(p.userId) || !isString(p.ip) || !isString(p.route) || !isTime(p.createdAt) || !isTime(p.expiresAt)) return undefined;
+  if (!isId(p.contextId) || !isId(p.userId) || !isString(p.ip) || !isString(p.route) || !isString(p.node)) return undefined;
+  if (!isTime(p.createdAt) || !isTime(p.expiresAt)) return undefined;
   return p as unknown as SessionPayload;
 }

@@ -30,6 +30,10 @@ export interface Remote {
   list(filter: { contextId?: number; userId?: number }): RemoteSocketRow[];
   /** Messages waiting in the coalescing buffer. */
   bufferedMessages(): number;
+  /** This node's sockets of the user changed (admitted or ended): tell the cluster. */
+  localChanged(contextId: number, userId: number): void;
+  /** Cluster totals for the stats route; undefined on a single node. */
+  totals(): { nodes: number; sockets: number } | undefined;
 }
 
 export const singleNode: Remote = {
@@ -40,4 +44,6 @@ export const singleNode: Remote = {
   close: () => 0,
   list: () => [],
   bufferedMessages: () => 0,
+  localChanged: () => {},
+  totals: () => undefined,
 };

@@ -23,6 +23,7 @@ export const RELOADABLE: ReadonlySet<string> = new Set([
   'websockets.pingInterval',
   'websockets.pingTimeout',
   'websockets.maxBufferedBytes',
+  'cluster.outboxLimit',
   ...[...KEYS.keys()].filter((key) => key.startsWith('websockets.remote.')),
 ]);
 

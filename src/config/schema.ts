@@ -92,6 +92,27 @@ export const SCHEMA: SchemaTree<Config> = {
       timerFrequency: { doc: 'Milliseconds between flushes of the remote buffer.', format: 'int-range', min: 1, default: 500 },
     },
   },
+  cluster: {
+    broker: {
+      doc: 'MQTT broker carrying cross-node traffic: embedded (in-process, on cluster.embedded.*) or a URL (mqtt://, mqtts://, ws://, wss://).',
+      format: 'text',
+      pattern: /^(embedded|(mqtts?|wss?):\/\/\S+)$/,
+      hint: 'embedded, or a URL such as mqtt://broker:1883',
+      default: 'embedded',
+      env: 'WSMESH_BROKER',
+      arg: 'broker',
+    },
+    name: { doc: 'Cluster name: the prefix of every topic, so clusters can share a broker.', format: 'text', pattern: /^[A-Za-z0-9_-]{1,64}$/, hint: `1 to 64 ${TOKEN_CHARS}`, default: 'wsmesh' },
+    username: { doc: 'Broker user name; empty connects without one.', format: 'text', default: '' },
+    password: { doc: 'Broker password.', format: 'text', default: '', sensitive: true, env: 'WSMESH_BROKER_PASSWORD' },
+    passwordFile: { doc: 'File whose first line is the broker password; wins over cluster.password.', format: 'text', default: '' },
+    keepalive: { doc: 'MQTT keepalive in seconds; the broker declares a silent node dead after 1.5 times this.', format: 'int-range', min: 1, max: 65535, default: 10 },
+    outboxLimit: { doc: 'Cross-node publishes held while the broker is unreachable; the overflow is dropped, counted and logged.', format: 'int-range', min: 0, default: 10000 },
+    embedded: {
+      host: { doc: 'Address the embedded broker listens on.', format: 'text', pattern: /^\S+$/, hint: 'a host name or IP address', default: '127.0.0.1' },
+      port: { doc: 'Port the embedded broker listens on.', format: 'tcp-port', default: 1883, arg: 'broker-port' },
+    },
+  },
   directory: {
     file: { doc: 'User directory file (JSON).', format: 'text', pattern: /\S/, hint: 'a file path', default: 'config/directory.json' },
   },

@@ -44,6 +44,27 @@ export interface WebSocketsConfig {
   remote: RemoteBufferConfig;
 }
 
+export interface EmbeddedBrokerConfig {
+  host: string;
+  port: number;
+}
+
+export interface ClusterConfig {
+  /** `embedded` (an in-process MQTT broker) or a broker URL: mqtt://, mqtts://, ws://, wss://. */
+  broker: string;
+  /** Prefix of every topic: clusters with other names can share a broker. */
+  name: string;
+  username: string;
+  password: string;
+  /** A file holding the broker password (first line); wins over `password`. */
+  passwordFile: string;
+  /** MQTT keepalive in seconds: a silent peer is declared dead after 1.5 x this. */
+  keepalive: number;
+  /** Cross-node publishes held while the broker is unreachable; beyond, they are dropped and counted. */
+  outboxLimit: number;
+  embedded: EmbeddedBrokerConfig;
+}
+
 export interface DirectoryConfig {
   file: string;
 }
@@ -61,6 +82,7 @@ export interface Config {
   node: NodeConfig;
   session: SessionConfig;
   websockets: WebSocketsConfig;
+  cluster: ClusterConfig;
   directory: DirectoryConfig;
   admin: AdminConfig;
   log: LogConfig;

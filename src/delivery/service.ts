@@ -88,6 +88,11 @@ export class WebSocketService {
     return this.remote.bufferedMessages();
   }
 
+  /** Nodes and sockets over the whole cluster; undefined on a single node. */
+  clusterTotals(): { nodes: number; sockets: number } | undefined {
+    return this.remote.totals();
+  }
+
   list(filter: { contextId?: number; userId?: number; scope?: 'local' | 'cluster' }): SocketRow[] {
     const local =
       filter.contextId !== undefined && filter.userId !== undefined

@@ -4,7 +4,13 @@
  */
 import type { ErrorCode } from '../errors.ts';
 
-export type DropReason = 'slowConsumer' | 'closing' | 'offline' | 'filtered';
+/**
+ * Why a message did not reach a socket: the socket was closing; nobody had a matching
+ * socket anywhere (offline); the outbox was full while the broker was away; it was
+ * mail for an earlier process of this node (stale); an exact duplicate was coalesced
+ * away; or it was a redelivery of a message already delivered (duplicate).
+ */
+export type DropReason = 'closing' | 'offline' | 'outboxFull' | 'stale' | 'coalesced' | 'duplicate' | 'invalid';
 
 export class NodeStats {
   handshakesAccepted = 0;
@@ -13,6 +19,11 @@ export class NodeStats {
   messagesReceived = 0;
   readonly dropped = new Map<DropReason, number>();
   slowConsumerCloses = 0;
+  /** Inbox publishes to other nodes (one per node per flush, however many messages). */
+  remotePublishes = 0;
+  /** Messages sent to / received from other nodes. */
+  remoteSent = 0;
+  remoteReceived = 0;
 
   rejected(code: ErrorCode): void {
     this.handshakesRejected.set(code, (this.handshakesRejected.get(code) ?? 0) + 1);
@@ -27,6 +38,7 @@ export class NodeStats {
       handshakes: { accepted: this.handshakesAccepted, rejected: Object.fromEntries(this.handshakesRejected) },
       messages: { delivered: this.messagesDelivered, received: this.messagesReceived, dropped: Object.fromEntries(this.dropped) },
       slowConsumerCloses: this.slowConsumerCloses,
+      remote: { publishes: this.remotePublishes, sent: this.remoteSent, received: this.remoteReceived },
     };
   }
 }

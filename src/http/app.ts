@@ -27,12 +27,17 @@ export function createApp(deps: AppDeps): Koa {
   const routes = router.middleware();
   const handshake = upgradeRoute(deps);
 
+  const session = sessionCookieMiddleware(app, deps.live, deps.sessions);
   app.use(errorResponder(deps.log));
   app.use((ctx, next) => (ctx.path === '/api/login' ? freshSession(ctx, next) : next()));
-  app.use(sessionCookieMiddleware(app, deps.live, deps.sessions));
+  // Only sessions' routes and handshakes read the secret cookie; push and admin
+  // calls (token-authenticated, the hot path) skip it.
+  app.use((ctx, next) => (isUpgrade(ctx) || SESSION_ROUTES.has(ctx.path) ? session(ctx, next) : next()));
   app.use((ctx, next) => (isUpgrade(ctx) || isSocketPath(ctx.path, deps) ? handshake(ctx, next) : routes(ctx, next)));
   return app;
 }
+
+const SESSION_ROUTES = new Set(['/api/login', '/api/logout', '/api/session']);
 
 function isSocketPath(path: string, deps: AppDeps): boolean {
   return deps.live.config.websockets.paths.some((prefix) => path === prefix || path.startsWith(prefix + '/'));

@@ -11,7 +11,7 @@ export function errorResponder(log: Logger): Middleware {
   return async function respondWithError(ctx, next) {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new WsmeshError('ERR_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) throw new WsmeshError('ERR_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
     } catch (caught) {
       const error = toWsmeshError(caught, log, ctx.method, ctx.path);
       ctx.status = error.status;

@@ -26,6 +26,7 @@ export interface NewSession {
   userId: number;
   ip: string;
   route: string;
+  node: string;
 }
 
 const FRESH = Symbol('wsmesh.freshSession');
@@ -81,6 +82,7 @@ function toRecord(secret: string, data: NewSession, maxAge: number): SessionReco
     userId: data.userId,
     ip: data.ip,
     route: data.route,
+    node: data.node,
     createdAt: now,
     expiresAt: now + maxAge,
   };

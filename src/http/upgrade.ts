@@ -19,6 +19,7 @@ import { authState, UPGRADE_AUTH_CHECKS, UPGRADE_SYNTAX_CHECKS } from './guards.
 interface PendingUpgrade {
   socket: Duplex;
   head: Buffer;
+  upgraded: boolean;
 }
 
 const PENDING = new WeakMap<IncomingMessage, PendingUpgrade>();
@@ -26,20 +27,26 @@ const PENDING = new WeakMap<IncomingMessage, PendingUpgrade>();
 export function attachUpgrade(server: Server, app: Koa): void {
   const handle = app.callback();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    PENDING.set(req, { socket, head });
+    const pending: PendingUpgrade = { socket, head, upgraded: false };
+    PENDING.set(req, pending);
+    socket.on('error', swallowSocketError);
+    // The response is not bound to the socket yet: Koa writes a refusal into its
+    // buffer, and only a refusal gets the socket (an accepted socket must not keep
+    // the request, the response and their listeners alive for its whole life).
     const res = new ServerResponse(req);
     res.shouldKeepAlive = false;
-    res.assignSocket(socket as never);
-    // A refused upgrade: once the answer is written, the connection is done. Destroy
-    // it, as ws's abortHandshake does: a client keeping its half open must not hold
-    // a connection (nor block shutdown, which cannot see upgrade sockets).
-    res.on('finish', () => {
-      res.detachSocket(socket as never);
-      socket.once('finish', () => socket.destroy());
-      socket.end();
+    void handle(req, res).then(() => {
+      if (pending.upgraded) return;
+      // Once the answer is written the connection is done. Destroy it, as ws's
+      // abortHandshake does: a client keeping its half open must not hold a
+      // connection (nor block shutdown, which cannot see upgrade sockets).
+      res.on('finish', () => {
+        res.detachSocket(socket as never);
+        socket.once('finish', () => socket.destroy());
+        socket.end();
+      });
+      res.assignSocket(socket as never);
     });
-    socket.on('error', swallowSocketError);
-    void handle(req, res);
   });
 }
 
@@ -95,9 +102,11 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
 
 /** Every check passed: ws writes the 101 and the actor takes the socket. */
 function complete(ctx: Context, actor: ConnectionActor, deps: AppDeps): void {
-  const { socket, head } = PENDING.get(ctx.req)!;
+  const pending = PENDING.get(ctx.req)!;
+  const { socket, head } = pending;
+  pending.upgraded = true;
+  ctx.status = 101;
   ctx.respond = false;
-  ctx.res.detachSocket(socket as never);
   // ws aborts the handshake itself if it finds a problem we did not; the actor must
   // not wait in `authenticated` for a socket that never comes.
   const onAbort = () => {

@@ -17,6 +17,8 @@ export interface SessionRecord {
   ip: string;
   /** The route of the node that issued it (the JSESSIONID suffix). */
   route: string;
+  /** The id of the node that issued it: it announces the expiry to the cluster. */
+  node: string;
   createdAt: number;
   expiresAt: number;
 }

@@ -76,6 +76,10 @@ export class MemorySessionStore implements SessionStore {
     return this.byId.size;
   }
 
+  records(): Iterable<SessionRecord> {
+    return this.byId.values();
+  }
+
   close(): void {
     for (const handle of this.expiry.values()) this.timers.clearTimeout(handle);
     this.expiry.clear();

@@ -33,7 +33,8 @@ export function adminRoutes(router: Router, deps: AppDeps): void {
     const { node, server } = deps.live.config;
     ctx.body = {
       node: { id: node.id, route: server.route },
-      sockets: { local: deps.service.localCount() },
+      sockets: { local: deps.service.localCount(), cluster: deps.service.clusterTotals()?.sockets ?? deps.service.localCount() },
+      nodes: deps.service.clusterTotals()?.nodes ?? 1,
       bufferedMessages: deps.service.bufferedMessages(),
       sessions: deps.sessions.size(),
       counters: deps.stats.toJSON(),

@@ -47,7 +47,8 @@ async function login(ctx: Context, deps: AppDeps): Promise<void> {
   if (previous) deps.sessions.end(previous.id, 'logout');
 
   const route = deps.live.config.server.route;
-  const session = { sid: newSessionId(), contextId: match.context.id, userId: match.user.id, ip: clientAddress(ctx), route };
+  const node = deps.live.config.node.id;
+  const session = { sid: newSessionId(), contextId: match.context.id, userId: match.user.id, ip: clientAddress(ctx), route, node };
   startSession(ctx, session);
   deps.log.info('auth.login', { sessionId: session.sid, contextId: session.contextId, userId: session.userId, ip: session.ip });
   ctx.body = { session: session.sid, userId: session.userId, contextId: session.contextId, route };

@@ -1,0 +1,119 @@
+/**
+ * Command-line options of the local fan-out benchmark. Defaults are sized for a
+ * 2-core machine: the client load runs inside the bench process itself.
+ */
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  /** N: client sockets opened on each server. */
+  sockets: number;
+  /** K: users (one context); the sockets are spread evenly over them. */
+  users: number;
+  /** M: push requests; message i goes to user i mod K. */
+  messages: number;
+  /** Bytes of each pushed message. */
+  payload: number;
+  /** Handshakes in flight while opening sockets. */
+  concurrency: number;
+  /** Push requests in flight. */
+  inflight: number;
+  /** Logins in flight (scrypt on the server: a few are enough to fill its thread pool). */
+  loginConcurrency: number;
+  /** Seconds to wait for the last frames once every push was answered. */
+  timeout: number;
+  /** Sockets and messages of an unmeasured warm-up round on each server (0: none). */
+  warmup: number;
+  /** Rounds, each measuring both servers (alternating); the table shows medians. */
+  rounds: number;
+  /** Run the plain ws server first (the client's JIT warms up on the first run). */
+  baselineFirst: boolean;
+}
+
+export const DEFAULTS: BenchOptions = {
+  sockets: 2000,
+  users: 100,
+  messages: 2000,
+  payload: 100,
+  concurrency: 50,
+  inflight: 32,
+  loginConcurrency: 4,
+  timeout: 30,
+  warmup: 500,
+  rounds: 1,
+  baselineFirst: false,
+};
+
+export const QUICK: Partial<BenchOptions> = { sockets: 200, users: 20, messages: 200, warmup: 50 };
+
+export const USAGE = `Usage: npx tsx bench/local-fanout.ts [--quick] [options]
+
+Opens N authenticated sockets on one wsmesh node and on a plain ws server (each a
+child process), pushes M messages over HTTP and compares handshakes/s, delivered
+frames/s, push requests/s and resident memory per socket (wsmesh / plain).
+
+  --quick                 small run: ${QUICK.sockets} sockets, ${QUICK.users} users, ${QUICK.messages} messages
+  --sockets N             client sockets (default ${DEFAULTS.sockets})
+  --users K               users, one login each (default ${DEFAULTS.users})
+  --messages M            push requests (default ${DEFAULTS.messages})
+  --payload BYTES         message size (default ${DEFAULTS.payload})
+  --concurrency C         handshakes in flight (default ${DEFAULTS.concurrency})
+  --inflight F            push requests in flight (default ${DEFAULTS.inflight})
+  --login-concurrency L   logins in flight (default ${DEFAULTS.loginConcurrency})
+  --timeout S             seconds to wait for the last frames (default ${DEFAULTS.timeout})
+  --warmup W              unmeasured warm-up round of W sockets and W messages
+                          on each server first, 0 for none (default ${DEFAULTS.warmup}, quick ${QUICK.warmup})
+  --rounds R              measure both servers R times, alternating, and report
+                          medians (default ${DEFAULTS.rounds}; use 3+ on a busy machine)
+  --baseline-first        measure plain ws before wsmesh (default: wsmesh first)
+  -h, --help              this text
+`;
+
+/** Thrown for a bad command line; the caller prints the message and the usage. */
+export class UsageError extends Error {}
+
+type NumericKey = Exclude<keyof BenchOptions, 'baselineFirst'>;
+
+const NUMERIC: ReadonlyArray<[flag: string, key: NumericKey, min: number]> = [
+  ['sockets', 'sockets', 1],
+  ['users', 'users', 1],
+  ['messages', 'messages', 1],
+  ['payload', 'payload', 16],
+  ['concurrency', 'concurrency', 1],
+  ['inflight', 'inflight', 1],
+  ['login-concurrency', 'loginConcurrency', 1],
+  ['timeout', 'timeout', 1],
+  ['warmup', 'warmup', 0],
+  ['rounds', 'rounds', 1],
+];
+
+/** The options, or `undefined` when help was asked for. */
+export function parseOptions(argv: readonly string[]): BenchOptions | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quick: { type: 'boolean' },
+        'baseline-first': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(NUMERIC.map(([flag]) => [flag, { type: 'string' as const }])),
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return undefined;
+  const options: BenchOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}), baselineFirst: values['baseline-first'] === true };
+  for (const [flag, key, min] of NUMERIC) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    const value = typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min)) throw new UsageError(`--${flag} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
+    options[key] = value;
+  }
+  if (options.users > options.sockets) throw new UsageError(`--users (${options.users}) must not exceed --sockets (${options.sockets}): every user needs a socket`);
+  return options;
+}

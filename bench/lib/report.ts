@@ -1,0 +1,58 @@
+/** The final table: one row per metric, wsmesh next to plain ws, and their ratio. */
+import type { RunResult } from './load.ts';
+
+interface Row {
+  metric: string;
+  value: (r: RunResult) => number | undefined;
+  digits: number;
+}
+
+const ROWS: Row[] = [
+  { metric: 'handshakes/s', value: (r) => r.handshakesPerSec, digits: 0 },
+  { metric: 'frames delivered/s', value: (r) => r.framesPerSec, digits: 0 },
+  { metric: 'push requests/s', value: (r) => r.pushesPerSec, digits: 0 },
+  { metric: 'RSS per socket (KiB)', value: (r) => r.rssPerSocketKiB, digits: 1 },
+  { metric: 'RSS before sockets (MiB)', value: (r) => mib(r.rssBeforeKiB), digits: 1 },
+  { metric: 'RSS after sockets (MiB)', value: (r) => mib(r.rssAfterKiB), digits: 1 },
+];
+
+function mib(kib: number | undefined): number | undefined {
+  return kib === undefined ? undefined : kib / 1024;
+}
+
+function format(value: number | undefined, digits: number): string {
+  return value === undefined || !Number.isFinite(value) ? 'n/a' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function median(values: Array<number | undefined>): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
+  if (known.length === 0) return undefined;
+  const mid = known.length >> 1;
+  return known.length % 2 ? known[mid] : (known[mid - 1] + known[mid]) / 2;
+}
+
+function render(lines: string[][]): string {
+  const widths = lines[0].map((_, c) => Math.max(...lines.map((line) => line[c].length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ');
+  return [line(lines[0]), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.slice(1).map(line)].join('\n');
+}
+
+/** `metric | wsmesh | plain ws | ratio`: each value the median over the rounds, the ratio that of the two medians. */
+export function resultTable(subject: RunResult[], baseline: RunResult[]): string {
+  const lines = [['metric', subject[0].target, baseline[0].target, 'ratio']];
+  for (const row of ROWS) {
+    const a = median(subject.map(row.value));
+    const b = median(baseline.map(row.value));
+    lines.push([row.metric, format(a, row.digits), format(b, row.digits), format(a !== undefined && b ? a / b : undefined, 2)]);
+  }
+  return render(lines);
+}
+
+/** One line per round with the ratios of the rates and of memory, to show the spread. */
+export function roundsTable(subject: RunResult[], baseline: RunResult[]): string {
+  const lines = [['round', ...ROWS.slice(0, 4).map((row) => `${row.metric} ratio`)]];
+  subject.forEach((s, i) => {
+    lines.push([String(i + 1), ...ROWS.slice(0, 4).map((row) => format((row.value(s) ?? NaN) / (row.value(baseline[i]) ?? NaN), 2))]);
+  });
+  return render(lines);
+}

@@ -1,0 +1,80 @@
+/**
+ * The two servers the bench compares. Both speak the same client protocol (login
+ * with a cookie, `/ws/bench?session=..`, a push over HTTP); they differ in how they
+ * start and in the push request.
+ */
+import type { ServerSpec } from './children.ts';
+import type { JsonRequest } from './http.ts';
+import { CONTEXT_ID, type BenchUser } from './directory.ts';
+
+export interface TargetSetup {
+  port: number;
+  directoryFile: string;
+  adminToken: string;
+  repoRoot: string;
+}
+
+export interface Target {
+  /** As printed in the table. */
+  name: string;
+  serverSpec(setup: TargetSetup): ServerSpec;
+  pushRequest(user: BenchUser, message: string, adminToken: string): JsonRequest;
+}
+
+export const SOCKET_PATH = '/ws/bench';
+export const LOGIN_PATH = '/api/login';
+
+/**
+ * Extra node flags for both servers, e.g. `BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`
+ * (node refuses --cpu-prof in NODE_OPTIONS). Split on spaces.
+ */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
+/** The environment without any WSMESH_* variable of the caller's shell: only the bench's settings count. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('WSMESH_')) env[key] = value;
+  return { ...env, ...extra };
+}
+
+export const wsmesh: Target = {
+  name: 'wsmesh',
+  serverSpec: ({ port, directoryFile, adminToken, repoRoot }) => ({
+    name: 'wsmesh',
+    cwd: repoRoot,
+    port,
+    healthPath: '/healthz',
+    env: cleanEnv({ WSMESH_ADMIN_TOKEN: adminToken }),
+    args: [
+      ...nodeArgs(),
+      '--import', 'tsx', 'src/main.ts',
+      '--host', '127.0.0.1',
+      '--port', String(port),
+      '--directory.file', directoryFile,
+      // Every bench socket of a user must be admitted: N/K of them, far above the default 8.
+      '--websockets.maxSocketsPerUser', '1000000',
+      '--log.level', 'warn',
+    ],
+  }),
+  pushRequest: (user, message, adminToken) => ({
+    method: 'POST',
+    path: '/api/push',
+    headers: { authorization: `Bearer ${adminToken}` },
+    body: { contextId: CONTEXT_ID, userId: user.id, message },
+  }),
+};
+
+export const plainWs: Target = {
+  name: 'plain ws',
+  serverSpec: ({ port, directoryFile, repoRoot }) => ({
+    name: 'plain ws (bench/baseline-server.ts)',
+    cwd: repoRoot,
+    port,
+    healthPath: '/healthz',
+    env: cleanEnv({}),
+    args: [...nodeArgs(), '--import', 'tsx', 'bench/baseline-server.ts', '--host', '127.0.0.1', '--port', String(port), '--directory', directoryFile],
+  }),
+  pushRequest: (user, message) => ({ method: 'POST', path: '/push', body: { userId: user.id, message } }),
+};

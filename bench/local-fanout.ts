@@ -1,0 +1,159 @@
+/**
+ * Local fan-out benchmark: N authenticated sockets on one wsmesh node, M messages
+ * pushed over HTTP, each reaching the N/K sockets of one of K users; the same load
+ * on a plain `ws` server (bench/baseline-server.ts) in the same run. Prints
+ * handshakes/s, delivered frames/s, push requests/s and resident memory per socket,
+ * and each as a ratio wsmesh / plain ws.
+ *
+ *   npm run bench:local-fanout -- [--quick] [--sockets N --users K --messages M ...]
+ *
+ * The servers run one after the other as child processes (never both at once, so
+ * they do not compete for the cores); the client load runs in this process.
+ * Exit status 0 on success, 1 with a message on failure or interruption.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, ServerChild } from './lib/children.ts';
+import { benchUsers, writeDirectory } from './lib/directory.ts';
+import { FanoutPlan, runLoad, type RunResult } from './lib/load.ts';
+import { parseOptions, UsageError, USAGE, type BenchOptions } from './lib/options.ts';
+import { resultTable, roundsTable } from './lib/report.ts';
+import { plainWs, wsmesh, type Target } from './lib/targets.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const started = performance.now();
+/** Below this growth of RSS while the sockets open, GC noise dominates the per-socket figure. */
+const RSS_NOISE_KIB = 8 * 1024;
+
+function logLine(line: string): void {
+  process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
+}
+
+/** Cleanup steps, run last-registered first, each at most once, even after a failure. */
+class Cleanup {
+  private readonly steps: Array<() => Promise<void> | void> = [];
+  private running: Promise<void> | undefined;
+
+  add(step: () => Promise<void> | void): void {
+    this.steps.push(step);
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      while (this.steps.length) {
+        try {
+          await this.steps.pop()!();
+        } catch (error) {
+          process.stderr.write(`bench: cleanup step failed: ${(error as Error).message}\n`);
+        }
+      }
+    })();
+    return this.running;
+  }
+}
+
+const cleanup = new Cleanup();
+
+async function measure(target: Target, options: BenchOptions, directoryFile: string, users: ReturnType<typeof benchUsers>, round: number): Promise<RunResult> {
+  const adminToken = randomBytes(24).toString('base64url');
+  const port = await freePort();
+  const log = options.rounds > 1 ? (line: string) => logLine(`round ${round}: ${line}`) : logLine;
+  log(`${target.name}: starting on port ${port}`);
+  const server = await ServerChild.start(target.serverSpec({ port, directoryFile, adminToken, repoRoot: REPO_ROOT }));
+  cleanup.add(() => server.stop());
+  log(`${target.name}: up (pid ${server.pid}, RSS ${((server.rssKiB() ?? NaN) / 1024).toFixed(1)} MiB)`);
+  try {
+    return await runLoad({ target, server, users, options, adminToken, log, onCleanup: (step) => cleanup.add(step) });
+  } catch (error) {
+    const exit = await server.exitReasonWithin(1000);
+    const context = exit ? `\n  the server exited (${exit})\n${server.output()}` : '';
+    throw new Error(`${target.name}: ${(error as Error).message}${context}`, { cause: error });
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: BenchOptions | undefined;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (!options) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const plan = new FanoutPlan(options.sockets, options.users, options.messages);
+  console.log(`local fan-out bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`);
+  console.log(
+    `N=${options.sockets} sockets, K=${options.users} users (${(options.sockets / options.users).toFixed(1)} sockets each), ` +
+      `M=${options.messages} messages of ${options.payload} B -> ${plan.expectedFrames()} frames; ` +
+      `${options.concurrency} handshakes and ${options.inflight} pushes in flight`,
+  );
+
+  const [load] = os.loadavg();
+  if (load > 0.5) {
+    console.log(`note: load average ${load.toFixed(2)} on ${os.cpus().length} CPUs before the start: other processes compete for the cores; expect noise (--rounds 3)`);
+  }
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wsmesh-bench-'));
+  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  logLine(`directory: ${options.users} users in ${dir} (hashing the password once)`);
+  const users = benchUsers(options.users);
+  const directoryFile = await writeDirectory(dir, users);
+
+  // Rounds alternate the order, so neither server always runs on the warmer (or the quieter) turn.
+  const subject: RunResult[] = [];
+  const baseline: RunResult[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    const wsmeshFirst = options.baselineFirst === (round % 2 === 0);
+    for (const target of wsmeshFirst ? [wsmesh, plainWs] : [plainWs, wsmesh]) {
+      const result = await measure(target, options, directoryFile, users, round);
+      (target === wsmesh ? subject : baseline).push(result);
+    }
+  }
+
+  console.log('');
+  console.log(`node ${process.version}, N=${options.sockets}, K=${options.users}, M=${options.messages} (${plan.expectedFrames()} frames of ${options.payload} B), warm-up ${options.warmup}, ${options.rounds} round(s), ${options.baselineFirst ? 'plain ws' : 'wsmesh'} first`);
+  console.log(resultTable(subject, baseline));
+  console.log('ratio = wsmesh / plain ws: above 1 is better for the rates, worse for memory.');
+  const smallest = Math.min(...[...subject, ...baseline].map((r) => (r.rssAfterKiB ?? 0) - (r.rssBeforeKiB ?? 0)));
+  if (smallest < RSS_NOISE_KIB) {
+    console.log(`note: a server grew by ${(smallest / 1024).toFixed(1)} MiB only; garbage collection moves RSS by a few MiB, so "RSS per socket" needs more sockets to mean much.`);
+  }
+  if (options.rounds > 1) {
+    console.log(`\nmedians of ${options.rounds} rounds; the ratios of each round:`);
+    console.log(roundsTable(subject, baseline));
+  }
+  return 0;
+}
+
+let interrupted = false;
+process.once('SIGINT', () => {
+  interrupted = true;
+  process.stderr.write('\nbench: interrupted (SIGINT); stopping the servers\n');
+  void cleanup.run().then(() => process.exit(1));
+});
+
+let status = 1;
+try {
+  status = await main(process.argv.slice(2));
+} catch (error) {
+  if (!interrupted) process.stderr.write(`bench: failed: ${(error as Error).message}\n`);
+} finally {
+  await cleanup.run();
+}
+if (!interrupted) {
+  process.exitCode = status;
+  // Everything is closed; should a stray handle still hold the loop, do not hang.
+  setTimeout(() => {
+    process.stderr.write('bench: a handle stayed open after cleanup; exiting anyway\n');
+    process.exit(status);
+  }, 3000).unref();
+}

@@ -1,0 +1,101 @@
+/**
+ * `wsmesh broker [--host H] [--port P]`: the embedded MQTT broker alone, in the
+ * foreground. A development cluster without Mosquitto: start one broker, then
+ * every node with `--broker mqtt://H:P`. Tests use it as a broker process they
+ * can kill and restart.
+ */
+import type { Writable } from 'node:stream';
+import { startEmbeddedBroker } from '../cluster/embedded-broker.ts';
+import type { LogLevel } from '../config/types.ts';
+import { KEYS } from '../config/schema.ts';
+import { createLogger } from '../log/logger.ts';
+import type { Command } from './command.ts';
+import { ExitCode } from './io.ts';
+
+/** The defaults of `cluster.embedded.*`, so `wsmesh broker` listens where a node's embedded broker would. */
+const DEFAULTS = {
+  host: String(KEYS.get('cluster.embedded.host')?.entry.default ?? '127.0.0.1'),
+  port: Number(KEYS.get('cluster.embedded.port')?.entry.default ?? 1883),
+  logLevel: 'info' as LogLevel,
+};
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export const BROKER_USAGE = `Usage: wsmesh broker [--host H] [--port P] [--log-level L]
+
+Runs the embedded MQTT broker (aedes, MQTT 3.1.1, in-memory persistence) alone in
+the foreground, for a development cluster without Mosquitto: start nodes with
+--broker mqtt://H:P. Prints "wsmesh broker listening on mqtt://H:P" on stdout once
+it accepts connections; logs (JSON) go to stderr, client connects at debug.
+Stops on SIGTERM or SIGINT (exit 0). Nothing survives a restart: retained messages
+and queued QoS 1 messages live in memory only.
+
+  --host H        address to listen on (default ${DEFAULTS.host})
+  --port P        TCP port, 0 for a free one (default ${DEFAULTS.port})
+  --log-level L   debug, info, warn or error (default ${DEFAULTS.logLevel})`;
+
+interface BrokerArgs {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+}
+
+export const brokerCommand: Command = {
+  name: 'broker',
+  summary: 'run the embedded MQTT broker alone (a dev cluster without Mosquitto)',
+  usage: BROKER_USAGE,
+  async run(args, io) {
+    const parsed = parseBrokerArgs(args);
+    if (typeof parsed === 'string') {
+      io.stderr.write(`broker: ${parsed}\n\n${BROKER_USAGE}\n`);
+      return ExitCode.USAGE;
+    }
+    return runBroker(parsed, io.stdout, io.stderr);
+  },
+};
+
+async function runBroker(args: BrokerArgs, stdout: Writable, stderr: Writable): Promise<number> {
+  const log = createLogger(args.logLevel, (line) => stderr.write(line + '\n'));
+  let broker;
+  try {
+    broker = await startEmbeddedBroker({ host: args.host, port: args.port }, log);
+  } catch (err) {
+    stderr.write(`broker: ${err instanceof Error ? err.message : String(err)}\n`);
+    return ExitCode.FAILURE;
+  }
+  stdout.write(`wsmesh broker listening on ${broker.url}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info('broker.signal', { signal });
+  await broker.close();
+  // Asked to stop, and stopped: a clean exit for either signal.
+  return ExitCode.OK;
+}
+
+/** The parsed arguments, or the reason they are wrong. Accepts `--flag value` and `--flag=value`. */
+export function parseBrokerArgs(args: readonly string[]): BrokerArgs | string {
+  const out: BrokerArgs = { ...DEFAULTS };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    if (flag !== '--host' && flag !== '--port' && flag !== '--log-level') return `unknown argument ${JSON.stringify(arg)}`;
+    const value = inline ?? args[++i];
+    if (value === undefined || value === '') return `${flag} needs a value`;
+    if (flag === '--host') {
+      if (/\s/.test(value)) return `--host must be a host name or IP address: ${JSON.stringify(value)}`;
+      out.host = value;
+    } else if (flag === '--port') {
+      const port = Number(value);
+      if (!/^[0-9]+$/.test(value) || port > 65535) return `--port must be a TCP port (0 to 65535): ${JSON.stringify(value)}`;
+      out.port = port;
+    } else {
+      if (!LOG_LEVELS.includes(value as LogLevel)) return `--log-level must be one of ${LOG_LEVELS.join(', ')}: ${JSON.stringify(value)}`;
+      out.logLevel = value as LogLevel;
+    }
+  }
+  return out;
+}

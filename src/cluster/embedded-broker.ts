@@ -1,0 +1,120 @@
+/**
+ * The embedded MQTT broker: aedes in this process, on a plain TCP listener, so a
+ * single node or a demo (`npm start`) needs nothing installed. Production uses
+ * Mosquitto (`mosquitto.conf` at the top level); nodes speak the same MQTT 3.1.1
+ * to either.
+ *
+ * aedes keeps its default in-memory persistence: retained messages and the QoS 1
+ * queues of persistent sessions (clean: false) survive a client's absence, but not
+ * this process. That is the embedded broker's whole durability promise.
+ */
+import { Aedes, type Client } from 'aedes';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { EmbeddedBrokerConfig } from '../config/types.ts';
+import { silentLogger, type Logger } from '../log/logger.ts';
+
+export interface EmbeddedBroker {
+  /** `mqtt://host:port`, with the port actually bound. */
+  readonly url: string;
+  /** The port actually bound (the free one chosen when asked for port 0). */
+  readonly port: number;
+  /**
+   * Closes every client connection, the listener and aedes. Leaves no timer or
+   * socket behind, so a process that has nothing else to do exits. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** An error of `listen()`, reworded for an operator; `code` is Node's (`EADDRINUSE`...). */
+export class BrokerListenError extends Error {
+  readonly code: string;
+
+  constructor(message: string, code: string) {
+    super(message);
+    this.name = 'BrokerListenError';
+    this.code = code;
+  }
+}
+
+/**
+ * Starts aedes on `host:port` (port 0: a free port, reported in `port` and `url`).
+ * Rejects with a `BrokerListenError` (code `EADDRINUSE` when the port is taken)
+ * after releasing everything it had started.
+ */
+export async function startEmbeddedBroker(options: EmbeddedBrokerConfig, log: Logger = silentLogger): Promise<EmbeddedBroker> {
+  const aedes = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+
+  aedes.on('client', (client: Client) => log.debug('broker.connect', { clientId: client.id }));
+  aedes.on('clientDisconnect', (client: Client) => log.debug('broker.disconnect', { clientId: client.id }));
+  aedes.on('clientError', (client: Client, err: Error) => log.debug('broker.client_error', { clientId: client.id, err }));
+  // aedes emits 'error' from its periodic will sweep; unhandled it would crash the node.
+  aedes.on('error', (err: Error) => log.warn('broker.error', { err }));
+
+  try {
+    await listen(server, options.host, options.port);
+  } catch (err) {
+    await closeAedes(aedes);
+    throw listenError(err, options);
+  }
+
+  const port = (server.address() as { port: number }).port;
+  const url = `mqtt://${urlHost(options.host)}:${port}`;
+  log.info('broker.listening', { url });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= shutdown(server, aedes, sockets).then(() => log.info('broker.closed', { url }));
+      return closing;
+    },
+  };
+}
+
+/** Stop accepting, close the MQTT clients, then drop any socket still open (e.g. one that never sent CONNECT). */
+async function shutdown(server: Server, aedes: Aedes, sockets: Set<Socket>): Promise<void> {
+  const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeAedes(aedes);
+  for (const socket of sockets) socket.destroy();
+  await serverClosed;
+}
+
+function closeAedes(aedes: Aedes): Promise<void> {
+  return new Promise((resolve) => aedes.close(() => resolve()));
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function listenError(err: unknown, { host, port }: EmbeddedBrokerConfig): Error {
+  const code = (err as NodeJS.ErrnoException).code ?? 'ELISTEN';
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new BrokerListenError(
+      `the embedded MQTT broker cannot listen on ${where} (in use): choose another port with --broker-port, or connect to a running broker with --broker mqtt://host:port`,
+      code,
+    );
+  }
+  const reason = err instanceof Error ? err.message : String(err);
+  return new BrokerListenError(`the embedded MQTT broker cannot listen on ${where}: ${reason}`, code);
+}
+
+/** IPv6 literals need brackets in a URL. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
