@@ -16,6 +16,8 @@ export class ClientFleet {
   total = 0;
   /** `performance.now()` when `total` reached the expected count. */
   reachedAt: number | undefined;
+  /** Called for every frame with its arrival time (`performance.now()`), for benches that read the frames. */
+  onFrame: ((index: number, data: Buffer, at: number) => void) | undefined;
   private target = Infinity;
   private readonly sockets: WebSocket[] = [];
   private closing = false;
@@ -103,6 +105,7 @@ export class ClientFleet {
   }
 
   private frame(index: number, data: Buffer): void {
+    this.onFrame?.(index, data, performance.now());
     this.counts[index]++;
     this.total++;
     if (data.length !== this.payloadBytes) this.foreign++;

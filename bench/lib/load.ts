@@ -43,7 +43,7 @@ export interface RunContext {
   onCleanup: (step: () => Promise<void> | void) => void;
 }
 
-interface LoggedIn {
+export interface LoggedIn {
   session: string;
   cookie: string;
 }
@@ -126,18 +126,27 @@ export async function runLoad(ctx: RunContext): Promise<RunResult> {
 }
 
 /** One login per user, L in flight; not timed (scrypt on the wsmesh side, nothing on the baseline). */
-async function logIn({ target, users, options, log }: RunContext, http: JsonClient): Promise<LoggedIn[]> {
+function logIn({ target, users, options, log }: RunContext, http: JsonClient): Promise<LoggedIn[]> {
+  return logInUsers(http, users, options.loginConcurrency, (done) => log(`${target.name}: logged in ${done}/${users.length} users`));
+}
+
+/**
+ * Logs every user in through `POST /api/login` on `http`'s server, `concurrency` in
+ * flight, and returns each one's public session id and cookie header (index = user
+ * index). `progress(done)` is called four times along the way.
+ */
+export async function logInUsers(http: JsonClient, users: readonly BenchUser[], concurrency: number, progress: (done: number) => void): Promise<LoggedIn[]> {
   const logins: LoggedIn[] = new Array(users.length);
-  const progress = progressEvery(users.length, 4, (done) => log(`${target.name}: logged in ${done}/${users.length} users`));
+  const report = progressEvery(users.length, 4, progress);
   let done = 0;
-  await runPool(users.length, options.loginConcurrency, async (u) => {
+  await runPool(users.length, concurrency, async (u) => {
     const res = await http.request({ method: 'POST', path: LOGIN_PATH, body: { login: users[u].login, password: PASSWORD } });
     const session = (res.body as { session?: unknown } | undefined)?.session;
     if (res.status !== 200 || typeof session !== 'string' || !res.cookie) {
       throw new Error(`login of ${users[u].login} failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
     }
     logins[u] = { session, cookie: res.cookie };
-    progress(++done);
+    report(++done);
   });
   return logins;
 }

@@ -20,7 +20,8 @@ function mib(kib: number | undefined): number | undefined {
   return kib === undefined ? undefined : kib / 1024;
 }
 
-function format(value: number | undefined, digits: number): string {
+/** A number with `digits` decimals and thousands separators, or `n/a`. */
+export function format(value: number | undefined, digits: number): string {
   return value === undefined || !Number.isFinite(value) ? 'n/a' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
@@ -31,7 +32,14 @@ function median(values: Array<number | undefined>): number | undefined {
   return known.length % 2 ? known[mid] : (known[mid - 1] + known[mid]) / 2;
 }
 
-function render(lines: string[][]): string {
+/** The nearest-rank percentile `p` (0..100) of values sorted ascending; undefined when empty. */
+export function percentile(sorted: ArrayLike<number>, p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** Renders rows as an aligned text table: the first row is the header, the first column left-aligned. */
+export function render(lines: string[][]): string {
   const widths = lines[0].map((_, c) => Math.max(...lines.map((line) => line[c].length)));
   const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ');
   return [line(lines[0]), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.slice(1).map(line)].join('\n');

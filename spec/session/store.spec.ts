@@ -4,7 +4,7 @@ import { FakeTimers } from '../../src/time/timers.ts';
 import { hashSecret, secretMatches, type SessionRecord } from '../../src/session/session.ts';
 
 function record(id: string, expiresAt: number, secret = `secret-${id}`): SessionRecord {
-  return { id, secretHash: hashSecret(secret), contextId: 1, userId: 3, ip: '127.0.0.1', route: 'r', createdAt: 0, expiresAt };
+  return { id, secretHash: hashSecret(secret), contextId: 1, userId: 3, ip: '127.0.0.1', route: 'r', node: 'n', createdAt: 0, expiresAt };
 }
 
 describe('MemorySessionStore', () => {

@@ -56,22 +56,29 @@ export const brokerCommand: Command = {
 
 async function runBroker(args: BrokerArgs, stdout: Writable, stderr: Writable): Promise<number> {
   const log = createLogger(args.logLevel, (line) => stderr.write(line + '\n'));
-  let broker;
+  // Listen for the signals before announcing anything: a supervisor may signal as
+  // soon as it reads the "listening" line, and Node's default for SIGINT is to die.
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const signalled = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
-    broker = await startEmbeddedBroker({ host: args.host, port: args.port }, log);
-  } catch (err) {
-    stderr.write(`broker: ${err instanceof Error ? err.message : String(err)}\n`);
-    return ExitCode.FAILURE;
+    let broker;
+    try {
+      broker = await startEmbeddedBroker({ host: args.host, port: args.port }, log);
+    } catch (err) {
+      stderr.write(`broker: ${err instanceof Error ? err.message : String(err)}\n`);
+      return ExitCode.FAILURE;
+    }
+    stdout.write(`wsmesh broker listening on ${broker.url}\n`);
+    log.info('broker.signal', { signal: await signalled });
+    await broker.close();
+    // Asked to stop, and stopped: a clean exit for either signal.
+    return ExitCode.OK;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
-  stdout.write(`wsmesh broker listening on ${broker.url}\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  log.info('broker.signal', { signal });
-  await broker.close();
-  // Asked to stop, and stopped: a clean exit for either signal.
-  return ExitCode.OK;
 }
 
 /** The parsed arguments, or the reason they are wrong. Accepts `--flag value` and `--flag=value`. */

@@ -60,8 +60,12 @@ export interface CloseCommand {
 
 export type SessionPayload = SessionRecord & { v: 1 };
 
+/** Unique per process start (random prefix) and per message (counter): no entropy spent per message. */
+const ID_PREFIX = randomBytes(9).toString('base64url');
+let idCounter = 0;
+
 export function messageId(): string {
-  return randomBytes(12).toString('base64url');
+  return `${ID_PREFIX}${(++idCounter).toString(36)}`;
 }
 
 export function encode(payload: object): Buffer {

@@ -57,12 +57,17 @@ export class WebSocketService {
     return this.remote.exists(contextId, userId, matches);
   }
 
-  /** Closes the user's matching sockets on this node and asks the other nodes to do the same. */
+  /**
+   * Closes the user's matching sockets on this node and asks the other nodes to do
+   * the same (one command, every node). Returns how many sockets that is, counting
+   * the other nodes' from the registry.
+   */
   closeWebSockets(contextId: number, userId: number, pathFilter: unknown = null, code: number = CloseCode.CLOSED_BY_ADMIN): number {
     const matches = compilePathFilter(pathFilter);
+    const remote = this.remote.list({ contextId, userId }).filter((row) => matches(row.path)).length;
     const closed = this.closeLocally(contextId, userId, matches, code);
     this.remote.close(contextId, userId, (pathFilter as string | null) ?? null, code);
-    return closed;
+    return closed + remote;
   }
 
   closeLocally(contextId: number, userId: number, matches: PathMatcher, code: number): number {

@@ -1,0 +1,119 @@
+/**
+ * Command-line options of the cross-node benchmark. Defaults are sized for a 2-core
+ * machine: two nodes and the client load (this process) share the cores.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './options.ts';
+
+export interface CrossOptions {
+  /** K: users (one context); each has one socket on node B. */
+  users: number;
+  /** M: messages of the loaded latency run (message i to user i mod K). */
+  messages: number;
+  /** Messages of the sequential (unloaded) run: one at a time, each waits for its frame. */
+  sequential: number;
+  /** Unmeasured messages first, to warm both nodes up. */
+  warmup: number;
+  /** Push requests in flight in the loaded run and in the bursts. */
+  inflight: number;
+  /** Bytes of each pushed message. */
+  payload: number;
+  /** B: messages of a coalescing burst. */
+  burst: number;
+  /** D: distinct strings among a burst's messages. */
+  distinct: number;
+  /** U: users the second burst is spread over. */
+  burstUsers: number;
+  /** Logins in flight (scrypt on the server). */
+  loginConcurrency: number;
+  /** Seconds to wait for the last frames of a run. */
+  timeout: number;
+}
+
+export const DEFAULTS: CrossOptions = {
+  users: 50,
+  messages: 5000,
+  sequential: 200,
+  warmup: 500,
+  inflight: 16,
+  payload: 100,
+  burst: 1000,
+  distinct: 100,
+  burstUsers: 10,
+  loginConcurrency: 4,
+  timeout: 30,
+};
+
+export const QUICK: Partial<CrossOptions> = { users: 10, messages: 500, sequential: 50, warmup: 50, burst: 200, distinct: 20, burstUsers: 5 };
+
+export const USAGE = `Usage: npx tsx bench/cross-node.ts [--quick] [options]
+
+Two wsmesh nodes as child processes: A hosts the embedded MQTT broker, B connects
+to it. Users log in on A, their sockets open on B, messages are pushed on A.
+  phase 1 (A: websockets.remote.delayDuration 0): latency from push to frame on B
+          (p50, p90, p99, max), unloaded and with F pushes in flight; messages/s.
+  phase 2 (defaults: delay 1000, max 3000, tick 500 ms): a burst of B equal-key
+          messages with D distinct strings -> broker publishes, frames on B, time;
+          then the same burst over U users (still one publish per flush).
+
+  --quick                 small run: K=${QUICK.users}, M=${QUICK.messages}, B=${QUICK.burst}, D=${QUICK.distinct}, U=${QUICK.burstUsers}
+  --users K               users, one login on A and one socket on B each (default ${DEFAULTS.users})
+  --messages M            messages of the loaded run (default ${DEFAULTS.messages})
+  --sequential S          messages of the unloaded run, one at a time (default ${DEFAULTS.sequential})
+  --warmup W              unmeasured messages before phase 1, 0 for none (default ${DEFAULTS.warmup})
+  --inflight F            push requests in flight (default ${DEFAULTS.inflight})
+  --payload BYTES         message size (default ${DEFAULTS.payload})
+  --burst B               messages of a coalescing burst (default ${DEFAULTS.burst})
+  --distinct D            distinct strings in a burst (default ${DEFAULTS.distinct})
+  --burst-users U         users of the spread burst (default ${DEFAULTS.burstUsers})
+  --login-concurrency L   logins in flight (default ${DEFAULTS.loginConcurrency})
+  --timeout S             seconds to wait for the frames of a run (default ${DEFAULTS.timeout})
+  -h, --help              this text
+`;
+
+const NUMERIC: ReadonlyArray<[flag: string, key: keyof CrossOptions, min: number]> = [
+  ['users', 'users', 1],
+  ['messages', 'messages', 1],
+  ['sequential', 'sequential', 1],
+  ['warmup', 'warmup', 0],
+  ['inflight', 'inflight', 1],
+  ['payload', 'payload', 48],
+  ['burst', 'burst', 1],
+  ['distinct', 'distinct', 1],
+  ['burst-users', 'burstUsers', 1],
+  ['login-concurrency', 'loginConcurrency', 1],
+  ['timeout', 'timeout', 1],
+];
+
+/** The options, or `undefined` when help was asked for. Throws `UsageError`. */
+export function parseCrossOptions(argv: readonly string[]): CrossOptions | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quick: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(NUMERIC.map(([flag]) => [flag, { type: 'string' as const }])),
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return undefined;
+  const options: CrossOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
+  for (const [flag, key, min] of NUMERIC) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    const value = typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min)) throw new UsageError(`--${flag} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
+    options[key] = value;
+  }
+  if (options.distinct > options.burst) throw new UsageError(`--distinct (${options.distinct}) must not exceed --burst (${options.burst})`);
+  if (options.burstUsers > options.users) throw new UsageError(`--burst-users (${options.burstUsers}) must not exceed --users (${options.users})`);
+  if (options.burstUsers > options.distinct) throw new UsageError(`--burst-users (${options.burstUsers}) must not exceed --distinct (${options.distinct}): each user gets D/U distinct strings`);
+  return options;
+}

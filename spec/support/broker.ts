@@ -1,0 +1,384 @@
+/**
+ * Real MQTT brokers as child processes, on free loopback ports, for suites that
+ * need to kill and restart the broker: `mosquitto` run with the project's own
+ * `mosquitto.conf` (only machine-specific lines replaced), and the embedded broker
+ * as `wsmesh broker`. Every process started is killed, and every temp dir made is
+ * removed, by `killAllBrokers()` (call it in an `after` hook).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './process.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The production broker configuration and ACL: what the tests run is what ships. */
+export const MOSQUITTO_CONF = join(ROOT, 'mosquitto.conf');
+export const ACL_EXAMPLE = join(ROOT, 'config/mosquitto/wsmesh.acl.example');
+
+/** The node account the derived config's password file holds (it has a block in the example ACL). */
+export const MOSQUITTO_NODE_USER = 'wsmesh-node';
+export const MOSQUITTO_NODE_PASSWORD = 'test-node-password';
+
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Where the Debian packages put the binaries, in case sbin is not on PATH. */
+const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
+/** The package that provides each binary the suites need, named in CI failures. */
+const PACKAGES: Record<string, string> = { mosquitto: 'mosquitto', mosquitto_passwd: 'mosquitto' };
+
+export interface BrokerProcess {
+  /** `mqtt://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** Credentials of the node account; undefined for a broker that takes anyone. */
+  readonly username?: string;
+  readonly password?: string;
+  /** Everything the process printed (stdout and stderr), one entry a line, across restarts. */
+  readonly output: string[];
+  /**
+   * Sends `signal` (default SIGTERM) and waits for the exit (SIGKILL after 10 s);
+   * resolves to how the process ended. When already stopped, to how it had ended.
+   */
+  stop(signal?: NodeJS.Signals): Promise<ProcessExit>;
+  /** Stops (SIGTERM) if running, then starts again on the same port with the same persistence. */
+  restart(): Promise<void>;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface MosquittoProcess extends BrokerProcess {
+  readonly username: string;
+  readonly password: string;
+  /** The temp dir holding the derived config, password file and ACL. */
+  readonly dir: string;
+  readonly configFile: string;
+  readonly passwordFile: string;
+  readonly aclFile: string;
+  readonly persistenceDir: string;
+}
+
+export interface MosquittoOptions {
+  /** Reuse a persistence dir (e.g. one a previous broker saved to); default: a new temp dir. */
+  persistenceDir?: string;
+  /** More accounts for the password file (e.g. a device); they need a block in the ACL to do anything. */
+  users?: Record<string, string>;
+}
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+// ---------------------------------------------------------------- binaries
+
+/** The absolute path of `name` on PATH or in the usual sbin/bin dirs, or undefined. */
+export function findBinary(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export function hasMosquitto(): boolean {
+  return findBinary('mosquitto') !== undefined && findBinary('mosquitto_passwd') !== undefined;
+}
+
+/** Why a suite needing `name` cannot run. */
+export function missingBinaryReason(name: string): string {
+  const pkg = PACKAGES[name] ?? name;
+  return `${name} is not installed (neither on PATH nor in ${EXTRA_DIRS.join(', ')}): install the package "${pkg}" (apt-get install ${pkg})`;
+}
+
+/**
+ * The path of `name`. When it is missing: with `CI` set, throws (a suite must fail
+ * in CI, never skip silently); without, returns undefined and the caller may skip.
+ */
+export function requireBinary(name: string): string | undefined {
+  const path = findBinary(name);
+  if (path) return path;
+  if (process.env.CI) throw new Error(`${missingBinaryReason(name)}; CI is set, so the suite fails instead of skipping`);
+  return undefined;
+}
+
+/**
+ * For a suite's `before` hook: fails under CI, otherwise skips the suite with the
+ * reason on stderr when a binary is missing.
+ */
+export function requireBinariesOrSkip(ctx: Mocha.Context, ...names: string[]): void {
+  const missing = names.filter((name) => requireBinary(name) === undefined);
+  if (missing.length === 0) return;
+  process.stderr.write(`      skipped: ${missing.map(missingBinaryReason).join('; ')}\n`);
+  ctx.skip();
+}
+
+// ---------------------------------------------------------------- mosquitto
+
+export interface TestConfigPaths {
+  port: number;
+  persistenceDir: string;
+  passwordFile: string;
+  aclFile: string;
+  /** mosquitto drops root for its `user` (default "mosquitto"), who could not read our 0700 temp dir. */
+  runningAsRoot: boolean;
+}
+
+/** Directives that must be in mosquitto.conf, each replaced for the test. */
+const REPLACED = ['listener', 'persistence_location', 'password_file', 'acl_file'] as const;
+/** Directives that need root or a system path, dropped for the test. */
+const DROPPED = new Set(['user', 'pid_file', 'log_dest', 'include_dir']);
+
+/**
+ * `conf` (the production mosquitto.conf) with its machine-specific lines replaced:
+ * the one `listener` -> `listener <port> 127.0.0.1`, `persistence_location`,
+ * `password_file` and `acl_file` -> the temp paths, `log_dest` -> stdout, and
+ * `user`/`pid_file`/`include_dir` dropped. Every other line, comments included,
+ * is kept as is. Throws when a replaced directive is missing or repeated, or when
+ * the file has TLS listeners (their certificates are machine-specific too).
+ */
+export function deriveTestConfig(conf: string, paths: TestConfigPaths): string {
+  const seen = new Map<string, number>();
+  const out: string[] = [];
+  for (const line of conf.split('\n')) {
+    const directive = /^\s*([a-z_]+)\b/.exec(line)?.[1];
+    if (directive === undefined) {
+      out.push(line);
+      continue;
+    }
+    seen.set(directive, (seen.get(directive) ?? 0) + 1);
+    if (DROPPED.has(directive)) continue;
+    switch (directive) {
+      case 'listener':
+        out.push(`listener ${paths.port} 127.0.0.1`);
+        break;
+      case 'persistence_location':
+        out.push(`persistence_location ${paths.persistenceDir.replace(/\/?$/, '/')}`);
+        break;
+      case 'password_file':
+        out.push(`password_file ${paths.passwordFile}`);
+        break;
+      case 'acl_file':
+        out.push(`acl_file ${paths.aclFile}`);
+        break;
+      case 'certfile':
+      case 'keyfile':
+      case 'cafile':
+        throw new Error(`mosquitto.conf: "${directive}" is active; the test config knows only the plain listener`);
+      default:
+        out.push(line);
+    }
+  }
+  for (const directive of REPLACED) {
+    const count = seen.get(directive) ?? 0;
+    if (count !== 1) throw new Error(`mosquitto.conf must have exactly one active "${directive}" line (found ${count}); the test config replaces it`);
+  }
+  out.push('', '# Test-only lines (spec/support/broker.ts):', 'log_dest stdout');
+  if (paths.runningAsRoot) out.push('user root');
+  return out.join('\n') + '\n';
+}
+
+/** Adds (or updates) an account in a mosquitto password file; `create` starts a new file. */
+export function mosquittoPasswd(file: string, username: string, password: string, create = false): void {
+  const bin = requireBinary('mosquitto_passwd');
+  if (!bin) throw new Error(missingBinaryReason('mosquitto_passwd'));
+  const args = create ? ['-c', '-b', file, username, password] : ['-b', file, username, password];
+  const result = spawnSync(bin, args, { encoding: 'utf8', timeout: START_TIMEOUT_MS });
+  if (result.status !== 0) throw new Error(`mosquitto_passwd failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`);
+}
+
+/**
+ * Starts `mosquitto -c <derived config>` on a free loopback port and waits until the
+ * port accepts TCP. The password file holds `MOSQUITTO_NODE_USER` plus `options.users`;
+ * the ACL is the example's.
+ */
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoProcess> {
+  const bin = requireBinary('mosquitto');
+  if (!bin) throw new Error(missingBinaryReason('mosquitto'));
+  const dir = mkdtempSync(join(tmpdir(), 'wsmesh-mosquitto-'));
+  tempDirs.add(dir);
+  const persistenceDir = options.persistenceDir ?? join(dir, 'data');
+  mkdirSync(persistenceDir, { recursive: true });
+  const passwordFile = join(dir, 'wsmesh.passwd');
+  const aclFile = join(dir, 'wsmesh.acl');
+  const configFile = join(dir, 'mosquitto.conf');
+
+  mosquittoPasswd(passwordFile, MOSQUITTO_NODE_USER, MOSQUITTO_NODE_PASSWORD, true);
+  for (const [username, password] of Object.entries(options.users ?? {})) mosquittoPasswd(passwordFile, username, password);
+  copyFileSync(ACL_EXAMPLE, aclFile);
+  const port = await freePort();
+  const runningAsRoot = process.getuid?.() === 0;
+  writeFileSync(configFile, deriveTestConfig(readFileSync(MOSQUITTO_CONF, 'utf8'), { port, persistenceDir, passwordFile, aclFile, runningAsRoot }));
+
+  const supervisor = new Supervisor('mosquitto', () => spawn(bin, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }), port);
+  await supervisor.start();
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    username: MOSQUITTO_NODE_USER,
+    password: MOSQUITTO_NODE_PASSWORD,
+    output: supervisor.output,
+    dir,
+    configFile,
+    passwordFile,
+    aclFile,
+    persistenceDir,
+    stop: (signal) => supervisor.stop(signal),
+    restart: () => supervisor.restart(),
+  };
+}
+
+// ---------------------------------------------------------------- embedded broker
+
+/**
+ * Runs `wsmesh broker --host 127.0.0.1 --port <port>` (default: a free port the
+ * broker picks and prints) and waits for its "listening" line. `restart()` reuses
+ * the port; the embedded broker keeps nothing across a restart.
+ */
+export async function startEmbeddedBrokerProcess(port?: number): Promise<BrokerProcess> {
+  let bound = port ?? 0;
+  const supervisor = new Supervisor(
+    'wsmesh broker',
+    () =>
+      spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'broker', '--host', '127.0.0.1', '--port', String(bound)], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    undefined,
+    (line) => {
+      const match = /^wsmesh broker listening on mqtt:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
+      if (match) bound = Number(match[1]);
+      return match !== null;
+    },
+  );
+  await supervisor.start();
+  return {
+    get url() {
+      return `mqtt://127.0.0.1:${bound}`;
+    },
+    get port() {
+      return bound;
+    },
+    output: supervisor.output,
+    stop: (signal) => supervisor.stop(signal),
+    restart: () => supervisor.restart(),
+  };
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+/** Kills (SIGKILL) every broker process still running and removes the temp dirs. */
+export async function killAllBrokers(): Promise<void> {
+  await Promise.all([...children].map((child) => stopChild(child, 'SIGKILL')));
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** One broker process, started again on demand; ready is "port accepts TCP" or a matching output line. */
+class Supervisor {
+  readonly output: string[] = [];
+  private child: ChildProcess | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly launch: () => ChildProcess,
+    private readonly port: number | undefined,
+    private readonly readyLine?: (line: string) => boolean,
+  ) {}
+
+  async start(): Promise<void> {
+    const child = this.launch();
+    this.child = child;
+    children.add(child);
+    const exited = new Promise<never>((_, reject) => {
+      child.once('exit', (code, signal) => {
+        children.delete(child);
+        reject(new Error(`${this.name} exited (${code ?? signal}) before it was ready:\n${this.output.join('\n')}`));
+      });
+    });
+    exited.catch(() => {}); // only awaited while starting
+    const lineSeen = new Promise<void>((resolve) => {
+      const onLine = (line: string) => {
+        this.output.push(line);
+        if (this.readyLine?.(line)) resolve();
+      };
+      collectLines(child.stdout!, onLine);
+      collectLines(child.stderr!, onLine);
+    });
+    const polling = { stop: false };
+    const ready = this.readyLine ? lineSeen : waitForPort(this.port!, polling);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.name} not ready within ${START_TIMEOUT_MS} ms:\n${this.output.join('\n')}`)), START_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([ready, exited, timeout]);
+    } catch (err) {
+      await stopChild(child, 'SIGKILL');
+      throw err;
+    } finally {
+      polling.stop = true;
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<ProcessExit> {
+    const child = this.child!;
+    await stopChild(child, signal);
+    return { code: child.exitCode, signal: child.signalCode };
+  }
+
+  async restart(): Promise<void> {
+    await this.stop('SIGTERM');
+    await this.start();
+  }
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+/** Resolves once `127.0.0.1:port` accepts a TCP connection; polls every 50 ms until `polling.stop`. */
+async function waitForPort(port: number, polling: { stop: boolean }): Promise<void> {
+  while (!polling.stop) {
+    if (await canConnect(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function collectLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) if (line) onLine(line);
+  });
+}
