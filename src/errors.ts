@@ -71,6 +71,8 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
   /** Slow consumer: more than `websockets.maxBufferedBytes` waited to be sent. */
   TRY_AGAIN_LATER: 1013,
+  /** A malformed Engine.IO or Socket.IO packet (the close reason says what). */
+  MALFORMED_PACKET: 4400,
   /** The session ended (logout or expiry). Log in again before reconnecting. */
   SESSION_ENDED: 4401,
   /** Closed by an operator (admin API). */

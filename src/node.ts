@@ -26,8 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { createNodeSupervisor, NodeSupervisor } from './actors/node.actor.ts';
 import type { ConnectionHooks, ConnectionOutput } from './actors/connection.machine.ts';
 import type { ConnectionHandle } from './delivery/socket-index.ts';
-import { rawProtocol } from './protocol/raw.ts';
-import type { ProtocolFactory } from './protocol/wire-protocol.ts';
+import { selectProtocol } from './protocol/select.ts';
 import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
 import type { AppDeps, Live } from './http/deps.ts';
@@ -41,9 +40,6 @@ export interface NodeOptions {
   /** How long `listen()` waits for the broker before serving local sockets only. */
   brokerWait?: number;
 }
-
-/** Every served prefix speaks raw until a protocol is registered for it (Socket.IO: a later issue). */
-const protocols: ProtocolFactory = () => rawProtocol;
 
 export class WsmeshNode {
   readonly live: Live;
@@ -118,7 +114,7 @@ export class WsmeshNode {
       supervisor: this.supervisor,
       stats: this.stats,
       enabled: this.enabled,
-      protocols,
+      protocols: selectProtocol,
       hooks: this.hooks(),
       wss: this.wss,
       log: this.log,

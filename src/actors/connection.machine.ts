@@ -122,6 +122,7 @@ export const connectionMachine = setup({
       switch (inbound.kind) {
         case 'message':
           context.stats.received++;
+          if (inbound.reply) write(context, inbound.reply);
           context.hooks.inbound(context, inbound.text);
           return;
         case 'alive':

@@ -81,7 +81,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerConfig, log: Lo
 /** Stop accepting, close the MQTT clients, then drop any socket still open (e.g. one that never sent CONNECT). */
 async function shutdown(server: Server, aedes: Aedes, sockets: Set<Socket>): Promise<void> {
   const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-  for (const c of Object.values((aedes as any).clients)) (c as any).close();
+  await closeAedes(aedes);
   for (const socket of sockets) socket.destroy();
   await serverClosed;
 }

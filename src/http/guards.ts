@@ -2,7 +2,7 @@
  * The validation pipeline every authenticated request passes: one list of named
  * guards, composed per route. The upgrade runs them all, in the brief's order:
  *
- *   servedPath (404) -> webSocketHeaders (400) -> origin (403) -> sessionPresent (400)
+ *   servedPath (404) -> engineIoParams (400, Socket.IO paths) -> webSocketHeaders (400) -> origin (403) -> sessionPresent (400)
  *   -> connectionIdFormat (400) -> sessionKnown (403) -> accountEnabled (403)
  *   -> secretMatches (403) -> ipMatches (403) -> socketsEnabled (403)
  *   -> [admission, in the supervisor: connection id in use (400), per-user limit (429)]
@@ -15,6 +15,7 @@
 import type { Context } from 'koa';
 import { WsmeshError } from '../errors.ts';
 import { isValidPath } from '../delivery/path-filter.ts';
+import { speaksSocketIo } from '../protocol/select.ts';
 import type { Context as DirectoryContext, User } from '../directory/types.ts';
 import type { SessionRecord } from '../session/session.ts';
 import type { AppDeps } from './deps.ts';
@@ -46,6 +47,14 @@ export const servedPath: Guard = (ctx, auth, deps) => {
   if (!prefix || !isValidPath(path)) throw new WsmeshError('ERR_PATH_UNKNOWN', `No web socket is served on ${ctx.path}`);
   auth.path = path;
   auth.prefix = prefix;
+};
+
+/** Socket.IO paths: Engine.IO 3 or 4, websocket transport (the only one served). */
+export const engineIoParams: Guard = (ctx, auth) => {
+  if (!speaksSocketIo(auth.prefix!)) return;
+  const version = ctx.query.EIO;
+  if (version !== '3' && version !== '4') throw new WsmeshError('ERR_BAD_REQUEST', 'EIO must be 3 or 4');
+  if (ctx.query.transport !== 'websocket') throw new WsmeshError('ERR_BAD_REQUEST', 'transport must be websocket (the only transport served)');
 };
 
 /** RFC 6455 section 4.2.1: refuse a malformed opening handshake with our JSON 400, before ws would. */
@@ -139,7 +148,7 @@ export const SESSION_CHECKS: readonly Guard[] = [sessionPresent, sessionKnown, a
 export const LOGOUT_CHECKS: readonly Guard[] = [sessionPresent, sessionKnown, secretMatches];
 
 /** Checks that need no lookup, run before a connection actor is spawned. */
-export const UPGRADE_SYNTAX_CHECKS: readonly Guard[] = [servedPath, webSocketHeaders, origin, sessionPresent, connectionIdFormat];
+export const UPGRADE_SYNTAX_CHECKS: readonly Guard[] = [servedPath, engineIoParams, webSocketHeaders, origin, sessionPresent, connectionIdFormat];
 
 /** Authentication of an upgrade, run while its connection actor is in `upgrade`. */
 export const UPGRADE_AUTH_CHECKS: readonly Guard[] = [sessionKnown, accountEnabled, secretMatches, ipMatches, socketsEnabled];

@@ -15,6 +15,10 @@ import type { ConnectionActor } from '../actors/connection.machine.ts';
 import type { AppDeps } from './deps.ts';
 import { clientAddress } from './client-address.ts';
 import { authState, UPGRADE_AUTH_CHECKS, UPGRADE_SYNTAX_CHECKS } from './guards.ts';
+import { speaksSocketIo } from '../protocol/select.ts';
+
+/** Engine.IO's answer to an unknown transport (engine.io/lib/server.ts, `Server.errors`). */
+const ENGINE_IO_TRANSPORT_UNKNOWN = { code: 0, message: 'Transport unknown' };
 
 interface PendingUpgrade {
   socket: Duplex;
@@ -61,6 +65,14 @@ export function isUpgrade(ctx: Context): boolean {
 export function upgradeRoute(deps: AppDeps): Koa.Middleware {
   return async function handshake(ctx) {
     if (!isUpgrade(ctx)) {
+      if (deps.live.config.websockets.paths.some((p) => speaksSocketIo(p) && (ctx.path === p || ctx.path.startsWith(p + '/')))) {
+        // An Engine.IO client trying long-polling: answer in Engine.IO's own error
+        // format, so the client reports a clear reason instead of a parse error.
+        ctx.status = 400;
+        ctx.body = ENGINE_IO_TRANSPORT_UNKNOWN;
+        deps.stats.rejected('ERR_BAD_REQUEST');
+        return;
+      }
       // RFC 9110 section 15.5.22: a 426 names the protocol to upgrade to.
       ctx.set('Upgrade', 'websocket');
       ctx.set('Connection', 'Upgrade');
@@ -75,7 +87,7 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
         connectionId: auth.connectionId!,
         path: auth.path!,
         remoteAddress: clientAddress(ctx),
-        protocol: deps.protocols(auth.prefix!, new URLSearchParams(ctx.querystring)),
+        protocol: deps.protocols(auth.prefix!, new URLSearchParams(ctx.querystring), websockets),
         settings: { pingInterval: websockets.pingInterval, pingTimeout: websockets.pingTimeout, maxBufferedBytes: websockets.maxBufferedBytes },
         hooks: deps.hooks,
       });

@@ -7,8 +7,8 @@
 
 /** What an inbound frame means to the connection. */
 export type Inbound =
-  /** An application message for the node's inbound handling. */
-  | { kind: 'message'; text: string }
+  /** An application message for the node's inbound handling, and frames to answer with (an ack). */
+  | { kind: 'message'; text: string; reply?: string[] }
   /** A sign of life (a protocol-level ping or pong); frames to answer with, if any. */
   | { kind: 'alive'; reply?: string[] }
   /** Frames to answer with, nothing for the application. */
@@ -33,5 +33,11 @@ export interface WireProtocol {
   readonly ping: 'ws-ping' | { frame: string } | 'client-pings';
 }
 
-/** Picks the protocol for a socket from its served prefix (`/ws`, `/socket.io`). */
-export type ProtocolFactory = (prefix: string, query: URLSearchParams) => WireProtocol;
+export interface ProtocolSettings {
+  pingInterval: number;
+  pingTimeout: number;
+  maxPayload: number;
+}
+
+/** Picks the protocol for a socket from its served prefix (`/ws`, `/socket.io`) and query. */
+export type ProtocolFactory = (prefix: string, query: URLSearchParams, settings: ProtocolSettings) => WireProtocol;
