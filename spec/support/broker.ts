@@ -142,7 +142,8 @@ const DROPPED = new Set(['user', 'pid_file', 'log_dest', 'include_dir']);
 /**
  * `conf` (the production mosquitto.conf) with its machine-specific lines replaced:
  * the one `listener` -> `listener <port> 127.0.0.1`, `persistence_location`,
- * `password_file` and `acl_file` -> the temp paths, `log_dest` -> stdout, and
+ * `password_file` and `acl_file` -> the temp paths, `log_dest` -> stderr (plus
+ * `log_type all`), and
  * `user`/`pid_file`/`include_dir` dropped. Every other line, comments included,
  * is kept as is. Throws when a replaced directive is missing or repeated, or when
  * the file has TLS listeners (their certificates are machine-specific too).
@@ -183,7 +184,9 @@ export function deriveTestConfig(conf: string, paths: TestConfigPaths): string {
     const count = seen.get(directive) ?? 0;
     if (count !== 1) throw new Error(`mosquitto.conf must have exactly one active "${directive}" line (found ${count}); the test config replaces it`);
   }
-  out.push('', '# Test-only lines (spec/support/broker.ts):', 'log_dest stdout');
+  // stderr, not stdout: mosquitto block-buffers stdout into a pipe, so its log would
+  // only arrive at exit. Everything is logged (ACL denials included) for diagnosis.
+  out.push('', '# Test-only lines (spec/support/broker.ts):', 'log_dest stderr', 'log_type all');
   if (paths.runningAsRoot) out.push('user root');
   return out.join('\n') + '\n';
 }

@@ -24,6 +24,8 @@ export const RELOADABLE: ReadonlySet<string> = new Set([
   'websockets.pingTimeout',
   'websockets.maxBufferedBytes',
   'cluster.outboxLimit',
+  'server.trustProxy',
+  'server.proxyHops',
   ...[...KEYS.keys()].filter((key) => key.startsWith('websockets.remote.')),
 ]);
 

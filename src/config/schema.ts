@@ -47,6 +47,20 @@ export const SCHEMA: SchemaTree<Config> = {
       arg: 'route',
     },
     shutdownTimeout: { doc: 'Milliseconds to wait for connections to drain on shutdown.', format: 'int-range', min: 0, default: 10000 },
+    trustProxy: {
+      doc: 'Behind a reverse proxy: the client address is the X-Forwarded-For entry added by the nearest trusted proxy (so the session IP check works), not the proxy\'s own address.',
+      format: 'bool',
+      default: false,
+      env: 'WSMESH_TRUST_PROXY',
+      arg: 'trust-proxy',
+    },
+    proxyHops: {
+      doc: 'Trusted proxies in front of the node, each appending to X-Forwarded-For; the client address is this many entries from the right. Entries further left were sent by the client and are ignored.',
+      format: 'int-range',
+      min: 1,
+      max: 10,
+      default: 1,
+    },
   },
   node: {
     id: {

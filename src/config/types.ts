@@ -11,6 +11,10 @@ export interface ServerConfig {
   /** Route suffix of the JSESSIONID cookie (`<random>.<route>`), read by sticky proxies. */
   route: string;
   shutdownTimeout: number;
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  trustProxy: boolean;
+  /** How many trusted proxies append to X-Forwarded-For (the client is that many entries from the right). */
+  proxyHops: number;
 }
 
 export interface NodeConfig {

@@ -6,6 +6,7 @@
 import Koa from 'koa';
 import type { AppDeps } from './deps.ts';
 import { errorResponder } from './error-responder.ts';
+import { resolveClientAddress } from './client-address.ts';
 import { freshSession, sessionCookieMiddleware } from './session-cookie.ts';
 import { isUpgrade, upgradeRoute } from './upgrade.ts';
 import { Router } from './router.ts';
@@ -29,6 +30,10 @@ export function createApp(deps: AppDeps): Koa {
 
   const session = sessionCookieMiddleware(app, deps.live, deps.sessions);
   app.use(errorResponder(deps.log));
+  app.use((ctx, next) => {
+    (ctx.state as { clientAddress?: string }).clientAddress = resolveClientAddress(ctx, deps.live.config.server);
+    return next();
+  });
   app.use((ctx, next) => (ctx.path === '/api/login' ? freshSession(ctx, next) : next()));
   // Only sessions' routes and handshakes read the secret cookie; push and admin
   // calls (token-authenticated, the hot path) skip it.
