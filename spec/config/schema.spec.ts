@@ -53,7 +53,7 @@ describe('config schema', () => {
       expect(isSection('websockets')).to.equal(true);
       expect(isSection('websockets.remote')).to.equal(true);
       expect(isSection('websockets.remote.delayDuration')).to.equal(false);
-      expect(isSection('cluster')).to.equal(false);
+      expect(isSection('bogus')).to.equal(false);
     });
   });
 
