@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { parseBrokerArgs } from '../../src/cli/broker.ts';
 import { BrokerListenError, startEmbeddedBroker, type EmbeddedBroker } from '../../src/cluster/embedded-broker.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { killAllBrokers, startEmbeddedBrokerProcess } from '../support/broker.ts';
@@ -216,6 +217,22 @@ console.log('closed');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+});
+
+describe('wsmesh broker', () => {
+  describe('parseBrokerArgs()', () => {
+    it('defaults to the cluster.embedded.* defaults and reads --flag value and --flag=value', () => {
+      expect(parseBrokerArgs([])).to.deep.equal({ host: '127.0.0.1', port: 1883, logLevel: 'info' });
+      expect(parseBrokerArgs(['--host', '0.0.0.0', '--port=0', '--log-level', 'debug'])).to.deep.equal({ host: '0.0.0.0', port: 0, logLevel: 'debug' });
+    });
+
+    it('names what is wrong with a bad argument', () => {
+      expect(parseBrokerArgs(['--port', '70000'])).to.equal('--port must be a TCP port (0 to 65535): "70000"');
+      expect(parseBrokerArgs(['--port'])).to.equal('--port needs a value');
+      expect(parseBrokerArgs(['--broker', 'x'])).to.equal('unknown argument "--broker"');
+      expect(parseBrokerArgs(['--log-level=loud'])).to.match(/^--log-level must be one of debug, info, warn, error/);
     });
   });
 });

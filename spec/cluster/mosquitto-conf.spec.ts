@@ -6,6 +6,7 @@ import {
   killAllBrokers,
   MOSQUITTO_CONF,
   requireBinariesOrSkip,
+  requireBinary,
   startMosquitto,
   type MosquittoProcess,
   type TestConfigPaths,
@@ -141,6 +142,28 @@ describe('mosquitto.conf', () => {
     it('refuses a file without the line it must replace', () => {
       const withoutAcl = conf.replace(/^acl_file .*$/m, '');
       expect(() => deriveTestConfig(withoutAcl, paths)).to.throw('exactly one active "acl_file" line');
+    });
+  });
+
+  describe('requireBinary()', () => {
+    const ci = process.env.CI;
+    afterEach(() => {
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+    });
+
+    it('fails under CI when the binary is missing, naming the package to install', () => {
+      process.env.CI = 'true';
+      expect(() => requireBinary('wsmesh-no-such-binary')).to.throw(/wsmesh-no-such-binary is not installed.*apt-get install wsmesh-no-such-binary.*CI is set/);
+    });
+
+    it('lets the caller skip outside CI when the binary is missing', () => {
+      delete process.env.CI;
+      expect(requireBinary('wsmesh-no-such-binary')).to.equal(undefined);
+    });
+
+    it('finds an installed binary', () => {
+      expect(requireBinary('node')).to.be.a('string').and.match(/\/node$/);
     });
   });
 

@@ -9,6 +9,7 @@
  * this process. That is the embedded broker's whole durability promise.
  */
 import { Aedes, type Client } from 'aedes';
+import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { EmbeddedBrokerConfig } from '../config/types.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
@@ -53,8 +54,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerConfig, log: Lo
   aedes.on('client', (client: Client) => log.debug('broker.connect', { clientId: client.id }));
   aedes.on('clientDisconnect', (client: Client) => log.debug('broker.disconnect', { clientId: client.id }));
   aedes.on('clientError', (client: Client, err: Error) => log.debug('broker.client_error', { clientId: client.id, err }));
-  // aedes emits 'error' from its periodic will sweep; unhandled it would crash the node.
-  aedes.on('error', (err: Error) => log.warn('broker.error', { err }));
+  // aedes emits 'error' from its periodic will sweep; unhandled it would crash the
+  // node. Its typings omit the event, hence the upcast.
+  const emitter: EventEmitter = aedes;
+  emitter.on('error', (err: Error) => log.warn('broker.error', { err }));
 
   try {
     await listen(server, options.host, options.port);

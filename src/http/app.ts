@@ -14,6 +14,7 @@ import { authRoutes } from './routes/auth.ts';
 import { pushRoutes } from './routes/push.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
+import { pageRoutes } from './routes/page.ts';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): Koa {
   pushRoutes(router, deps);
   adminRoutes(router, deps);
   healthRoutes(router, deps);
+  pageRoutes(router);
   const routes = router.middleware();
   const handshake = upgradeRoute(deps);
 
