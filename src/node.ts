@@ -23,6 +23,7 @@ import { Topics } from './cluster/topics.ts';
 import { encode } from './cluster/codec.ts';
 import { systemTimers } from './time/timers.ts';
 import { randomBytes } from 'node:crypto';
+import { NodeMetrics } from './metrics/metrics.ts';
 import { createNodeSupervisor, NodeSupervisor } from './actors/node.actor.ts';
 import type { ConnectionHooks, ConnectionOutput } from './actors/connection.machine.ts';
 import type { ConnectionHandle } from './delivery/socket-index.ts';
@@ -49,6 +50,7 @@ export class WsmeshNode {
   readonly service: WebSocketService;
   readonly supervisor: NodeSupervisor;
   readonly server: Server;
+  readonly metrics: NodeMetrics;
   private readonly wss: WebSocketServer;
   private readonly enabled = new EnabledResolver();
   private readonly log: Logger;
@@ -87,16 +89,32 @@ export class WsmeshNode {
         remote,
         maxSocketsPerUser: config.websockets.maxSocketsPerUser,
         shutdownTimeout: config.server.shutdownTimeout,
+        drainDuration: config.server.drainDuration,
+        timers: systemTimers,
         buffer: {
           settings: config.websockets.remote,
           timers: systemTimers,
-          flush: (entries) => this.cluster?.flush(entries),
+          flush: (entries, now) => {
+            for (const entry of entries) this.metrics.flushAge.observe((now - entry.firstArrival) / 1000);
+            this.cluster?.flush(entries);
+          },
           coalesced: (count) => this.stats.drop('coalesced', count),
         },
         inspect: options.inspect,
+        onConnectionAdmitted: (handle) => this.stats.socketAdmitted(handle.prefix),
         onConnectionEnded: (output, handle) => this.connectionEnded(output, handle),
       }),
     );
+    this.metrics = new NodeMetrics({
+      stats: this.stats,
+      sessions: () => this.sessions.size(),
+      buffer: () => {
+        const queue = (this.supervisor.actor.system.get('buffer')?.getSnapshot().context as { queue?: { size: number; messages: number } } | undefined)?.queue;
+        return { entries: queue?.size ?? 0, messages: queue?.messages ?? 0 };
+      },
+      broker: () => (this.link ? { state: this.link.state, reconnects: this.link.reconnects, outbox: this.link.outboxSize } : undefined),
+      clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
+    });
     this.sessions.onEnded((record, reason) => {
       const closed = this.service.closeSession(record.id);
       this.log.info('session.ended', { sessionId: record.id, reason, socketsClosed: closed });
@@ -118,6 +136,8 @@ export class WsmeshNode {
       hooks: this.hooks(),
       wss: this.wss,
       log: this.log,
+      metrics: this.metrics,
+      readiness: () => this.readiness(),
     };
     const app = createApp(deps);
     this.server = createServer(app.callback());
@@ -167,6 +187,7 @@ export class WsmeshNode {
         clearTimeout(this.sweepTimer);
         this.sweepTimer = setTimeout(() => cluster.sweep(), 1000).unref();
       },
+      onOffline: () => cluster.linkLost(),
       onMessage: (topic, payload) => cluster.receive(topic, payload),
     });
     cluster.attach({
@@ -189,7 +210,13 @@ export class WsmeshNode {
     this.live.config = merged;
     this.log.setLevel(merged.log.level);
     this.enabled.clear();
-    this.supervisor.actor.send({ type: 'config.updated', maxSocketsPerUser: merged.websockets.maxSocketsPerUser, remote: merged.websockets.remote });
+    this.supervisor.actor.send({
+      type: 'config.updated',
+      maxSocketsPerUser: merged.websockets.maxSocketsPerUser,
+      remote: merged.websockets.remote,
+      drainDuration: merged.server.drainDuration,
+      shutdownTimeout: merged.server.shutdownTimeout,
+    });
     this.link?.setOutboxLimit(merged.cluster.outboxLimit);
     if (diff.reloadable.length) this.log.info('config.reloaded', { reason, applied: diff.reloadable });
     if (diff.restartRequired.length) this.log.warn('config.restart_required', { restartRequired: diff.restartRequired, advice: 'restart the node to apply these keys' });
@@ -210,20 +237,34 @@ export class WsmeshNode {
     return this.stopping;
   }
 
+  /**
+   * Ready when the node accepts sockets: running (not draining) and, in a cluster,
+   * linked to the broker. The directory is always loaded (the node does not start
+   * without one; a failed reload keeps the previous).
+   */
+  readiness(): { ready: boolean; checks: { accepting: boolean; broker: string; directory: boolean } } {
+    const accepting = this.supervisor.accepting();
+    const broker = this.link?.state ?? (this.cluster ? 'connecting' : 'none');
+    const brokerOk = !this.cluster || broker === 'online';
+    return { ready: accepting && brokerOk, checks: { accepting, broker, directory: true } };
+  }
+
   private async doShutdown(): Promise<void> {
-    this.log.info('node.stopping', { sockets: this.index.size });
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    this.log.info('node.draining', { sockets: this.index.size, drainDuration: this.live.config.server.drainDuration });
+    // Draining: /readyz answers 503 and upgrades are refused while the sockets close,
+    // spread over drainDuration; the server still answers so proxies can see it.
     const drained = new Promise<void>((resolve) => {
       if (this.supervisor.actor.getSnapshot().status !== 'active') return resolve();
       this.supervisor.actor.subscribe({ complete: () => resolve() });
     });
     this.supervisor.actor.send({ type: 'node.drain' });
     await drained;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
     this.wss.close();
     clearTimeout(this.sweepTimer);
+    this.cluster?.stop();
     // Last words: the registry entries went out as the sockets closed; now presence.
     if (this.link && this.cluster) {
       await this.link.close([{ topic: this.topics.presence(this.live.config.node.id), payload: encode(this.cluster.presence('offline')), retain: true }]);
@@ -257,6 +298,7 @@ export class WsmeshNode {
 
   private connectionEnded(output: ConnectionOutput, handle: ConnectionHandle | undefined): void {
     if (output.rejection) return; // logged by the handshake
+    if (handle) this.stats.socketEnded(handle.prefix, output.code);
     this.log.info('ws.closed', {
       connectionId: output.connectionId,
       contextId: handle?.contextId,

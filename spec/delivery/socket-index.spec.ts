@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { SocketIndex, type ConnectionHandle } from '../../src/delivery/socket-index.ts';
 
 function handle(contextId: number, userId: number, connectionId: string, sessionId = 's1'): ConnectionHandle {
-  return { contextId, userId, connectionId, sessionId, path: '/ws/x', remoteAddress: '127.0.0.1', connectedAt: 0, actor: {} as never };
+  return { contextId, userId, connectionId, sessionId, path: '/ws/x', prefix: '/ws', remoteAddress: '127.0.0.1', connectedAt: 0, actor: {} as never };
 }
 
 describe('SocketIndex', () => {

@@ -352,13 +352,19 @@ describe('http handshake', () => {
   });
 
   describe('#plain request on a socket path', () => {
-    for (const path of ['/ws/demo', '/ws', '/socket.io/appsuite']) {
+    for (const path of ['/ws/demo', '/ws']) {
       it(`answers 426 ERR_UPGRADE_REQUIRED for a GET without Upgrade on ${path}`, async () => {
         const answer = await request(`${node.url}${path}?session=${alice.session}`, { headers: { cookie: alice.cookie } });
         expect(answer.status).to.equal(426);
         expect(answer.body.error).to.equal('ERR_UPGRADE_REQUIRED');
       });
     }
+
+    it('answers a GET without Upgrade on a Socket.IO path as Engine.IO does: 400 Transport unknown', async () => {
+      const answer = await request(`${node.url}/socket.io/appsuite/?session=${alice.session}&EIO=4&transport=polling`, { headers: { cookie: alice.cookie } });
+      expect(answer.status).to.equal(400);
+      expect(answer.body).to.deep.equal({ code: 0, message: 'Transport unknown' });
+    });
 
     it('names the protocol to upgrade to in an Upgrade header (RFC 9110 15.5.22: a 426 MUST)', async () => {
       const answer = await request(`${node.url}/ws/demo?session=${alice.session}`, { headers: { cookie: alice.cookie } });

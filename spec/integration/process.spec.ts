@@ -85,8 +85,11 @@ describe('wsmesh process', function () {
       expect(restart.restartRequired).to.deep.equal(['websockets.paths']);
       const applied = await proc.waitForLog((l) => l.event === 'config.reloaded', 'config.reloaded');
       expect(applied.applied).to.deep.equal(['log.level']);
-      // The running paths did not change: /socket.io still answers as a socket path (426, not 404).
-      expect((await fetch(`${proc.url}/socket.io/x`)).status).to.equal(426);
+      // The running paths did not change: /socket.io still answers as a socket path
+      // (Engine.IO's 400 for a request without Upgrade, not a 404).
+      const answer = await fetch(`${proc.url}/socket.io/x`);
+      expect(answer.status).to.equal(400);
+      expect(await answer.json()).to.deep.equal({ code: 0, message: 'Transport unknown' });
     });
 
     it('keeps the previous config and logs the error when a reloaded file is invalid', async () => {

@@ -72,9 +72,9 @@ export function runNode(args: string[], env: Record<string, string> = {}): NodeP
   return result;
 }
 
-/** Starts a node on a free port and waits until it listens. */
-export async function startNodeProcess(args: string[] = [], env: Record<string, string> = {}): Promise<NodeProcess> {
-  const port = await freePort();
+/** Starts a node on a free port (or `options.port`, e.g. to restart a node where it was) and waits until it listens. */
+export async function startNodeProcess(args: string[] = [], env: Record<string, string> = {}, options: { port?: number } = {}): Promise<NodeProcess> {
+  const port = options.port ?? (await freePort());
   // Each node gets its own embedded broker port unless the test names a broker.
   const broker = args.some((a) => a.startsWith('--broker')) ? [] : ['--broker-port', String(await freePort())];
   const proc = runNode(['--host', '127.0.0.1', '--port', String(port), ...broker, ...args], { WSMESH_ADMIN_TOKEN: 'test-admin-token', ...env });

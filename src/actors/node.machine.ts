@@ -17,11 +17,15 @@ import type { ConnectionHandle, SocketIndex } from '../delivery/socket-index.ts'
 import type { Remote } from '../cluster/remote.ts';
 import { bufferMachine, type BufferInput } from './buffer.machine.ts';
 import type { RemoteBufferConfig } from '../config/types.ts';
+import type { Timers } from '../time/timers.ts';
+import { drainer } from './drainer.actor.ts';
 
 export interface Admission {
   identity: ConnectionIdentity;
   connectionId: string;
   path: string;
+  /** The served prefix the path is under (`/ws`, `/socket.io`): metrics count sockets by it. */
+  prefix: string;
   remoteAddress: string;
 }
 
@@ -30,9 +34,13 @@ export interface NodeInput {
   remote: Remote;
   maxSocketsPerUser: number;
   shutdownTimeout: number;
+  drainDuration: number;
+  timers: Timers;
   /** The coalescing buffer for messages bound for other nodes: this machine's one real child. */
   buffer: BufferInput;
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
+  /** Told when a connection is admitted (counters). */
+  onConnectionAdmitted?: (handle: ConnectionHandle) => void;
   /** Told when a connection actor reaches `closed` (logging, counters). */
   onConnectionEnded?: (output: ConnectionOutput, handle: ConnectionHandle | undefined) => void;
 }
@@ -43,15 +51,16 @@ export type NodeEvent =
   | { type: 'conn.spawn'; input: ConnectionInput; reply: (actor: ConnectionActor | undefined) => void }
   | { type: 'conn.admit'; actor: ConnectionActor; admission: Admission; reply: (refusal: ErrorCode | undefined) => void }
   | { type: 'conn.ended'; actor: ConnectionActor; handle: ConnectionHandle | undefined; output: ConnectionOutput }
-  | { type: 'config.updated'; maxSocketsPerUser: number; remote: RemoteBufferConfig }
-  | { type: 'node.drain' };
+  | { type: 'config.updated'; maxSocketsPerUser: number; remote: RemoteBufferConfig; drainDuration?: number; shutdownTimeout?: number }
+  | { type: 'node.drain' }
+  | { type: 'drain.done' };
 
 /** Handles by actor, so a finished actor finds its index entry in O(1). */
 const HANDLE = new WeakMap<ConnectionActor, ConnectionHandle>();
 
 export const nodeMachine = setup({
   types: { input: {} as NodeInput, context: {} as NodeContext, events: {} as NodeEvent },
-  actors: { buffer: bufferMachine },
+  actors: { buffer: bufferMachine, drainer },
   delays: { shutdownTimeout: ({ context }) => context.shutdownTimeout },
   guards: { noSockets: ({ context }) => context.index.size === 0 },
   actions: {
@@ -90,6 +99,7 @@ export const nodeMachine = setup({
       index.add(handle);
       HANDLE.set(event.actor, handle);
       remote.localChanged(identity.contextId, identity.userId);
+      context.onConnectionAdmitted?.(handle);
       event.actor.send({ type: 'handshake.accepted', identity });
       event.reply(undefined);
     },
@@ -102,11 +112,6 @@ export const nodeMachine = setup({
       context.onConnectionEnded?.(event.output, event.handle);
     },
     drainBuffer: sendTo('buffer', { type: 'buffer.drain' }),
-    closeAll: ({ context }) => {
-      for (const handle of [...context.index.all()]) {
-        handle.actor.send({ type: 'conn.close', code: CloseCode.GOING_AWAY, reason: 'node shutting down' });
-      }
-    },
     terminateAll: ({ context }) => {
       for (const handle of [...context.index.all()]) handle.actor.getSnapshot().context.socket?.terminate();
     },
@@ -120,7 +125,11 @@ export const nodeMachine = setup({
     'conn.ended': { actions: 'forgetConnection' },
     'config.updated': {
       actions: [
-        assign({ maxSocketsPerUser: ({ event }) => event.maxSocketsPerUser }),
+        assign({
+          maxSocketsPerUser: ({ event }) => event.maxSocketsPerUser,
+          drainDuration: ({ event, context }) => event.drainDuration ?? context.drainDuration,
+          shutdownTimeout: ({ event, context }) => event.shutdownTimeout ?? context.shutdownTimeout,
+        }),
         sendTo('buffer', ({ event }) => ({ type: 'settings.updated' as const, settings: event.remote })),
       ],
     },
@@ -134,12 +143,26 @@ export const nodeMachine = setup({
       },
     },
     draining: {
-      entry: ['closeAll', 'drainBuffer'],
+      // The buffer is flushed at once; sockets close spread over drainDuration, then
+      // the stragglers get shutdownTimeout to finish their close handshake.
+      entry: 'drainBuffer',
       always: { guard: 'noSockets', target: 'stopped' },
-      after: { shutdownTimeout: { target: 'stopped', actions: 'terminateAll' } },
       on: {
         'conn.spawn': { actions: 'refuseSpawn' },
         'conn.admit': { actions: 'refuseAdmission' },
+      },
+      initial: 'closing',
+      states: {
+        closing: {
+          invoke: {
+            src: 'drainer',
+            input: ({ context }) => ({ handles: [...context.index.all()], duration: context.drainDuration, timers: context.timers }),
+          },
+          on: { 'drain.done': 'waiting' },
+        },
+        waiting: {
+          after: { shutdownTimeout: { target: '#node.stopped', actions: 'terminateAll' } },
+        },
       },
     },
     stopped: { type: 'final' },

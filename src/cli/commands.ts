@@ -6,7 +6,11 @@ import { brokerCommand } from './broker.ts';
 import type { Command } from './command.ts';
 import { HASH_PASSWORD_USAGE, runHashPassword } from './hash-password.ts';
 import { ExitCode } from './io.ts';
+import { pushCommand } from './push.ts';
+import { socketsCommand } from './sockets.ts';
 import { startCommand } from './start.ts';
+import { statechartsCommand } from './statecharts.ts';
+import { statsCommand } from './stats.ts';
 
 const hashPasswordCommand: Command = {
   name: 'hash-password',
@@ -21,4 +25,13 @@ const hashPasswordCommand: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [startCommand, brokerCommand, hashPasswordCommand];
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  brokerCommand,
+  hashPasswordCommand,
+  // The admin API's commands (docs/cli.md).
+  socketsCommand,
+  statsCommand,
+  pushCommand,
+  statechartsCommand,
+];

@@ -19,9 +19,12 @@ export interface CliIo {
 /** Exit codes shared by every command. */
 export const ExitCode = {
   OK: 0,
+  /** The command failed; for the admin commands, the node answered with an HTTP error. */
   FAILURE: 1,
-  /** Wrong usage: unknown command, bad arguments, empty input. */
+  /** Wrong usage: unknown command, bad arguments, empty input, no admin token. */
   USAGE: 2,
+  /** The admin commands could not reach a node (connection refused, unknown host, timeout). */
+  UNREACHABLE: 3,
   /** Interrupted by the user (Ctrl-C), as shells report SIGINT (128 + 2). */
   INTERRUPTED: 130,
 } as const;

@@ -51,7 +51,7 @@ export class BrokerLink {
       reconnectPeriod: 0, // reconnects are broker.machine.ts's decision
       connectTimeout: 5000,
       manualConnect: true,
-      resubscribe: false, // we subscribe ourselves when the broker lost our session
+      resubscribe: false, // we subscribe ourselves on every connection (see connected())
       username: options.username || undefined,
       password: options.password || undefined,
       will: { topic: options.will.topic, payload: options.will.payload, qos: 1, retain: true },
@@ -138,9 +138,13 @@ export class BrokerLink {
     this.actor.send({ type: 'link.close' });
   }
 
+  /**
+   * Subscribes on every connection, even when the broker kept our session: a new
+   * process reusing a persistent session would otherwise never receive the retained
+   * state, and a re-SUBSCRIBE makes the broker re-send it (MQTT 3.1.1 section 3.8.4),
+   * which also refreshes presence that changed while the link was down.
+   */
   private connected(sessionPresent: boolean): void {
-    if (sessionPresent) return this.actor.send({ type: 'mqtt.connected', sessionPresent });
-    // A new session (first start, or a broker that lost it): subscribe before going online.
     const topics = Object.fromEntries(this.options.subscriptions.map((t) => [t, { qos: 1 as const }]));
     this.client.subscribe(topics, (error) => {
       if (error) {

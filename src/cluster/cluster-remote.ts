@@ -43,6 +43,13 @@ export interface ClusterRemoteOptions {
   stats: NodeStats;
   log: Logger;
   now?: () => number;
+  /**
+   * How long a peer's `offline` waits before it counts (ms). A broker that shuts
+   * down publishes every client's Last Will before closing the connections, so each
+   * node hears the others "die" just before its own link drops; those are dropped by
+   * `linkLost()`, and a real death still counts within the grace.
+   */
+  offlineGrace?: number;
 }
 
 type Handler = (topic: ParsedTopic, payload: Buffer) => void;
@@ -56,6 +63,8 @@ export class ClusterRemote implements Remote {
   private buffer: AnyActorRef | undefined;
   private local: LocalNode | undefined;
   private readonly handlers: Record<ParsedTopic['kind'], Handler>;
+  /** Peers whose `offline` waits out the grace: node -> timer. */
+  private readonly pendingOffline = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: ClusterRemoteOptions) {
     this.view = new ClusterView(options.nodeId);
@@ -154,9 +163,9 @@ export class ClusterRemote implements Remote {
       const to = this.view.epochOf(node);
       if (!to) continue;
       const id = messageId();
+      if (!this.publish(this.options.topics.inbox(node), encode({ v: 1, id, from: this.options.nodeId, to, items }))) continue;
       this.options.stats.remotePublishes++;
       this.options.stats.remoteSent += items.reduce((sum, i) => sum + i.payloads.length, 0);
-      this.publish(this.options.topics.inbox(node), encode({ v: 1, id, from: this.options.nodeId, to, items }));
     }
   }
 
@@ -211,12 +220,39 @@ export class ClusterRemote implements Remote {
   private onPresence(topic: { node: string }, payload: Buffer): void {
     const presence = payload.length ? decodePresence(payload) : undefined;
     if (payload.length && !presence) return this.invalid('presence', topic.node);
-    const change = this.view.applyPresence(topic.node, presence);
-    if (change === 'online') this.options.log.info('cluster.node_up', { peer: topic.node, route: presence?.route });
+    const node = topic.node;
+    if (!presence || presence.state === 'offline') {
+      if (node === this.options.nodeId || this.pendingOffline.has(node)) return;
+      const timer = setTimeout(() => {
+        this.pendingOffline.delete(node);
+        this.applyPresence(node, presence);
+      }, this.options.offlineGrace ?? 300);
+      this.pendingOffline.set(node, timer.unref());
+      return;
+    }
+    clearTimeout(this.pendingOffline.get(node));
+    this.pendingOffline.delete(node);
+    this.applyPresence(node, presence);
+  }
+
+  private applyPresence(node: string, presence: PresencePayload | undefined): void {
+    const change = this.view.applyPresence(node, presence);
+    if (change === 'online') this.options.log.info('cluster.node_up', { peer: node, route: presence?.route });
     if (change === 'offline') {
-      this.options.log.warn('cluster.node_down', { peer: topic.node });
+      this.options.log.warn('cluster.node_down', { peer: node });
       this.sweep();
     }
+  }
+
+  /** Our link dropped: `offline`s heard just before were the broker leaving, not the peers. */
+  linkLost(): void {
+    for (const timer of this.pendingOffline.values()) clearTimeout(timer);
+    this.pendingOffline.clear();
+  }
+
+  /** Cancels pending timers (shutdown). */
+  stop(): void {
+    this.linkLost();
   }
 
   private onRegistry(topic: Extract<ParsedTopic, { kind: 'registry' }>, payload: Buffer): void {
@@ -270,11 +306,12 @@ export class ClusterRemote implements Remote {
     this.options.log.warn('cluster.invalid_message', { kind, where });
   }
 
-  private publish(topic: string, payload: Buffer, retain = false): void {
-    if (!this.publisher) return;
-    if (!this.publisher.publish(topic, payload, retain)) {
-      this.options.stats.drop('outboxFull');
-      this.options.log.warn('cluster.outbox_full', { topic, advice: 'the broker is unreachable and cluster.outboxLimit is reached; messages to other nodes are dropped' });
-    }
+  /** False when the outbox refused it (counted and logged here). */
+  private publish(topic: string, payload: Buffer, retain = false): boolean {
+    if (!this.publisher) return false;
+    if (this.publisher.publish(topic, payload, retain)) return true;
+    this.options.stats.drop('outboxFull');
+    this.options.log.warn('cluster.outbox_full', { topic, advice: 'the broker is unreachable and cluster.outboxLimit is reached; messages to other nodes are dropped' });
+    return false;
   }
 }

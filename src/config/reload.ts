@@ -25,6 +25,9 @@ export const RELOADABLE: ReadonlySet<string> = new Set([
   'websockets.maxBufferedBytes',
   'cluster.outboxLimit',
   'server.trustProxy',
+  'server.drainDuration',
+  'server.shutdownTimeout',
+  'metrics.token',
   'server.proxyHops',
   ...[...KEYS.keys()].filter((key) => key.startsWith('websockets.remote.')),
 ]);

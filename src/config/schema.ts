@@ -46,7 +46,13 @@ export const SCHEMA: SchemaTree<Config> = {
       env: 'WSMESH_ROUTE',
       arg: 'route',
     },
-    shutdownTimeout: { doc: 'Milliseconds to wait for connections to drain on shutdown.', format: 'int-range', min: 0, default: 10000 },
+    shutdownTimeout: { doc: 'Milliseconds to wait, after the last drain close, for clients to finish their close handshake; then the rest are dropped.', format: 'int-range', min: 0, default: 10000 },
+    drainDuration: {
+      doc: 'On SIGTERM, milliseconds over which the 1001 closes of the sockets are spread evenly, so clients do not all reconnect in the same second.',
+      format: 'int-range',
+      min: 0,
+      default: 10000,
+    },
     trustProxy: {
       doc: 'Behind a reverse proxy: the client address is the X-Forwarded-For entry added by the nearest trusted proxy (so the session IP check works), not the proxy\'s own address.',
       format: 'bool',
@@ -132,6 +138,9 @@ export const SCHEMA: SchemaTree<Config> = {
   },
   admin: {
     token: { doc: 'Bearer token of the admin API; empty generates one at start.', format: 'text', default: '', env: 'WSMESH_ADMIN_TOKEN', sensitive: true },
+  },
+  metrics: {
+    token: { doc: 'Bearer token GET /metrics requires; empty leaves it open (then keep /metrics off public proxies).', format: 'text', default: '', sensitive: true, env: 'WSMESH_METRICS_TOKEN' },
   },
   log: {
     level: { doc: 'Lowest level logged.', format: 'one-of', values: ['debug', 'info', 'warn', 'error'], default: 'info', env: 'WSMESH_LOG_LEVEL', arg: 'log-level' },

@@ -11,6 +11,8 @@ export interface ServerConfig {
   /** Route suffix of the JSESSIONID cookie (`<random>.<route>`), read by sticky proxies. */
   route: string;
   shutdownTimeout: number;
+  /** On SIGTERM, the sockets' 1001 closes are spread evenly over this many ms. */
+  drainDuration: number;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
   trustProxy: boolean;
   /** How many trusted proxies append to X-Forwarded-For (the client is that many entries from the right). */
@@ -77,6 +79,11 @@ export interface AdminConfig {
   token: string;
 }
 
+export interface MetricsConfig {
+  /** Bearer token for GET /metrics; empty: open (keep it off public proxies). */
+  token: string;
+}
+
 export interface LogConfig {
   level: LogLevel;
 }
@@ -89,5 +96,6 @@ export interface Config {
   cluster: ClusterConfig;
   directory: DirectoryConfig;
   admin: AdminConfig;
+  metrics: MetricsConfig;
   log: LogConfig;
 }

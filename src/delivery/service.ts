@@ -31,7 +31,10 @@ export class WebSocketService {
   /** Throws ERR_INVALID_PATH_FILTER before anything is sent. */
   sendMessage(outbound: OutboundMessage): SendResult {
     const matches = compilePathFilter(outbound.pathFilter);
-    return { local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound) };
+    const result = { local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound) };
+    // Nothing is lost silently: a message no socket anywhere could take is counted.
+    if (result.local === 0 && result.remote === 0) this.stats.drop('offline');
+    return result;
   }
 
   /** Local half of delivery; the cluster calls it for messages that arrive from other nodes. */

@@ -11,6 +11,7 @@ export interface ConnectionHandle {
   userId: number;
   sessionId: string;
   path: string;
+  prefix: string;
   remoteAddress: string;
   connectedAt: number;
   actor: ConnectionActor;

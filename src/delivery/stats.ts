@@ -24,6 +24,19 @@ export class NodeStats {
   /** Messages sent to / received from other nodes. */
   remoteSent = 0;
   remoteReceived = 0;
+  /** Open sockets by served prefix (`/ws`, `/socket.io`). */
+  readonly socketsByPrefix = new Map<string, number>();
+  /** Closed sockets by close code. */
+  readonly closes = new Map<number, number>();
+
+  socketAdmitted(prefix: string): void {
+    this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 0) + 1);
+  }
+
+  socketEnded(prefix: string, code: number): void {
+    this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 1) - 1);
+    this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
+  }
 
   rejected(code: ErrorCode): void {
     this.handshakesRejected.set(code, (this.handshakesRejected.get(code) ?? 0) + 1);

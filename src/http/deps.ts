@@ -13,6 +13,7 @@ import type { NodeSupervisor } from '../actors/node.actor.ts';
 import type { ProtocolFactory } from '../protocol/wire-protocol.ts';
 import type { ConnectionHooks } from '../actors/connection.machine.ts';
 import type { Logger } from '../log/logger.ts';
+import type { NodeMetrics } from '../metrics/metrics.ts';
 
 export interface Live {
   config: Config;
@@ -31,4 +32,6 @@ export interface AppDeps {
   hooks: ConnectionHooks;
   wss: WebSocketServer;
   log: Logger;
+  metrics: NodeMetrics;
+  readiness: () => { ready: boolean; checks: Record<string, unknown> };
 }

@@ -98,6 +98,7 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
         identity: { contextId: session.contextId, userId: session.userId, sessionId: session.id },
         connectionId: auth.connectionId!,
         path: auth.path!,
+        prefix: auth.prefix!,
         remoteAddress: clientAddress(ctx),
       });
       if (refusal) throw new WsmeshError(refusal);

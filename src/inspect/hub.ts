@@ -1,0 +1,350 @@
+/**
+ * The live inspector's model of a node: every live actor with its machine, state and
+ * status, and how many actors of each machine are in each state. It is XState's
+ * `inspect` observer (node.ts gives it to every actor), so it sees each snapshot.
+ *
+ * Costs: O(1) per inspection event (Map and Set operations; a state value is turned
+ * into its key only when it changed). Counts are the sizes of per-state Sets, kept
+ * always. Updates for watchers are batched: changes collect in a Map (the latest per
+ * actor) and leave at most every `interval` ms, capped at `maxChangesPerBatch`; with
+ * nobody subscribed nothing is collected and no timer runs.
+ *
+ * An actor leaves when a snapshot says done, stopped or error (announced to watchers
+ * first). A root actor that fails in an action emits no snapshot: it is found on the
+ * next event sent to it, or by `sweep()`.
+ */
+import type { AnyActor, InspectionEvent, Snapshot } from 'xstate';
+import { systemTimers, type Timers } from '../time/timers.ts';
+import { describeActor, type ActorDetail, type ActorSummary } from './summary.ts';
+
+export interface InspectorOptions {
+  /** The shortest time between two batches, ms. */
+  interval: number;
+  /** Changes per batch; the rest are counted in `omitted` (the counts stay exact). */
+  maxChangesPerBatch: number;
+  timers: Timers;
+}
+
+export const DEFAULTS: InspectorOptions = { interval: 100, maxChangesPerBatch: 500, timers: systemTimers };
+
+export type ActorStatus = 'active' | 'done' | 'stopped' | 'error';
+
+/** machine -> state key -> live actors. A state once seen stays, at 0. */
+export type Counts = Record<string, Record<string, number>>;
+
+/** Actors created and ended since the hub started, per machine. */
+export type Totals = Record<string, { live: number; created: number; ended: number }>;
+
+export interface ActorChange {
+  id: string;
+  machine: string;
+  systemId?: string;
+  state: string;
+  status: ActorStatus;
+}
+
+export interface InspectorSnapshot {
+  seq: number;
+  at: number;
+  counts: Counts;
+  totals: Totals;
+}
+
+export interface InspectorBatch extends InspectorSnapshot {
+  /** Actors that entered a state (the latest per actor since the last batch). */
+  changes: ActorChange[];
+  /** Actors that ended; `state` is the last one they were in. */
+  left: ActorChange[];
+  /** Changes not listed because of the cap; a client refetches its lists. */
+  omitted: number;
+}
+
+export type InspectorListener = (batch: InspectorBatch) => void;
+
+/** One live actor. Mutated in place: one object per actor for its whole life. */
+export interface Tracked {
+  readonly id: string;
+  readonly ref: AnyActor;
+  readonly machine: string;
+  systemId: string | undefined;
+  state: string;
+  /** The snapshot value `state` was computed from (an unchanged value is not re-keyed). */
+  value: unknown;
+  since: number;
+  events: number;
+  lastEvent: string | undefined;
+}
+
+interface MachineEntry {
+  readonly states: Map<string, Set<Tracked>>;
+  created: number;
+  ended: number;
+}
+
+const ENDED = { done: true, stopped: true, error: true } as const;
+
+export class InspectorHub {
+  private readonly options: InspectorOptions;
+  private readonly actors = new Map<string, Tracked>();
+  private readonly machines = new Map<string, MachineEntry>();
+  private readonly listeners = new Set<InspectorListener>();
+  /** What changed since the last batch: a live actor, or the change announcing its end. */
+  private readonly pending = new Map<string, Tracked | ActorChange>();
+  private timer: unknown;
+  private seq = 0;
+
+  constructor(options: Partial<InspectorOptions> = {}) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /** Give this as `inspect` to `createActor`. */
+  readonly observer = (event: InspectionEvent): void => {
+    switch (event.type) {
+      case '@xstate.snapshot':
+        return this.onSnapshot(event.actorRef as AnyActor, event.snapshot);
+      case '@xstate.event':
+        return this.onEvent(event.actorRef as AnyActor, event.sourceRef as AnyActor | undefined, event.event.type);
+      case '@xstate.actor':
+        // Sent from the actor's constructor, before its first snapshot: only counted
+        // here; the actor is tracked from its first snapshot (when it starts), so an
+        // actor created and never started leaves nothing behind.
+        this.machine(machineOf(event.actorRef as AnyActor)).created++;
+        return;
+    }
+  };
+
+  /** An observer that also passes every event on to `other` (e.g. a test's own). */
+  observerWith(other?: ((event: InspectionEvent) => void) | { next?: (event: InspectionEvent) => void }): (event: InspectionEvent) => void {
+    if (!other) return this.observer;
+    const next = typeof other === 'function' ? other : (event: InspectionEvent) => other.next?.(event);
+    return (event) => {
+      this.observer(event);
+      next(event);
+    };
+  }
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  private onSnapshot(ref: AnyActor, snapshot: Snapshot<unknown>): void {
+    const status = snapshot.status as ActorStatus;
+    const tracked = this.actors.get(ref.sessionId);
+    if (status in ENDED) {
+      if (tracked) this.leave(tracked, status);
+      return;
+    }
+    const value = (snapshot as { value?: unknown }).value;
+    if (tracked && value === tracked.value) return;
+    const state = stateKey(value);
+    if (!tracked) return this.enter(ref, state, value);
+    tracked.value = value;
+    if (state === tracked.state) return;
+    this.group(tracked.machine, tracked.state).delete(tracked);
+    this.group(tracked.machine, state).add(tracked);
+    tracked.state = state;
+    tracked.since = this.options.timers.now();
+    this.changed(tracked);
+  }
+
+  private enter(ref: AnyActor, state: string, value: unknown): void {
+    const tracked: Tracked = {
+      id: ref.sessionId,
+      ref,
+      machine: machineOf(ref),
+      systemId: ref.systemId,
+      state,
+      value,
+      since: this.options.timers.now(),
+      events: 0,
+      lastEvent: undefined,
+    };
+    this.actors.set(tracked.id, tracked);
+    this.group(tracked.machine, state).add(tracked);
+    this.changed(tracked);
+  }
+
+  private onEvent(target: AnyActor, source: AnyActor | undefined, type: string): void {
+    const tracked = this.actors.get(target.sessionId);
+    if (tracked) {
+      tracked.events++;
+      tracked.lastEvent = type;
+      if (target.getSnapshot().status === 'error') this.leave(tracked, 'error');
+    }
+    // A child that failed tells its parent; its own snapshot event never comes.
+    if (source && type.startsWith('xstate.error.actor.')) {
+      const failed = this.actors.get(source.sessionId);
+      if (failed) this.leave(failed, 'error');
+    }
+  }
+
+  private leave(tracked: Tracked, status: ActorStatus): void {
+    this.actors.delete(tracked.id);
+    this.group(tracked.machine, tracked.state).delete(tracked);
+    this.machine(tracked.machine).ended++;
+    if (this.listeners.size === 0) return;
+    this.pending.set(tracked.id, { id: tracked.id, machine: tracked.machine, systemId: tracked.systemId, state: tracked.state, status });
+    this.schedule();
+  }
+
+  private changed(tracked: Tracked): void {
+    if (this.listeners.size === 0) return;
+    this.pending.set(tracked.id, tracked);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer === undefined) this.timer = this.options.timers.setTimeout(() => this.flush(), this.options.interval);
+  }
+
+  /** Sends what is pending now (the timer does it every `interval`). */
+  flush(): void {
+    if (this.timer !== undefined) this.options.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0 || this.listeners.size === 0) return this.pending.clear();
+    const changes: ActorChange[] = [];
+    const left: ActorChange[] = [];
+    let omitted = 0;
+    for (const item of this.pending.values()) {
+      if (changes.length + left.length >= this.options.maxChangesPerBatch) omitted++;
+      else if ('ref' in item) changes.push(changeOf(item));
+      else left.push(item);
+    }
+    this.pending.clear();
+    const batch: InspectorBatch = { ...this.snapshot(), changes, left, omitted };
+    for (const listener of [...this.listeners]) listener(batch);
+  }
+
+  /** Batches from now on; call the returned function to stop. */
+  subscribe(listener: InspectorListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.flush();
+    };
+  }
+
+  /** The counts now: what a new watcher starts from. */
+  snapshot(): InspectorSnapshot {
+    return { seq: ++this.seq, at: this.options.timers.now(), ...this.tally() };
+  }
+
+  counts(): Counts {
+    return this.tally().counts;
+  }
+
+  private tally(): { counts: Counts; totals: Totals } {
+    const counts: Counts = {};
+    const totals: Totals = {};
+    for (const [name, entry] of this.machines) {
+      const states: Record<string, number> = {};
+      let live = 0;
+      for (const [state, actors] of entry.states) {
+        states[state] = actors.size;
+        live += actors.size;
+      }
+      counts[name] = states;
+      totals[name] = { live, created: entry.created, ended: entry.ended };
+    }
+    return { counts, totals };
+  }
+
+  /**
+   * Up to `limit` live actors, of one machine and state if given. `state` matches
+   * nested states too: `open` lists actors in `open.idle` and `open.probing`.
+   */
+  sample(filter: { machine?: string; state?: string; limit: number }): { matching: number; actors: ActorSummary[] } {
+    const actors: ActorSummary[] = [];
+    let matching = 0;
+    for (const [name, entry] of this.machines) {
+      if (filter.machine !== undefined && name !== filter.machine) continue;
+      for (const [state, group] of entry.states) {
+        if (filter.state !== undefined && !inState(state, filter.state)) continue;
+        matching += group.size;
+        for (const tracked of group) {
+          if (actors.length >= filter.limit) break;
+          actors.push(describeActor(tracked, false));
+        }
+      }
+    }
+    return { matching, actors };
+  }
+
+  /** One live actor with a summary of its context (never its socket or secrets). */
+  describe(id: string): ActorDetail | undefined {
+    const tracked = this.actors.get(id);
+    if (!tracked) return undefined;
+    const status = tracked.ref.getSnapshot().status as ActorStatus;
+    if (status in ENDED) {
+      this.leave(tracked, status);
+      return undefined;
+    }
+    return describeActor(tracked, true) as ActorDetail;
+  }
+
+  /** Drops actors that ended without a snapshot saying so (a root actor that failed). O(actors). */
+  sweep(): number {
+    let dropped = 0;
+    for (const tracked of [...this.actors.values()]) {
+      const status = tracked.ref.getSnapshot().status as ActorStatus;
+      if (status in ENDED) {
+        this.leave(tracked, status);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  private machine(name: string): MachineEntry {
+    let entry = this.machines.get(name);
+    if (!entry) this.machines.set(name, (entry = { states: new Map(), created: 0, ended: 0 }));
+    return entry;
+  }
+
+  private group(machine: string, state: string): Set<Tracked> {
+    const states = this.machine(machine).states;
+    let group = states.get(state);
+    if (!group) states.set(state, (group = new Set()));
+    return group;
+  }
+}
+
+function changeOf(tracked: Tracked): ActorChange {
+  const change: ActorChange = { id: tracked.id, machine: tracked.machine, state: tracked.state, status: 'active' };
+  if (tracked.systemId !== undefined) change.systemId = tracked.systemId;
+  return change;
+}
+
+/** A machine's id; for other logic, the name it was invoked by (`ticker`), else `anonymous`. */
+export function machineOf(ref: AnyActor): string {
+  const id = (ref.logic as { id?: unknown } | undefined)?.id;
+  if (typeof id === 'string') return id;
+  return typeof ref.src === 'string' ? ref.src : 'anonymous';
+}
+
+/**
+ * A state value as one key: `open.idle` for `{open: 'idle'}`; the leaves of a
+ * parallel state joined by `, `. Logic without states (callbacks) is `active`.
+ */
+export function stateKey(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return 'active';
+  const leaves: string[] = [];
+  const walk = (node: Record<string, unknown>, prefix: string) => {
+    for (const key of Object.keys(node)) {
+      const child = node[key];
+      const path = prefix + key;
+      if (typeof child === 'string') leaves.push(`${path}.${child}`);
+      else if (child && typeof child === 'object' && Object.keys(child).length) walk(child as Record<string, unknown>, `${path}.`);
+      else leaves.push(path);
+    }
+  };
+  walk(value as Record<string, unknown>, '');
+  return leaves.length ? leaves.join(', ') : 'active';
+}
+
+/** Whether a state key is `state` or inside it (any leaf of a parallel key). */
+export function inState(key: string, state: string): boolean {
+  if (key === state || key.startsWith(`${state}.`)) return true;
+  return key.includes(', ') && key.split(', ').some((leaf) => leaf === state || leaf.startsWith(`${state}.`));
+}

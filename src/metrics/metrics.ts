@@ -1,0 +1,105 @@
+/**
+ * Prometheus metrics of one node (prom-client, `wsmesh_` prefix). The hot paths
+ * only bump plain counters in `NodeStats`; every metric here is collected from them
+ * when Prometheus scrapes, so a message costs no metric work. One registry per node
+ * (not prom-client's global one), so several nodes can live in one process (tests).
+ * docs/operations.md lists every metric and what to alert on.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { NodeStats } from '../delivery/stats.ts';
+
+/** What the metrics read besides the counters; all O(1). */
+export interface MetricSources {
+  stats: NodeStats;
+  sessions: () => number;
+  buffer: () => { entries: number; messages: number };
+  broker: () => { state: string; reconnects: number; outbox: number } | undefined;
+  clusterNodes: () => number;
+}
+
+const BROKER_STATES = ['connecting', 'online', 'offline', 'closed'];
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  /** Age of remote-buffer entries when flushed: how long coalescing held messages. */
+  readonly flushAge: Histogram;
+
+  constructor(sources: MetricSources) {
+    const { stats } = sources;
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'wsmesh_', eventLoopMonitoringPrecision: 20 });
+
+    counterFrom('wsmesh_handshakes_total', 'WebSocket handshakes by outcome and, when rejected, error code.', ['outcome', 'code'], (set) => {
+      set({ outcome: 'accepted', code: '' }, stats.handshakesAccepted);
+      for (const [code, n] of stats.handshakesRejected) set({ outcome: 'rejected', code }, n);
+    });
+    counterFrom('wsmesh_messages_delivered_total', 'Messages written to sockets of this node.', [], (set) => set({}, stats.messagesDelivered));
+    counterFrom('wsmesh_messages_inbound_total', 'Messages received from clients on this node.', [], (set) => set({}, stats.messagesReceived));
+    counterFrom('wsmesh_messages_remote_sent_total', 'Messages sent to other nodes.', [], (set) => set({}, stats.remoteSent));
+    counterFrom('wsmesh_messages_remote_received_total', 'Messages received from other nodes.', [], (set) => set({}, stats.remoteReceived));
+    counterFrom('wsmesh_remote_publishes_total', 'Inbox publishes to other nodes (one per node per buffer flush).', [], (set) => set({}, stats.remotePublishes));
+    counterFrom('wsmesh_messages_coalesced_total', 'Remote messages merged away as exact duplicates of a queued one.', [], (set) => set({}, stats.dropped.get('coalesced') ?? 0));
+    counterFrom('wsmesh_messages_dropped_total', 'Messages that reached no socket, by reason.', ['reason'], (set) => {
+      for (const [reason, n] of stats.dropped) if (reason !== 'coalesced') set({ reason }, n);
+    });
+    counterFrom('wsmesh_slow_consumer_closes_total', 'Sockets closed with 1013 because they did not read fast enough.', [], (set) => set({}, stats.slowConsumerCloses));
+    counterFrom('wsmesh_socket_closes_total', 'Closed sockets by close code.', ['code'], (set) => {
+      for (const [code, n] of stats.closes) set({ code: String(code) }, n);
+    });
+    counterFrom('wsmesh_broker_reconnects_total', 'Reconnections of the broker link.', [], (set) => set({}, sources.broker()?.reconnects ?? 0));
+
+    gaugeFrom('wsmesh_sockets_open', 'Open sockets on this node by served path prefix.', ['prefix'], (set) => {
+      for (const [prefix, n] of stats.socketsByPrefix) set({ prefix }, n);
+    });
+    gaugeFrom('wsmesh_sessions', 'Live sessions known to this node (the whole cluster\'s).', [], (set) => set({}, sources.sessions()));
+    gaugeFrom('wsmesh_buffer_entries', 'Entries waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().entries));
+    gaugeFrom('wsmesh_buffer_messages', 'Messages waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().messages));
+    gaugeFrom('wsmesh_broker_link_state', 'The broker link state (1 for the current one).', ['state'], (set) => {
+      const state = sources.broker()?.state;
+      for (const name of BROKER_STATES) set({ state: name }, state === name ? 1 : 0);
+    });
+    gaugeFrom('wsmesh_broker_outbox_messages', 'Publishes held while the broker is unreachable.', [], (set) => set({}, sources.broker()?.outbox ?? 0));
+    gaugeFrom('wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
+
+    this.flushAge = new Histogram({
+      name: 'wsmesh_buffer_flush_age_seconds',
+      help: 'Age of remote-buffer entries when flushed (first arrival to flush).',
+      buckets: [0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6],
+      registers,
+    });
+
+    function counterFrom(name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, value: number) => void) => void): void {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          read((labels, value) => this.inc(labels, value));
+        },
+      });
+    }
+
+    function gaugeFrom(name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, value: number) => void) => void): void {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          read((labels, value) => this.set(labels, value));
+        },
+      });
+    }
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
