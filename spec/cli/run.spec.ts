@@ -103,6 +103,10 @@ describe('cli dispatcher', () => {
       }
     });
 
+    it('has the admin API commands: sockets, stats and push', () => {
+      expect(COMMANDS.map((c) => c.name)).to.include.members(['sockets', 'stats', 'push']);
+    });
+
     it('has unique names, none of them a help word', () => {
       const names = COMMANDS.map((c) => c.name);
       expect(new Set(names).size).to.equal(names.length);
