@@ -32,11 +32,13 @@ import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
 import type { AppDeps, Live } from './http/deps.ts';
 import type { Logger } from './log/logger.ts';
+import { InspectorHub } from './inspect/hub.ts';
 
 export interface NodeOptions {
   log: Logger;
   /** false: a node alone, without a broker (tests of the single node). Default true. */
   cluster?: boolean;
+  /** Also given every actor's inspection events; the node's own inspector gets them anyway. */
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
   /** How long `listen()` waits for the broker before serving local sockets only. */
   brokerWait?: number;
@@ -51,6 +53,9 @@ export class WsmeshNode {
   readonly supervisor: NodeSupervisor;
   readonly server: Server;
   readonly metrics: NodeMetrics;
+  /** Every actor of this node, live, for /admin/inspector (src/inspect). */
+  readonly inspector = new InspectorHub();
+  private readonly inspect: NonNullable<ActorOptions<AnyActorLogic>['inspect']>;
   private readonly wss: WebSocketServer;
   private readonly enabled = new EnabledResolver();
   private readonly log: Logger;
@@ -67,6 +72,7 @@ export class WsmeshNode {
   constructor(config: Config, directory: Directory, options: NodeOptions) {
     this.log = options.log;
     this.options = options;
+    this.inspect = this.inspector.observerWith(options.inspect);
     this.live = { config, directory };
     this.topics = new Topics(config.cluster.name);
     if (options.cluster !== false) {
@@ -100,7 +106,7 @@ export class WsmeshNode {
           },
           coalesced: (count) => this.stats.drop('coalesced', count),
         },
-        inspect: options.inspect,
+        inspect: this.inspect,
         onConnectionAdmitted: (handle) => this.stats.socketAdmitted(handle.prefix),
         onConnectionEnded: (output, handle) => this.connectionEnded(output, handle),
       }),
@@ -138,6 +144,7 @@ export class WsmeshNode {
       log: this.log,
       metrics: this.metrics,
       readiness: () => this.readiness(),
+      inspector: this.inspector,
     };
     const app = createApp(deps);
     this.server = createServer(app.callback());
@@ -180,7 +187,7 @@ export class WsmeshNode {
       subscriptions: this.topics.subscriptions(node.id),
       outboxLimit: settings.outboxLimit,
       log: this.log,
-      inspect: this.options.inspect,
+      inspect: this.inspect,
       onOnline: () => {
         cluster.announce();
         // Give the retained state a moment to arrive before judging what is stale.

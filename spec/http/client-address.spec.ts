@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
-import { resolveClientAddress } from '../../src/http/client-address.ts';
+import { requestedHost, resolveClientAddress } from '../../src/http/client-address.ts';
 
-function ctx(peer: string, xff?: string): Context {
-  return { req: { socket: { remoteAddress: peer } }, get: (name: string) => (name === 'X-Forwarded-For' ? (xff ?? '') : '') } as unknown as Context;
+function ctx(peer: string, xff?: string, xfh?: string): Context {
+  const headers: Record<string, string | undefined> = { 'X-Forwarded-For': xff, 'X-Forwarded-Host': xfh };
+  return { req: { socket: { remoteAddress: peer } }, host: 'node-1:8009', get: (name: string) => headers[name] ?? '' } as unknown as Context;
 }
 
 describe('resolveClientAddress', () => {
@@ -21,4 +22,19 @@ describe('resolveClientAddress', () => {
   for (const [name, peer, xff, proxy, expected] of table) {
     it(`answers ${name}`, () => expect(resolveClientAddress(ctx(peer, xff), proxy)).to.equal(expected));
   }
+});
+
+describe('resolveClientAddress with server.trustedProxies', () => {
+  const proxy = { trustProxy: true, proxyHops: 1, trustedProxies: ['10.0.0.9'] };
+  it('believes X-Forwarded-For from a listed proxy', () => expect(resolveClientAddress(ctx('10.0.0.9', '1.2.3.4'), proxy)).to.equal('1.2.3.4'));
+  it('ignores it from any other peer (a client reaching the node directly)', () => expect(resolveClientAddress(ctx('6.6.6.6', '1.2.3.4'), proxy)).to.equal('6.6.6.6'));
+});
+
+describe('requestedHost', () => {
+  it('is the Host header without a proxy setting', () => expect(requestedHost(ctx('10.0.0.9', undefined, 'app.example'))).to.equal('node-1:8009'));
+  it('is X-Forwarded-Host behind a trusted proxy that rewrote Host', () =>
+    expect(requestedHost(ctx('10.0.0.9', undefined, 'app.example'), { trustProxy: true, proxyHops: 1 })).to.equal('app.example'));
+  it('takes the entry the nearest proxy added, not a client-sent prefix', () =>
+    expect(requestedHost(ctx('10.0.0.9', undefined, 'evil.example, app.example'), { trustProxy: true, proxyHops: 1 })).to.equal('app.example'));
+  it('falls back to Host when the proxy sent no X-Forwarded-Host', () => expect(requestedHost(ctx('10.0.0.9'), { trustProxy: true, proxyHops: 1 })).to.equal('node-1:8009'));
 });

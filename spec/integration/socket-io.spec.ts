@@ -44,8 +44,8 @@ class IoClient {
   readonly log: Array<{ event: string; args: unknown[] }> = [];
   readonly socket: IoSocket;
 
-  constructor(kind: ClientKind, origin: string, auth: Pick<Login, 'session' | 'cookie'>, options: Record<string, unknown> = {}, events: string[] = []) {
-    this.socket = kind.open(`${origin}/`, {
+  constructor(kind: ClientKind, origin: string, auth: Pick<Login, 'session' | 'cookie'>, options: Record<string, unknown> = {}, events: string[] = [], namespace = '/') {
+    this.socket = kind.open(`${origin}${namespace}`, {
       path: PATH,
       transports: ['websocket'],
       query: { session: auth.session, connection: `sio-${++connectionCounter}` },
@@ -97,8 +97,8 @@ describe('Socket.IO with real clients', function () {
   const clients: IoClient[] = [];
   const sockets: TestSocket[] = [];
 
-  function client(kind: ClientKind, auth: Pick<Login, 'session' | 'cookie'>, options: Record<string, unknown> = {}, events: string[] = []): IoClient {
-    const created = new IoClient(kind, node!.url, auth, options, events);
+  function client(kind: ClientKind, auth: Pick<Login, 'session' | 'cookie'>, options: Record<string, unknown> = {}, events: string[] = [], namespace = '/'): IoClient {
+    const created = new IoClient(kind, node!.url, auth, options, events, namespace);
     clients.push(created);
     return created;
   }
@@ -166,6 +166,43 @@ describe('Socket.IO with real clients', function () {
         expect(c.count('io:reconnect_attempt')).to.equal(0);
         expect(c.count('connect')).to.equal(1);
         expect(c.socket.connected).to.equal(false);
+        expect((await stats(node)).sockets.local).to.equal(0);
+      });
+
+      it('receives a push named like a reserved event (disconnect) as the event message, and stays connected', async () => {
+        node = await startNode();
+        const auth = await login(node.url);
+        const c = await client(kind, auth).connected();
+        await push(node.url, { contextId: auth.contextId, userId: auth.userId, message: { name: 'disconnect', args: ['spoofed'] } });
+        await push(node.url, { contextId: auth.contextId, userId: auth.userId, message: 'after' });
+        // 4.x closes the connection on a reserved name ("parse error"); 2.x fires its own disconnect listeners.
+        expect(await c.next('message', 2)).to.deep.equal(['after']);
+        expect(c.log.filter((e) => e.event === 'disconnect')).to.deep.equal([]);
+        expect(c.log.filter((e) => e.event === 'message').map((e) => e.args)).to.deep.equal([['{"name":"disconnect","args":["spoofed"]}'], ['after']]);
+        expect(c.socket.connected).to.equal(true);
+      });
+
+      it('is refused another namespace with "Invalid namespace" (4.x: connect_error, 2.x: error)', async () => {
+        node = await startNode();
+        const auth = await login(node.url);
+        const refused = client(kind, auth, {}, ['error'], '/admin');
+        // 2.x appends its query to the CONNECT namespace and ignores an answer for another one.
+        const event = kind.eio === 4 ? 'connect_error' : 'error';
+        const [error] = await refused.next(event);
+        expect(error instanceof Error ? error.message : error).to.equal('Invalid namespace');
+        expect(refused.count('connect')).to.equal(0);
+      });
+
+      it('disconnects with "io server disconnect" on an operator close (4403), so the client does not come back at once', async () => {
+        node = await startNode();
+        const auth = await login(node.url);
+        const c = await client(kind, auth, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 }).connected();
+        const closed = await admin(node.url, 'DELETE', `/api/admin/sockets?contextId=${auth.contextId}&userId=${auth.userId}`);
+        expect(closed.body).to.deep.equal({ closed: 1 });
+        // Without a Socket.IO disconnect the client sees a bare transport close and is back within reconnectionDelay.
+        expect((await c.next('disconnect'))[0]).to.equal('io server disconnect');
+        await delay(500);
+        expect(c.count('connect')).to.equal(1);
         expect((await stats(node)).sockets.local).to.equal(0);
       });
 

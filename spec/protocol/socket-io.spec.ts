@@ -24,11 +24,12 @@ const unsupported = { kind: 'violation', closeCode: CloseCode.UNSUPPORTED_DATA }
 const normalClose = { kind: 'violation', closeCode: CloseCode.NORMAL } as const;
 const ignored: Inbound = { kind: 'reply', frames: [] };
 
-/** One inbound frame and what it means, per version when they differ. */
+/** One inbound frame and what it means, per version when they differ; `only` limits a row to one version. */
 interface DecodeRow {
   frame: string;
   what: string;
   expected: Partial<Inbound> | Record<EngineVersion, Partial<Inbound>>;
+  only?: EngineVersion;
 }
 
 function expectedFor(row: DecodeRow, version: EngineVersion): Partial<Inbound> {
@@ -93,6 +94,17 @@ const SOCKET_IO_ROWS: DecodeRow[] = [
     what: 'CONNECT to another namespace without the comma',
     expected: { 4: { kind: 'reply', frames: ['44/admin,{"message":"Invalid namespace"}'] }, 3: { kind: 'reply', frames: ['44/admin,"Invalid namespace"'] } },
   },
+  // Socket.IO v4 (EIO=3) puts the socket's query into the CONNECT namespace
+  // (socket.io-client 2.x Manager#packet: `nsp += '?' + query`); the reference server
+  // answers for the pathname only (socket.io 2.x Client#ondecoded: url.parse(nsp).pathname),
+  // and the 2.x client ignores an error whose namespace is not its own.
+  {
+    frame: '40/admin?session=s&connection=c,',
+    what: 'CONNECT to another namespace with the query a 2.x client appends',
+    expected: { kind: 'reply', frames: ['44/admin,"Invalid namespace"'] },
+    only: 3,
+  },
+  { frame: '40/?x=1,', what: 'CONNECT to / with a query', expected: { kind: 'reply', frames: ['40'] }, only: 3 },
   { frame: '41', what: 'DISCONNECT', expected: normalClose },
   { frame: '42["e",1]', what: 'EVENT', expected: { kind: 'message', text: '{"name":"e","args":[1]}', reply: undefined } },
   { frame: '42["e"]', what: 'EVENT without args', expected: { kind: 'message', text: '{"name":"e","args":[]}', reply: undefined } },
@@ -123,6 +135,14 @@ const SOCKET_IO_ROWS: DecodeRow[] = [
   { frame: '47', what: 'an unknown Socket.IO type (7)', expected: malformed },
   { frame: '4x', what: 'a non-digit Socket.IO type', expected: malformed },
 ];
+
+/**
+ * Event names the clients reserve: socket.io-client 4.x closes the whole connection
+ * with "parse error" on such an event (socket.io-parser's RESERVED_EVENTS), 2.x fires
+ * its own listeners (a fake `disconnect`, `connect`, `error`); the reference server
+ * refuses to emit them (socket.io 2.x and 4.x `Socket#emit` throw).
+ */
+const RESERVED_EVENT_NAMES = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener', 'error'];
 
 /** A push and the frame it becomes; the same in both versions. */
 const ENCODE_ROWS: Array<{ message: string; frame: string; what: string }> = [
@@ -204,6 +224,13 @@ describe('socketIoProtocol', () => {
           });
         }
 
+        it('sends {name, args} with a reserved event name as a plain message, never as that event', () => {
+          for (const name of RESERVED_EVENT_NAMES) {
+            const message = JSON.stringify({ name, args: ['x'] });
+            expect(protocol.encode(message), name).to.equal(`42${JSON.stringify(['message', message])}`);
+          }
+        });
+
         it('writes frames that are EVENT packets a client parses back to the pushed args', () => {
           const frame = protocol.encode('{"name":"E","args":[1,"x",{"y":[true]}]}');
           const inbound = decode(protocol, frame);
@@ -218,7 +245,7 @@ describe('socketIoProtocol', () => {
       });
 
       describe('#decode Engine.IO packets', () => {
-        for (const row of ENGINE_IO_ROWS) {
+        for (const row of ENGINE_IO_ROWS.filter((r) => r.only === undefined || r.only === version)) {
           const expected = expectedFor(row, version);
           it(`${row.what}: ${JSON.stringify(row.frame)} -> ${describeInbound(expected)}`, () => {
             expectInbound(decode(protocol, row.frame), expected);
@@ -235,7 +262,7 @@ describe('socketIoProtocol', () => {
       });
 
       describe('#decode Socket.IO packets', () => {
-        for (const row of SOCKET_IO_ROWS) {
+        for (const row of SOCKET_IO_ROWS.filter((r) => r.only === undefined || r.only === version)) {
           const expected = expectedFor(row, version);
           it(`${row.what}: ${JSON.stringify(row.frame)} -> ${describeInbound(expected)}`, () => {
             expectInbound(decode(protocol, row.frame), expected);
@@ -254,7 +281,12 @@ describe('socketIoProtocol', () => {
 
   describe('encodeEvent', () => {
     it('is what both versions use to encode', () => {
-      for (const row of ENCODE_ROWS) expect(encodeEvent(row.message)).to.equal(row.frame);
+      const v3 = socketIoProtocol(3, SETTINGS, SID);
+      const v4 = socketIoProtocol(4, SETTINGS, SID);
+      for (const { message } of ENCODE_ROWS) {
+        expect(v3.encode(message)).to.equal(encodeEvent(message));
+        expect(v4.encode(message)).to.equal(encodeEvent(message));
+      }
     });
   });
 });

@@ -42,20 +42,15 @@ export interface ProxyKind {
   name: ProxyKindName;
   /** The binary the suite needs, as `requireBinary` looks it up. */
   binary: string;
-  start(members: ProxyMember[]): Promise<ProxyProcess>;
+  /** `timeoutSeconds`: the site's idle timeout (default: the example's). */
+  start(members: ProxyMember[], timeoutSeconds?: number): Promise<ProxyProcess>;
 }
 
 const running = new Set<ProxyProcess>();
 
 /** The test site: the example's settings, on a loopback port, in front of `members`. */
-export function testSite(port: number, members: ProxyMember[]): ProxySite {
-  return {
-    ...EXAMPLE_SITE,
-    listen: { apache: `127.0.0.1:${port}`, nginx: `127.0.0.1:${port}` },
-    serverName: '127.0.0.1',
-    members,
-    timeoutSeconds: Number(process.env.PROXY_TIMEOUT_S ?? EXAMPLE_SITE.timeoutSeconds),
-  };
+export function testSite(port: number, members: ProxyMember[], timeoutSeconds = EXAMPLE_SITE.timeoutSeconds): ProxySite {
+  return { ...EXAMPLE_SITE, listen: { apache: `127.0.0.1:${port}`, nginx: `127.0.0.1:${port}` }, serverName: '127.0.0.1', members, timeoutSeconds };
 }
 
 const runningAsRoot = () => process.getuid?.() === 0;
@@ -114,7 +109,7 @@ export function apacheFrame(dir: string, port: number, siteFile: string, moduleD
 export const apache: ProxyKind = {
   name: 'apache',
   binary: 'apache2',
-  async start(members) {
+  async start(members, timeoutSeconds) {
     const bin = requireBinary('apache2');
     if (!bin) throw new Error(missingBinaryReason('apache2'));
     const moduleDir = APACHE_MODULE_DIRS.find((d) => existsSync(join(d, 'mod_proxy_wstunnel.so')));
@@ -123,7 +118,7 @@ export const apache: ProxyKind = {
     const port = await freePort();
     const siteFile = join(dir, 'wsmesh.conf');
     const configFile = join(dir, 'httpd.conf');
-    writeFileSync(siteFile, renderApacheSite(testSite(port, members)));
+    writeFileSync(siteFile, renderApacheSite(testSite(port, members, timeoutSeconds)));
     writeFileSync(configFile, apacheFrame(dir, port, siteFile, moduleDir));
     const errorLog = join(dir, 'error.log');
     // -DFOREGROUND: the parent stays attached (no daemon), so the test owns it.
@@ -159,14 +154,14 @@ export function nginxFrame(dir: string, siteFile: string): string {
 export const nginx: ProxyKind = {
   name: 'nginx',
   binary: 'nginx',
-  async start(members) {
+  async start(members, timeoutSeconds) {
     const bin = requireBinary('nginx');
     if (!bin) throw new Error(missingBinaryReason('nginx'));
     const dir = makeDir('nginx');
     const port = await freePort();
     const siteFile = join(dir, 'wsmesh.conf');
     const configFile = join(dir, 'nginx.conf');
-    writeFileSync(siteFile, renderNginxSite(testSite(port, members)));
+    writeFileSync(siteFile, renderNginxSite(testSite(port, members, timeoutSeconds)));
     writeFileSync(configFile, nginxFrame(dir, siteFile));
     const errorLog = join(dir, 'error.log');
     return launch('nginx', dir, port, siteFile, configFile, errorLog, () =>

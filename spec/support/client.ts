@@ -74,7 +74,15 @@ export class TestSocket {
       this.ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c));
-        res.on('end', () => reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode, body: JSON.parse(body || '{}'), headers: res.headers })));
+        res.on('end', () => {
+          let parsed: unknown = body;
+          try {
+            parsed = JSON.parse(body || '{}');
+          } catch {
+            // not JSON (e.g. a proxy's HTML error page): keep the text
+          }
+          reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode, body: parsed, headers: res.headers }));
+        });
       });
       this.ws.once('error', reject);
     });

@@ -25,6 +25,7 @@ export const RELOADABLE: ReadonlySet<string> = new Set([
   'websockets.maxBufferedBytes',
   'cluster.outboxLimit',
   'server.trustProxy',
+  'server.trustedProxies',
   'server.drainDuration',
   'server.shutdownTimeout',
   'metrics.token',

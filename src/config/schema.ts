@@ -67,6 +67,11 @@ export const SCHEMA: SchemaTree<Config> = {
       max: 10,
       default: 1,
     },
+    trustedProxies: {
+      doc: 'Addresses of the proxies whose X-Forwarded-* headers are believed (with trustProxy); empty believes any peer, so then nodes must be reachable only through the proxy.',
+      format: 'list',
+      default: [],
+    },
   },
   node: {
     id: {

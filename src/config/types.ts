@@ -17,6 +17,8 @@ export interface ServerConfig {
   trustProxy: boolean;
   /** How many trusted proxies append to X-Forwarded-For (the client is that many entries from the right). */
   proxyHops: number;
+  /** Addresses of the proxies whose forwarded headers are believed; empty: any peer (nodes reachable only through the proxy). */
+  trustedProxies: string[];
 }
 
 export interface NodeConfig {

@@ -15,6 +15,7 @@ import { pushRoutes } from './routes/push.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { pageRoutes } from './routes/page.ts';
+import { inspectorActorRoute, inspectorRoutes } from './routes/inspector.ts';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps): Koa {
   adminRoutes(router, deps);
   healthRoutes(router, deps);
   pageRoutes(router);
+  inspectorRoutes(router, deps);
   const routes = router.middleware();
   const handshake = upgradeRoute(deps);
 
@@ -41,6 +43,8 @@ export function createApp(deps: AppDeps): Koa {
   // calls (token-authenticated, the hot path) skip it.
   app.use((ctx, next) => (isUpgrade(ctx) || SESSION_ROUTES.has(ctx.path) ? session(ctx, next) : next()));
   app.use((ctx, next) => (isUpgrade(ctx) || isSocketPath(ctx.path, deps) ? handshake(ctx, next) : routes(ctx, next)));
+  // Reached when no exact route matched: the one route with a parameter.
+  app.use(inspectorActorRoute(deps));
   return app;
 }
 

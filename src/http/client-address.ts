@@ -1,17 +1,21 @@
 /**
- * The client's address as sessions record it: IPv4-mapped IPv6 reduced to IPv4.
+ * Who and where the client is, as sessions and the origin check see it.
  *
  * Behind a reverse proxy (`server.trustProxy`), the address is read from
  * X-Forwarded-For: each trusted proxy appends the address it received the request
  * from, so the client is `server.proxyHops` entries from the right. Entries further
  * left were written by the client itself and are never trusted (a client cannot
- * spoof its address, or a session's IP check, by sending the header).
+ * spoof its address, or a session's IP check, by sending the header). With
+ * `server.trustedProxies` set, the headers are believed only from those peers.
+ * The host the browser used comes from X-Forwarded-Host by the same rule, so the
+ * same-origin check works behind a proxy that rewrites Host.
  */
 import type { Context } from 'koa';
 
 export interface ProxySettings {
   trustProxy: boolean;
   proxyHops: number;
+  trustedProxies?: string[];
 }
 
 /** The address resolved for this request by `resolveClientAddress` (the app does it first). */
@@ -20,16 +24,23 @@ export function clientAddress(ctx: Context): string {
 }
 
 export function resolveClientAddress(ctx: Context, proxy?: ProxySettings): string {
-  const peer = ctx.req.socket.remoteAddress ?? '';
-  let ip = peer;
-  if (proxy?.trustProxy) {
-    const header = ctx.get('X-Forwarded-For');
-    if (header) {
-      const hops = header.split(',').map((entry) => entry.trim()).filter(Boolean);
-      ip = hops[Math.max(0, hops.length - proxy.proxyHops)] ?? peer;
-    }
-  }
-  return normalize(ip);
+  const peer = normalize(ctx.req.socket.remoteAddress ?? '');
+  return normalize(forwarded(ctx, 'X-Forwarded-For', peer, proxy) ?? peer);
+}
+
+/** The Host the client asked for: X-Forwarded-Host from a trusted proxy, else Host. */
+export function requestedHost(ctx: Context, proxy?: ProxySettings): string {
+  const peer = normalize(ctx.req.socket.remoteAddress ?? '');
+  return forwarded(ctx, 'X-Forwarded-Host', peer, proxy) ?? ctx.host;
+}
+
+function forwarded(ctx: Context, header: string, peer: string, proxy?: ProxySettings): string | undefined {
+  if (!proxy?.trustProxy) return undefined;
+  if (proxy.trustedProxies?.length && !proxy.trustedProxies.includes(peer)) return undefined;
+  const value = ctx.get(header);
+  if (!value) return undefined;
+  const hops = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  return hops[Math.max(0, hops.length - proxy.proxyHops)];
 }
 
 function normalize(ip: string): string {

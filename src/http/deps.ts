@@ -13,6 +13,7 @@ import type { NodeSupervisor } from '../actors/node.actor.ts';
 import type { ProtocolFactory } from '../protocol/wire-protocol.ts';
 import type { ConnectionHooks } from '../actors/connection.machine.ts';
 import type { Logger } from '../log/logger.ts';
+import type { InspectorHub } from '../inspect/hub.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 
 export interface Live {
@@ -34,4 +35,6 @@ export interface AppDeps {
   log: Logger;
   metrics: NodeMetrics;
   readiness: () => { ready: boolean; checks: Record<string, unknown> };
+  /** The live inspector's model of this node's actors (routes/inspector.ts). */
+  inspector?: InspectorHub;
 }

@@ -19,7 +19,7 @@ import { speaksSocketIo } from '../protocol/select.ts';
 import type { Context as DirectoryContext, User } from '../directory/types.ts';
 import type { SessionRecord } from '../session/session.ts';
 import type { AppDeps } from './deps.ts';
-import { clientAddress } from './client-address.ts';
+import { clientAddress, requestedHost } from './client-address.ts';
 import { cookieSessionId } from './session-cookie.ts';
 
 export interface AuthState {
@@ -88,7 +88,7 @@ export const origin: Guard = (ctx, _auth, deps) => {
   } catch {
     host = undefined;
   }
-  if (host !== ctx.host) throw new WsmeshError('ERR_ORIGIN_DENIED', `Origin ${origin} is not allowed`);
+  if (host !== requestedHost(ctx, deps.live.config.server)) throw new WsmeshError('ERR_ORIGIN_DENIED', `Origin ${origin} is not allowed`);
 };
 
 export const sessionPresent: Guard = (ctx, auth) => {

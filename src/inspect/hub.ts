@@ -41,6 +41,8 @@ export interface ActorChange {
   systemId?: string;
   state: string;
   status: ActorStatus;
+  /** For actors entering a state: a few words naming it (see summary.ts). */
+  label?: string;
 }
 
 export interface InspectorSnapshot {
@@ -53,7 +55,7 @@ export interface InspectorSnapshot {
 export interface InspectorBatch extends InspectorSnapshot {
   /** Actors that entered a state (the latest per actor since the last batch). */
   changes: ActorChange[];
-  /** Actors that ended; `state` is the last one they were in. */
+  /** Actors that ended; `state` is the one they ended in (a final state, or the last before a stop). */
   left: ActorChange[];
   /** Changes not listed because of the cap; a client refetches its lists. */
   omitted: number;
@@ -123,18 +125,25 @@ export class InspectorHub {
     };
   }
 
+  /** Live actors tracked. */
   get size(): number {
     return this.actors.size;
+  }
+
+  /** Subscribers: with none, the hub only counts. */
+  get watchers(): number {
+    return this.listeners.size;
   }
 
   private onSnapshot(ref: AnyActor, snapshot: Snapshot<unknown>): void {
     const status = snapshot.status as ActorStatus;
     const tracked = this.actors.get(ref.sessionId);
+    const value = (snapshot as { value?: unknown }).value;
     if (status in ENDED) {
-      if (tracked) this.leave(tracked, status);
+      // The state it ended in (`closed`), when the snapshot has one.
+      if (tracked) this.leave(tracked, status, value === undefined ? tracked.state : stateKey(value));
       return;
     }
-    const value = (snapshot as { value?: unknown }).value;
     if (tracked && value === tracked.value) return;
     const state = stateKey(value);
     if (!tracked) return this.enter(ref, state, value);
@@ -178,12 +187,14 @@ export class InspectorHub {
     }
   }
 
-  private leave(tracked: Tracked, status: ActorStatus): void {
+  private leave(tracked: Tracked, status: ActorStatus, state = tracked.state): void {
     this.actors.delete(tracked.id);
     this.group(tracked.machine, tracked.state).delete(tracked);
     this.machine(tracked.machine).ended++;
     if (this.listeners.size === 0) return;
-    this.pending.set(tracked.id, { id: tracked.id, machine: tracked.machine, systemId: tracked.systemId, state: tracked.state, status });
+    const change: ActorChange = { id: tracked.id, machine: tracked.machine, state, status };
+    if (tracked.systemId !== undefined) change.systemId = tracked.systemId;
+    this.pending.set(tracked.id, change);
     this.schedule();
   }
 
@@ -309,8 +320,10 @@ export class InspectorHub {
   }
 }
 
+/** Built when a batch leaves, so an actor that changed ten times in it is summarised once. */
 function changeOf(tracked: Tracked): ActorChange {
-  const change: ActorChange = { id: tracked.id, machine: tracked.machine, state: tracked.state, status: 'active' };
+  const { label } = describeActor(tracked, false);
+  const change: ActorChange = { id: tracked.id, machine: tracked.machine, state: tracked.state, status: 'active', label };
   if (tracked.systemId !== undefined) change.systemId = tracked.systemId;
   return change;
 }

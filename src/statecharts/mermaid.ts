@@ -77,7 +77,8 @@ function writeBlock(block: Placed, byStateId: Map<string, Placed>, lines: string
   const children = childrenOf(node);
   children.forEach((child, i) => {
     const placed = byStateId.get(child.id)!;
-    if (node.type === 'parallel' && i > 0) lines.push(`${indent}--`);
+    // Mermaid reads `--` (concurrent regions) only inside a composite: a parallel root's regions just stand side by side.
+    if (node.type === 'parallel' && i > 0 && block.parent) lines.push(`${indent}--`);
     const label = child.type === 'history' ? `${child.key} (history)` : child.key;
     const aliased = label === placed.id ? undefined : `state "${text(label).replace(/"/g, "'")}" as ${placed.id}`;
     if (childrenOf(child).length) {

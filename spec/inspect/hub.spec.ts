@@ -1,0 +1,289 @@
+/**
+ * The inspector hub with real actors of the real machines: connection actors over
+ * a recording socket (as in spec/actors/connection.machine.spec.ts), the node
+ * supervisor with its buffer and ticker. Time is simulated: a SimulatedClock for the
+ * machines' delays, FakeTimers for the hub's batching and the buffer's ticker.
+ */
+import { expect } from 'chai';
+import { createActor, setup, SimulatedClock } from 'xstate';
+import type { WebSocket } from 'ws';
+import { createConnectionActor, type ConnectionActor } from '../../src/actors/connection.machine.ts';
+import { createNodeSupervisor } from '../../src/actors/node.actor.ts';
+import { singleNode } from '../../src/cluster/remote.ts';
+import { SocketIndex } from '../../src/delivery/socket-index.ts';
+import { CloseCode } from '../../src/errors.ts';
+import { InspectorHub, inState, stateKey, type InspectorBatch, type InspectorOptions } from '../../src/inspect/hub.ts';
+import { rawProtocol } from '../../src/protocol/raw.ts';
+import { FakeTimers } from '../../src/time/timers.ts';
+
+class RecordingSocket {
+  sent: string[] = [];
+  bufferedAmount = 0;
+  closedWith: [number, string] | undefined;
+  send(frame: string) {
+    this.sent.push(frame);
+  }
+  ping() {}
+  close(code: number, reason: string) {
+    this.closedWith = [code, reason];
+  }
+  terminate() {}
+}
+
+function setupHub(options: Partial<InspectorOptions> = {}) {
+  const timers = new FakeTimers();
+  const hub = new InspectorHub({ timers, ...options });
+  const batches: InspectorBatch[] = [];
+  const clock = new SimulatedClock();
+  const connect = (connectionId: string): ConnectionActor =>
+    createConnectionActor(
+      {
+        connectionId,
+        path: '/ws/demo',
+        remoteAddress: '127.0.0.1',
+        protocol: rawProtocol,
+        settings: { pingInterval: 1000, pingTimeout: 500, maxBufferedBytes: 100 },
+        hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} },
+        now: () => clock.now(),
+      },
+      { inspect: hub.observer, clock },
+    ).start();
+  const open = (actor: ConnectionActor, sessionId = 'session-1') => {
+    actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId } });
+    actor.send({ type: 'ws.opened', socket: new RecordingSocket() as unknown as WebSocket });
+  };
+  const close = (actor: ConnectionActor) => {
+    actor.send({ type: 'conn.close', code: CloseCode.GOING_AWAY, reason: 'bye' });
+    actor.send({ type: 'ws.closed', code: CloseCode.GOING_AWAY, reason: '' });
+  };
+  const watch = () => hub.subscribe((batch) => batches.push(batch));
+  return { hub, timers, clock, batches, connect, open, close, watch };
+}
+
+describe('InspectorHub', () => {
+  describe('#observer', () => {
+    it('counts a connection actor in each state it passes through', () => {
+      const { hub, clock, connect } = setupHub();
+      const actor = connect('c1');
+      expect(hub.counts().connection).to.deep.equal({ upgrade: 1 });
+      actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+      expect(hub.counts().connection).to.deep.equal({ upgrade: 0, authenticated: 1 });
+      actor.send({ type: 'ws.opened', socket: new RecordingSocket() as unknown as WebSocket });
+      expect(hub.counts().connection).to.include({ authenticated: 0, 'open.idle': 1 });
+      clock.increment(1000); // pingInterval: the probe starts
+      expect(hub.counts().connection).to.include({ 'open.idle': 0, 'open.probing': 1 });
+      actor.send({ type: 'peer.alive' });
+      expect(hub.counts().connection).to.include({ 'open.idle': 1, 'open.probing': 0 });
+      expect(hub.size).to.equal(1);
+    });
+
+    it('drops an actor that reached closed, and counts it as ended', () => {
+      const { hub, connect, open, close } = setupHub();
+      const actor = connect('c1');
+      open(actor);
+      close(actor);
+      expect(actor.getSnapshot().status).to.equal('done');
+      expect(hub.size).to.equal(0);
+      expect(Object.values(hub.counts().connection).every((n) => n === 0)).to.equal(true);
+      expect(hub.snapshot().totals.connection).to.deep.equal({ live: 0, created: 1, ended: 1 });
+    });
+
+    it('drops an actor whose handshake was rejected (upgrade -> closed)', () => {
+      const { hub, connect } = setupHub();
+      connect('c1').send({ type: 'handshake.rejected', code: 'ERR_SESSION_UNKNOWN' });
+      expect(hub.size).to.equal(0);
+      expect(hub.counts().connection).to.deep.equal({ upgrade: 0 });
+    });
+
+    it('tracks the node supervisor, its buffer and the ticker, with their system ids, until the node stops', () => {
+      const hub = new InspectorHub({ timers: new FakeTimers() });
+      const timers = new FakeTimers();
+      const node = createNodeSupervisor({
+        index: new SocketIndex(),
+        remote: singleNode,
+        maxSocketsPerUser: 10,
+        shutdownTimeout: 1000,
+        drainDuration: 0,
+        timers,
+        buffer: { settings: { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }, timers, flush: () => {} },
+        inspect: hub.observer,
+      }).start();
+      expect(hub.counts()).to.deep.include({ node: { running: 1 }, buffer: { idle: 1 } });
+      const systemIds = hub.sample({ limit: 10 }).actors.map((a) => [a.machine, a.systemId]);
+      expect(systemIds).to.deep.include.members([['node', 'node'], ['buffer', 'buffer']]);
+
+      node.system.get('buffer')!.send({ type: 'buffer.enqueue', arrival: { contextId: 1, userId: 3, pathFilter: null, message: 'm' } });
+      expect(hub.counts()).to.deep.include({ buffer: { idle: 0, waiting: 1 }, ticker: { active: 1 } });
+      timers.advance(1000); // due: flushed, the ticker stops
+      expect(hub.counts()).to.deep.include({ buffer: { idle: 1, waiting: 0 }, ticker: { active: 0 } });
+
+      node.send({ type: 'node.drain' }); // no sockets: stopped at once
+      expect(node.getSnapshot().status).to.equal('done');
+      expect(hub.size).to.equal(0);
+    });
+
+    it('does not keep an actor created and never started', () => {
+      const { hub } = setupHub();
+      createConnectionActor({} as never, { inspect: hub.observer });
+      expect(hub.size).to.equal(0);
+      expect(hub.snapshot().totals.connection).to.deep.equal({ live: 0, created: 1, ended: 0 });
+    });
+
+    it('drops a root actor that failed in an action: on the next event sent to it, or on sweep()', () => {
+      const { hub } = setupHub();
+      const fragile = setup({ actions: { explode: () => { throw new Error('boom'); } } }).createMachine({
+        id: 'fragile',
+        initial: 'calm',
+        states: { calm: { on: { boom: { actions: 'explode' } } } },
+      });
+      const start = () => {
+        const actor = createActor(fragile, { inspect: hub.observer });
+        actor.subscribe({ error: () => {} }); // the failure is expected: not an unhandled error
+        return actor.start();
+      };
+      const first = start();
+      const second = start();
+      first.send({ type: 'boom' });
+      second.send({ type: 'boom' });
+      expect(first.getSnapshot().status).to.equal('error');
+      expect(hub.counts().fragile).to.deep.equal({ calm: 2 }); // xstate emitted no snapshot for the failure
+      first.send({ type: 'again' });
+      expect(hub.counts().fragile).to.deep.equal({ calm: 1 });
+      expect(hub.sweep()).to.equal(1);
+      expect(hub.size).to.equal(0);
+    });
+  });
+
+  describe('#subscribe', () => {
+    it('sends at most one batch per interval, with the latest state of each actor that changed', () => {
+      const { hub, timers, batches, connect, open, watch } = setupHub({ interval: 100 });
+      watch();
+      const actors = ['a', 'b', 'c'].map(connect);
+      actors.forEach((actor) => open(actor));
+      timers.advance(99);
+      expect(batches).to.have.length(0);
+      timers.advance(1);
+      expect(batches).to.have.length(1);
+      const [batch] = batches;
+      expect(batch.changes.map((c) => [c.machine, c.state, c.status])).to.deep.equal([
+        ['connection', 'open.idle', 'active'],
+        ['connection', 'open.idle', 'active'],
+        ['connection', 'open.idle', 'active'],
+      ]);
+      expect(batch.changes[0].label).to.equal('user 1/3 /ws/demo');
+      expect(batch.counts.connection).to.include({ upgrade: 0, authenticated: 0, 'open.idle': 3 });
+      expect(batch.omitted).to.equal(0);
+
+      actors[0].send({ type: 'conn.close', code: 1000, reason: '' });
+      timers.advance(100);
+      expect(batches).to.have.length(2);
+      expect(batches[1].changes.map((c) => [c.id, c.state])).to.deep.equal([[actors[0].sessionId, 'closing']]);
+      expect(hub.snapshot().seq).to.be.greaterThan(batches[1].seq);
+    });
+
+    it('announces an actor that reached closed in the next batch, then forgets it', () => {
+      const { hub, timers, batches, connect, open, close, watch } = setupHub();
+      const actor = connect('c1');
+      open(actor);
+      watch();
+      close(actor);
+      timers.advance(100);
+      expect(batches).to.have.length(1);
+      expect(batches[0].changes).to.deep.equal([]);
+      expect(batches[0].left).to.deep.equal([{ id: actor.sessionId, machine: 'connection', state: 'closed', status: 'done' }]);
+      expect(hub.describe(actor.sessionId)).to.equal(undefined);
+    });
+
+    it('builds no batch and arms no timer while nobody watches, and stops when the last watcher leaves', () => {
+      const { hub, timers, batches, connect, open, watch } = setupHub();
+      open(connect('c1'));
+      expect(timers.pendingCount()).to.equal(0);
+      expect(hub.counts().connection['open.idle']).to.equal(1);
+      const stop = watch();
+      open(connect('c2'));
+      expect(timers.pendingCount()).to.equal(1);
+      stop();
+      expect(timers.pendingCount()).to.equal(0);
+      open(connect('c3'));
+      timers.advance(1000);
+      expect(timers.pendingCount()).to.equal(0);
+      expect(batches).to.deep.equal([]);
+    });
+
+    it('caps a batch and says how many changes it left out; the counts stay exact', () => {
+      const { timers, batches, connect, watch } = setupHub({ maxChangesPerBatch: 2 });
+      watch();
+      for (const id of ['a', 'b', 'c', 'd', 'e']) connect(id);
+      timers.advance(100);
+      expect(batches[0].changes).to.have.length(2);
+      expect(batches[0].omitted).to.equal(3);
+      expect(batches[0].counts.connection).to.deep.equal({ upgrade: 5 });
+    });
+  });
+
+  describe('#observerWith', () => {
+    it('passes every inspection event on to another observer as well', () => {
+      const hub = new InspectorHub({ timers: new FakeTimers() });
+      const seen: string[] = [];
+      const actor = createConnectionActor({} as never, { inspect: hub.observerWith({ next: (event) => seen.push(event.type) }) });
+      expect(seen).to.deep.equal(['@xstate.actor']);
+      expect(hub.snapshot().totals.connection.created).to.equal(1);
+      expect(hub.observerWith(undefined)).to.equal(hub.observer);
+      void actor;
+    });
+  });
+
+  describe('#describe', () => {
+    it('summarises a connection without its socket, secrets or session id', () => {
+      const { hub, connect, open } = setupHub();
+      const actor = connect('c1');
+      open(actor, 'the-session-id');
+      actor.send({ type: 'msg.deliver', message: 'hello' });
+      const detail = hub.describe(actor.sessionId)!;
+      expect(detail).to.include({ id: actor.sessionId, machine: 'connection', state: 'open.idle', status: 'active', lastEvent: 'msg.deliver' });
+      expect(detail.context).to.include({ connectionId: 'c1', path: '/ws/demo', protocol: 'raw', sent: 1 });
+      expect(detail.context.user).to.deep.equal({ contextId: 1, userId: 3 });
+      expect(detail.context).to.not.have.any.keys('socket', 'hooks', 'identity', 'now');
+      expect(JSON.stringify(detail)).to.not.contain('the-session-id');
+    });
+
+    it('answers undefined for an actor it does not know', () => {
+      expect(setupHub().hub.describe('x:999999')).to.equal(undefined);
+    });
+  });
+
+  describe('#sample', () => {
+    it('lists the actors of a state and of its substates, up to the limit, and how many match', () => {
+      const { hub, connect, open } = setupHub();
+      for (const id of ['a', 'b', 'c']) open(connect(id));
+      connect('d');
+      const open_ = hub.sample({ machine: 'connection', state: 'open', limit: 2 });
+      expect(open_.matching).to.equal(3);
+      expect(open_.actors.map((a) => a.state)).to.deep.equal(['open.idle', 'open.idle']);
+      expect(hub.sample({ machine: 'connection', state: 'upgrade', limit: 10 }).actors.map((a) => a.label)).to.deep.equal(['/ws/demo from 127.0.0.1']);
+      expect(hub.sample({ machine: 'connection', state: 'ope', limit: 10 }).matching).to.equal(0);
+      expect(hub.sample({ machine: 'node', limit: 10 }).matching).to.equal(0);
+    });
+  });
+});
+
+describe('inspect/hub state keys', () => {
+  for (const [value, key] of [
+    ['idle', 'idle'],
+    [{ open: 'idle' }, 'open.idle'],
+    [{ a: { b: 'c' } }, 'a.b.c'],
+    [{ left: 'x', right: { y: 'z' } }, 'left.x, right.y.z'],
+    [{ region: {} }, 'region'],
+    [undefined, 'active'],
+  ] as const) {
+    it(`keys ${JSON.stringify(value)} as ${JSON.stringify(key)}`, () => expect(stateKey(value)).to.equal(key));
+  }
+
+  it('matches a state and its substates, and the leaves of a parallel key', () => {
+    expect(inState('open.idle', 'open')).to.equal(true);
+    expect(inState('open', 'open')).to.equal(true);
+    expect(inState('opening', 'open')).to.equal(false);
+    expect(inState('left.x, right.y.z', 'right.y')).to.equal(true);
+    expect(inState('left.x, right.y.z', 'right.z')).to.equal(false);
+  });
+});
