@@ -15,7 +15,7 @@
 import { assign, createActor, enqueueActions, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
 import type { WebSocket } from 'ws';
 import { CloseCode, type ErrorCode } from '../errors.ts';
-import type { WireProtocol } from '../protocol/wire-protocol.ts';
+import type { Farewell, WireProtocol } from '../protocol/wire-protocol.ts';
 
 export interface ConnectionIdentity {
   contextId: number;
@@ -80,7 +80,7 @@ export type ConnectionEvent =
   | { type: 'ws.error'; error: Error & { code?: string } }
   | { type: 'peer.alive' }
   | { type: 'msg.deliver'; message: string }
-  | { type: 'conn.close'; code: number; reason: string; farewell?: 'session-ended' };
+  | { type: 'conn.close'; code: number; reason: string; farewell?: Farewell };
 
 function write(context: ConnectionContext, frames: string[]): void {
   for (const frame of frames) context.socket!.send(frame);

@@ -75,7 +75,9 @@ export class WebSocketService {
 
   closeLocally(contextId: number, userId: number, matches: PathMatcher, code: number): number {
     const targets = [...this.index.ofUser(contextId, userId)].filter((handle) => matches(handle.path));
-    for (const handle of targets) handle.actor.send({ type: 'conn.close', code, reason: 'closed by operator' });
+    // An operator's close is a server disconnect: Socket.IO clients must not reconnect at once.
+    const farewell = code === CloseCode.CLOSED_BY_ADMIN ? ('closed-by-admin' as const) : undefined;
+    for (const handle of targets) handle.actor.send({ type: 'conn.close', code, reason: 'closed by operator', farewell });
     return targets.length;
   }
 

@@ -19,6 +19,8 @@ import { speaksSocketIo } from '../protocol/select.ts';
 
 /** Engine.IO's answer to an unknown transport (engine.io/lib/server.ts, `Server.errors`). */
 const ENGINE_IO_TRANSPORT_UNKNOWN = { code: 0, message: 'Transport unknown' };
+/** ...and to a websocket request that is not an upgrade. */
+const ENGINE_IO_BAD_REQUEST = { code: 3, message: 'Bad request' };
 
 interface PendingUpgrade {
   socket: Duplex;
@@ -69,7 +71,7 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
         // An Engine.IO client trying long-polling: answer in Engine.IO's own error
         // format, so the client reports a clear reason instead of a parse error.
         ctx.status = 400;
-        ctx.body = ENGINE_IO_TRANSPORT_UNKNOWN;
+        ctx.body = ctx.query.transport === 'websocket' ? ENGINE_IO_BAD_REQUEST : ENGINE_IO_TRANSPORT_UNKNOWN;
         deps.stats.rejected('ERR_BAD_REQUEST');
         return;
       }

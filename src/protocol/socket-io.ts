@@ -39,12 +39,21 @@ const BINARY_ACK = '6';
 
 const malformed = (reason: string): Inbound => ({ kind: 'violation', closeCode: CloseCode.MALFORMED_PACKET, reason });
 
+/**
+ * Event names the clients reserve for themselves: emitting one would fire the app's
+ * own connect/disconnect handlers (2.x) or drop the connection (4.x), so a push with
+ * such a name goes out as the event `message`, like the reference server refuses them.
+ */
+const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener', 'error']);
+
 /** `42["name",...args]` for a pushed message: `{"name","args"}` becomes that event, anything else the event `message`. */
 export function encodeEvent(message: string): string {
   if (message.startsWith('{')) {
     try {
       const value = JSON.parse(message) as { name?: unknown; args?: unknown };
-      if (typeof value.name === 'string' && Array.isArray(value.args)) return `42${JSON.stringify([value.name, ...value.args])}`;
+      if (typeof value.name === 'string' && Array.isArray(value.args) && !RESERVED_EVENTS.has(value.name)) {
+        return `42${JSON.stringify([value.name, ...value.args])}`;
+      }
     } catch {
       // not JSON: sent as the message string
     }
@@ -86,11 +95,15 @@ export function socketIoProtocol(version: EngineVersion, settings: ProtocolSetti
     const body = parseBody(packet.slice(1));
     if (type === undefined || !body) return malformed('malformed Socket.IO packet');
     switch (type) {
-      case CONNECT:
-        if (body.nsp !== '/') return { kind: 'reply', frames: [invalidNamespace(body.nsp)] };
+      case CONNECT: {
+        // socket.io-client 2.x appends its query to the namespace (`/admin?session=..`);
+        // it only listens for an error about the namespace itself.
+        const nsp = version === 3 ? body.nsp.split('?')[0] : body.nsp;
+        if (nsp !== '/') return { kind: 'reply', frames: [invalidNamespace(nsp)] };
         // v5: the client asks, the server answers with the socket's id; v4: the server
         // already sent 40 with the open packet, a repeat is answered the same way.
         return { kind: 'reply', frames: [version === 4 ? `40${JSON.stringify({ sid: `${sid}#0` })}` : '40'] };
+      }
       case DISCONNECT:
         return { kind: 'violation', closeCode: CloseCode.NORMAL, reason: 'client disconnected' };
       case EVENT: {
@@ -121,7 +134,7 @@ export function socketIoProtocol(version: EngineVersion, settings: ProtocolSetti
     ping: version === 4 ? { frame: PING } : 'client-pings',
     greeting: () => (version === 4 ? [`${OPEN}${JSON.stringify(open)}`] : [`${OPEN}${JSON.stringify(open)}`, '40']),
     encode: encodeEvent,
-    farewell: () => ['42["session:invalid"]', '41'],
+    farewell: (reason) => (reason === 'session-ended' ? ['42["session:invalid"]', '41'] : ['41']),
     decode(data: Buffer, isBinary: boolean): Inbound {
       if (isBinary) return { kind: 'violation', closeCode: CloseCode.UNSUPPORTED_DATA, reason: 'binary frames are not supported' };
       const text = data.toString('utf8');

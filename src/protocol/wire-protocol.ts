@@ -5,6 +5,8 @@
  * Implementations are pure (no I/O): they return frames, the actor writes them.
  */
 
+export type Farewell = 'session-ended' | 'closed-by-admin';
+
 /** What an inbound frame means to the connection. */
 export type Inbound =
   /** An application message for the node's inbound handling, and frames to answer with (an ack). */
@@ -22,8 +24,12 @@ export interface WireProtocol {
   greeting(connectionId: string): string[];
   /** The frame carrying one pushed message. */
   encode(message: string): string;
-  /** Frames written before a close because the session ended (Socket.IO: `session:invalid`). */
-  farewell(reason: 'session-ended'): string[];
+  /**
+   * Frames written before a close the client should not answer by reconnecting at
+   * once: the session ended (Socket.IO: `session:invalid`, then a server
+   * disconnect) or an operator closed it (a server disconnect).
+   */
+  farewell(reason: Farewell): string[];
   /** Interprets one inbound frame. */
   decode(data: Buffer, isBinary: boolean): Inbound;
   /**
