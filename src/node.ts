@@ -101,8 +101,14 @@ export class WsmeshNode {
           settings: config.websockets.remote,
           timers: systemTimers,
           flush: (entries, now) => {
-            for (const entry of entries) this.metrics.flushAge.observe((now - entry.firstArrival) / 1000);
-            this.cluster?.flush(entries);
+            try {
+              for (const entry of entries) this.metrics.flushAge.observe((now - entry.firstArrival) / 1000);
+              this.cluster?.flush(entries);
+            } catch (error) {
+              // Never let a flush failure stop the buffer (and with it the supervisor).
+              this.stats.drop('invalid', entries.reduce((sum, e) => sum + e.payloads.length, 0));
+              this.log.error('cluster.flush_failed', { error, entries: entries.length });
+            }
           },
           coalesced: (count) => this.stats.drop('coalesced', count),
         },

@@ -210,3 +210,48 @@ describe('connectionMachine', () => {
     });
   });
 });
+
+describe('node supervisor with a failing connection', () => {
+  it('closes that socket and removes it from the index when an action throws, and keeps running', async () => {
+    const { createActor } = await import('xstate');
+    const { nodeMachine } = await import('../../src/actors/node.machine.ts');
+    const { SocketIndex } = await import('../../src/delivery/socket-index.ts');
+    const { singleNode } = await import('../../src/cluster/remote.ts');
+    const { FakeTimers } = await import('../../src/time/timers.ts');
+    const index = new SocketIndex();
+    const ended: Array<{ code: number; reason: string }> = [];
+    const timers = new FakeTimers();
+    const supervisor = createActor(nodeMachine, {
+      input: {
+        index,
+        remote: singleNode,
+        maxSocketsPerUser: 8,
+        shutdownTimeout: 1000,
+        drainDuration: 1000,
+        timers,
+        buffer: { settings: { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }, timers, flush: () => {} },
+        onConnectionEnded: (output) => ended.push({ code: output.code, reason: output.reason }),
+      },
+    }).start();
+    const exploding: WireProtocol = { ...rawProtocol, encode: () => { throw new Error('boom'); } };
+    let actor: ReturnType<typeof createConnectionActor> | undefined;
+    supervisor.send({
+      type: 'conn.spawn',
+      input: { connectionId: 'c1', path: '/ws/x', remoteAddress: '127.0.0.1', protocol: exploding, settings: { pingInterval: 1000, pingTimeout: 1000, maxBufferedBytes: 100 }, hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} } },
+      reply: (a) => (actor = a),
+    });
+    let refusal: string | undefined = 'unset';
+    supervisor.send({ type: 'conn.admit', actor: actor!, admission: { identity: { contextId: 1, userId: 3, sessionId: 's' }, connectionId: 'c1', path: '/ws/x', prefix: '/ws', remoteAddress: '127.0.0.1' }, reply: (r) => (refusal = r) });
+    expect(refusal).to.equal(undefined);
+    const socket = new RecordingSocket();
+    actor!.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
+    expect(index.size).to.equal(1);
+    actor!.send({ type: 'msg.deliver', message: 'x' });
+    expect(actor!.getSnapshot().status).to.equal('error');
+    expect(socket.terminated).to.equal(true);
+    expect(index.size).to.equal(0);
+    expect(ended).to.deep.equal([{ code: 1011, reason: 'internal error: boom' }]);
+    expect(supervisor.getSnapshot().value).to.equal('running');
+    supervisor.stop();
+  });
+});

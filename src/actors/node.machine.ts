@@ -12,7 +12,7 @@
  */
 import { assign, sendTo, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
 import { CloseCode, type ErrorCode } from '../errors.ts';
-import { createConnectionActor, type ConnectionActor, type ConnectionIdentity, type ConnectionInput, type ConnectionOutput } from './connection.machine.ts';
+import { createConnectionActor, type ConnectionActor, type ConnectionContext, type ConnectionIdentity, type ConnectionInput, type ConnectionOutput } from './connection.machine.ts';
 import type { ConnectionHandle, SocketIndex } from '../delivery/socket-index.ts';
 import type { Remote } from '../cluster/remote.ts';
 import { bufferMachine, type BufferInput } from './buffer.machine.ts';
@@ -55,6 +55,20 @@ export type NodeEvent =
   | { type: 'node.drain' }
   | { type: 'drain.done' };
 
+/** What an errored connection reports: closed with 1011, the error as the reason. */
+function failedOutput(connection: ConnectionContext, error: unknown): ConnectionOutput {
+  return {
+    connectionId: connection.connectionId,
+    identity: connection.identity,
+    code: CloseCode.INTERNAL_ERROR,
+    reason: `internal error: ${(error as Error)?.message ?? String(error)}`,
+    by: 'server',
+    durationMs: connection.now() - connection.connectedAt,
+    sent: connection.stats.sent,
+    received: connection.stats.received,
+  };
+}
+
 /** Handles by actor, so a finished actor finds its index entry in O(1). */
 const HANDLE = new WeakMap<ConnectionActor, ConnectionHandle>();
 
@@ -69,6 +83,13 @@ export const nodeMachine = setup({
       const actor = createConnectionActor(event.input, { inspect: context.inspect });
       actor.subscribe({
         complete: () => self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: actor.getSnapshot().output! }),
+        // A bug in one connection (an action that throws) must cost that socket, not
+        // the node: without an error listener xstate rethrows from a timer.
+        error: (error) => {
+          const { context: connection } = actor.getSnapshot();
+          connection.socket?.terminate();
+          self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: failedOutput(connection, error) });
+        },
       });
       actor.start();
       event.reply(actor);
