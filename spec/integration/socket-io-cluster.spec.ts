@@ -5,82 +5,20 @@
  * and receives pushes from the other node again (real node and broker processes).
  */
 import { expect } from 'chai';
-import { io } from 'socket.io-client';
-import io2 from 'socket.io-client-v2';
 import { admin, eventually, login, push, type Login } from '../support/client.ts';
 import { killAllBrokers, startEmbeddedBrokerProcess, type BrokerProcess } from '../support/broker.ts';
 import { killAll, startNodeProcess, type NodeProcess } from '../support/process.ts';
+import { CLIENTS, IoClientPool, PATH, type ClientKind, type IoClient } from '../support/socket-io.ts';
 import { registrySettled, startCluster, type TestCluster } from '../cluster/support.ts';
-
-/** What the specs use of a client socket; both versions have it. */
-interface IoSocket {
-  readonly connected: boolean;
-  readonly io: { on(event: string, listener: (...args: any[]) => void): unknown };
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  emit(event: string, ...args: unknown[]): unknown;
-  close(): unknown;
-}
-
-interface ClientKind {
-  name: string;
-  open(url: string, options: Record<string, unknown>): IoSocket;
-}
-
-const CLIENTS: ClientKind[] = [
-  { name: 'socket.io-client 4.x', open: (url, options) => io(url, options as Parameters<typeof io>[1]) },
-  { name: 'socket.io-client 2.x', open: (url, options) => io2(url, options) },
-];
-
-const PATH = '/socket.io/appsuite';
-const SOCKET_EVENTS = ['connect', 'disconnect', 'connect_error', 'session:invalid', 'message'];
-
-let connectionCounter = 0;
-
-/** A real client with the reference web client's options, recording what it sees in order. */
-class IoClient {
-  readonly log: Array<{ event: string; args: unknown[] }> = [];
-  readonly socket: IoSocket;
-
-  constructor(kind: ClientKind, origin: string, auth: Pick<Login, 'session' | 'cookie'>, options: Record<string, unknown> = {}, events: string[] = []) {
-    this.socket = kind.open(`${origin}/`, {
-      path: PATH,
-      transports: ['websocket'],
-      query: { session: auth.session, connection: `sio-cluster-${++connectionCounter}` },
-      extraHeaders: { cookie: auth.cookie },
-      transportOptions: { websocket: { extraHeaders: { cookie: auth.cookie } } },
-      forceNew: true,
-      reconnection: false,
-      ...options,
-    });
-    for (const event of [...SOCKET_EVENTS, ...events]) this.socket.on(event, (...args: unknown[]) => this.log.push({ event, args }));
-  }
-
-  count(event: string): number {
-    return this.log.filter((entry) => entry.event === event).length;
-  }
-
-  async next(event: string, nth = 1, timeoutMs = 5000): Promise<unknown[]> {
-    await eventually(() => this.count(event) >= nth, `${event} #${nth} (seen: ${this.log.map((e) => e.event).join(', ') || 'nothing'})`, timeoutMs);
-    return this.log.filter((entry) => entry.event === event)[nth - 1].args;
-  }
-
-  async connected(timeoutMs = 5000): Promise<this> {
-    await this.next('connect', 1, timeoutMs);
-    return this;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
 
 describe('Socket.IO across the cluster', function () {
   this.timeout(30000);
-  const clients: IoClient[] = [];
+  // Across nodes and restarts, events take longer than on one node.
+  const clients = new IoClientPool({ timeoutMs: 5000 });
   let cluster: TestCluster | undefined;
 
   afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
+    clients.closeAll();
     await cluster?.stop();
     cluster = undefined;
     await killAll();
@@ -88,9 +26,7 @@ describe('Socket.IO across the cluster', function () {
   });
 
   function client(kind: ClientKind, origin: string, auth: Pick<Login, 'session' | 'cookie'>, options: Record<string, unknown> = {}, events: string[] = []): IoClient {
-    const created = new IoClient(kind, origin, auth, options, events);
-    clients.push(created);
-    return created;
+    return clients.open(kind, origin, auth, { client: options, events });
   }
 
   describe('three in-process nodes on the embedded broker', () => {

@@ -7,77 +7,9 @@
  * malformed packet closes only its own socket.
  */
 import { expect } from 'chai';
-import { io } from 'socket.io-client';
-import io2 from 'socket.io-client-v2';
 import { admin, eventually, login, openSocket, push, TestSocket, type Login } from '../support/client.ts';
 import { startNode, type TestNode } from '../support/node.ts';
-
-/** What the specs use of a client socket; both versions have it. */
-interface IoSocket {
-  readonly connected: boolean;
-  readonly io: { on(event: string, listener: (...args: any[]) => void): unknown };
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  emit(event: string, ...args: unknown[]): unknown;
-  close(): unknown;
-}
-
-interface ClientKind {
-  name: string;
-  eio: 3 | 4;
-  open(url: string, options: Record<string, unknown>): IoSocket;
-}
-
-const CLIENTS: ClientKind[] = [
-  { name: 'socket.io-client 4.x', eio: 4, open: (url, options) => io(url, options as Parameters<typeof io>[1]) },
-  { name: 'socket.io-client 2.x', eio: 3, open: (url, options) => io2(url, options) },
-];
-
-const PATH = '/socket.io/appsuite';
-/** Events every client records, in arrival order; manager events get an `io:` prefix. */
-const SOCKET_EVENTS = ['connect', 'disconnect', 'connect_error', 'session:invalid', 'message'];
-const MANAGER_EVENTS = ['reconnect_attempt', 'ping', 'pong'];
-
-let connectionCounter = 0;
-
-/** A real client with the reference web client's options, recording what it sees. */
-class IoClient {
-  readonly log: Array<{ event: string; args: unknown[] }> = [];
-  readonly socket: IoSocket;
-
-  constructor(kind: ClientKind, origin: string, auth: Pick<Login, 'session' | 'cookie'>, options: Record<string, unknown> = {}, events: string[] = [], namespace = '/') {
-    this.socket = kind.open(`${origin}${namespace}`, {
-      path: PATH,
-      transports: ['websocket'],
-      query: { session: auth.session, connection: `sio-${++connectionCounter}` },
-      extraHeaders: { cookie: auth.cookie },
-      transportOptions: { websocket: { extraHeaders: { cookie: auth.cookie } } },
-      forceNew: true,
-      reconnection: false,
-      ...options,
-    });
-    for (const event of [...SOCKET_EVENTS, ...events]) this.socket.on(event, (...args: unknown[]) => this.log.push({ event, args }));
-    for (const event of MANAGER_EVENTS) this.socket.io.on(event, (...args: unknown[]) => this.log.push({ event: `io:${event}`, args }));
-  }
-
-  count(event: string): number {
-    return this.log.filter((entry) => entry.event === event).length;
-  }
-
-  /** The args of the `nth` (1-based) occurrence of `event`, once it arrived. */
-  async next(event: string, nth = 1, timeoutMs = 3000): Promise<unknown[]> {
-    await eventually(() => this.count(event) >= nth, `${event} #${nth} (seen: ${this.log.map((e) => e.event).join(', ') || 'nothing'})`, timeoutMs);
-    return this.log.filter((entry) => entry.event === event)[nth - 1].args;
-  }
-
-  async connected(timeoutMs = 3000): Promise<this> {
-    await this.next('connect', 1, timeoutMs);
-    return this;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
+import { CLIENTS, IoClientPool, PATH, type ClientKind, type IoClient } from '../support/socket-io.ts';
 
 async function stats(node: TestNode): Promise<any> {
   return (await admin(node.url, 'GET', '/api/admin/stats')).body;
@@ -94,17 +26,15 @@ function delay(ms: number): Promise<void> {
 describe('Socket.IO with real clients', function () {
   this.timeout(30000);
   let node: TestNode | undefined;
-  const clients: IoClient[] = [];
+  const clients = new IoClientPool();
   const sockets: TestSocket[] = [];
 
   function client(kind: ClientKind, auth: Pick<Login, 'session' | 'cookie'>, options: Record<string, unknown> = {}, events: string[] = [], namespace = '/'): IoClient {
-    const created = new IoClient(kind, node!.url, auth, options, events, namespace);
-    clients.push(created);
-    return created;
+    return clients.open(kind, node!.url, auth, { client: options, events, namespace });
   }
 
   afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
+    clients.closeAll();
     for (const s of sockets.splice(0)) s.close();
     await node?.stop();
     node = undefined;
