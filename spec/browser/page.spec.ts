@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { requireBinariesOrSkip } from '../support/broker.ts';
+import { requireBinariesOrSkip } from '../support/binaries.ts';
 import { launchChromium, screenshotDir } from '../support/browser.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 import { admin, push } from '../support/client.ts';

@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { admin, eventually, login, openSocket, push, type TestSocket } from '../support/client.ts';
-import { hasMosquitto, killAllBrokers, requireBinary } from '../support/broker.ts';
+import { requireBinary } from '../support/binaries.ts';
+import { hasMosquitto, killAllBrokers } from '../support/broker.ts';
 import { registrySettled, startCluster, type BrokerKind, type TestCluster } from './support.ts';
 
 for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {

@@ -8,7 +8,8 @@
 import { expect } from 'chai';
 import mqtt from 'mqtt';
 import { admin, eventually, login, openSocket, push, type Login, type TestSocket } from '../support/client.ts';
-import { hasMosquitto, killAllBrokers, requireBinary, startEmbeddedBrokerProcess, startMosquitto, type BrokerProcess } from '../support/broker.ts';
+import { requireBinary } from '../support/binaries.ts';
+import { hasMosquitto, killAllBrokers, startEmbeddedBrokerProcess, startMosquitto, type BrokerProcess } from '../support/broker.ts';
 import { freePort, killAll, startNodeProcess, type NodeProcess } from '../support/process.ts';
 
 const KEEPALIVE_S = 2;

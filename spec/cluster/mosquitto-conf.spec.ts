@@ -1,16 +1,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
-import {
-  deriveTestConfig,
-  killAllBrokers,
-  MOSQUITTO_CONF,
-  requireBinariesOrSkip,
-  requireBinary,
-  startMosquitto,
-  type MosquittoProcess,
-  type TestConfigPaths,
-} from '../support/broker.ts';
+import { requireBinariesOrSkip, requireBinary } from '../support/binaries.ts';
+import { deriveTestConfig, killAllBrokers, MOSQUITTO_CONF, startMosquitto, type MosquittoProcess, type TestConfigPaths } from '../support/broker.ts';
 
 const WAIT_MS = 3000;
 const DEVICE = { username: 'device-1', password: 'test-device-password' };

@@ -9,7 +9,8 @@
 import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
 import { admin, eventually, push, TestSocket } from '../support/client.ts';
-import { killAllBrokers, requireBinariesOrSkip, startEmbeddedBrokerProcess, type BrokerProcess } from '../support/broker.ts';
+import { requireBinariesOrSkip } from '../support/binaries.ts';
+import { killAllBrokers, startEmbeddedBrokerProcess, type BrokerProcess } from '../support/broker.ts';
 import { killAll, startNodeProcess, type NodeProcess } from '../support/process.ts';
 import { http, routeOf, stopAllProxies, type ProxyKind, type ProxyProcess } from './support.ts';
 

@@ -11,12 +11,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { renderApacheSite, renderNginxSite, EXAMPLE_SITE, type ProxyMember, type ProxySite } from './configs.ts';
+import { installedBinary } from '../support/binaries.ts';
+import { hasExited, stopChild, waitForPort } from '../support/children.ts';
 import { freePort } from '../support/process.ts';
-import { requireBinary, missingBinaryReason } from '../support/broker.ts';
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -110,21 +110,15 @@ export const apache: ProxyKind = {
   name: 'apache',
   binary: 'apache2',
   async start(members, timeoutSeconds) {
-    const bin = requireBinary('apache2');
-    if (!bin) throw new Error(missingBinaryReason('apache2'));
+    const bin = installedBinary('apache2');
     const moduleDir = APACHE_MODULE_DIRS.find((d) => existsSync(join(d, 'mod_proxy_wstunnel.so')));
     if (!moduleDir) throw new Error(`Apache's mod_proxy_wstunnel.so is in none of ${APACHE_MODULE_DIRS.join(', ')}: install the package "apache2"`);
-    const dir = makeDir('apache');
-    const port = await freePort();
-    const siteFile = join(dir, 'wsmesh.conf');
-    const configFile = join(dir, 'httpd.conf');
-    writeFileSync(siteFile, renderApacheSite(testSite(port, members, timeoutSeconds)));
-    writeFileSync(configFile, apacheFrame(dir, port, siteFile, moduleDir));
-    const errorLog = join(dir, 'error.log');
-    // -DFOREGROUND: the parent stays attached (no daemon), so the test owns it.
-    return launch('apache', dir, port, siteFile, configFile, errorLog, () =>
-      spawn(bin, ['-d', dir, '-f', configFile, '-DFOREGROUND'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', LANG: 'C' } }),
-    );
+    return launch('apache', 'httpd.conf', {
+      site: (port) => renderApacheSite(testSite(port, members, timeoutSeconds)),
+      frame: ({ dir, port, siteFile }) => apacheFrame(dir, port, siteFile, moduleDir),
+      // -DFOREGROUND: the parent stays attached (no daemon), so the test owns it.
+      run: ({ dir, configFile }) => spawn(bin, ['-d', dir, '-f', configFile, '-DFOREGROUND'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', LANG: 'C' } }),
+    });
   },
 };
 
@@ -155,30 +149,47 @@ export const nginx: ProxyKind = {
   name: 'nginx',
   binary: 'nginx',
   async start(members, timeoutSeconds) {
-    const bin = requireBinary('nginx');
-    if (!bin) throw new Error(missingBinaryReason('nginx'));
-    const dir = makeDir('nginx');
-    const port = await freePort();
-    const siteFile = join(dir, 'wsmesh.conf');
-    const configFile = join(dir, 'nginx.conf');
-    writeFileSync(siteFile, renderNginxSite(testSite(port, members, timeoutSeconds)));
-    writeFileSync(configFile, nginxFrame(dir, siteFile));
-    const errorLog = join(dir, 'error.log');
-    return launch('nginx', dir, port, siteFile, configFile, errorLog, () =>
+    const bin = installedBinary('nginx');
+    return launch('nginx', 'nginx.conf', {
+      site: (port) => renderNginxSite(testSite(port, members, timeoutSeconds)),
+      frame: ({ dir, siteFile }) => nginxFrame(dir, siteFile),
       // -e: the log of the time before the config is read (1.19.5+); -p: relative paths.
-      spawn(bin, ['-p', dir, '-c', configFile, '-e', errorLog, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } }),
-    );
+      run: ({ dir, configFile, errorLog }) =>
+        spawn(bin, ['-p', dir, '-c', configFile, '-e', errorLog, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } }),
+    });
   },
 };
 
 // ---------------------------------------------------------------- lifecycle
 
-async function launch(kind: ProxyKindName, dir: string, port: number, siteFile: string, configFile: string, errorLog: string, run: () => ChildProcess): Promise<ProxyProcess> {
+/** Where a proxy's files are: all in its own temp dir. */
+interface ProxyFiles {
+  dir: string;
+  port: number;
+  siteFile: string;
+  configFile: string;
+  errorLog: string;
+}
+
+/** How to start one kind of proxy: its site file (the template's), the test frame around it, the command. */
+interface ProxyLaunch {
+  site(port: number): string;
+  frame(files: ProxyFiles): string;
+  run(files: ProxyFiles): ChildProcess;
+}
+
+/** Writes the site and frame files into a new temp dir, starts the proxy, and waits until its port accepts TCP. */
+async function launch(kind: ProxyKindName, configName: string, how: ProxyLaunch): Promise<ProxyProcess> {
+  const dir = makeDir(kind);
+  const port = await freePort();
+  const files: ProxyFiles = { dir, port, siteFile: join(dir, 'wsmesh.conf'), configFile: join(dir, configName), errorLog: join(dir, 'error.log') };
+  const { siteFile, configFile, errorLog } = files;
+  writeFileSync(siteFile, how.site(port));
+  writeFileSync(configFile, how.frame(files));
   const output: string[] = [];
-  const child = run();
+  const child = how.run(files);
   child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const diagnostics = () => {
     const log = existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '(no error log)';
     return `${kind} output:\n${output.join('')}\n${kind} error log (${errorLog}):\n${log}`;
@@ -197,26 +208,18 @@ async function launch(kind: ProxyKindName, dir: string, port: number, siteFile: 
       if (stopped) return;
       stopped = true;
       running.delete(proxy);
-      if (child.exitCode === null && child.signalCode === null) {
-        // SIGTERM: both stop at once (closing their children); SIGKILL if they hang.
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        await exited;
-        clearTimeout(timer);
-      }
+      // SIGTERM: both stop at once (closing their children); SIGKILL if they hang.
+      await stopChild(child, 'SIGTERM', STOP_TIMEOUT_MS);
       rmSync(dir, { recursive: true, force: true });
     },
   };
   running.add(proxy);
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await canConnect(port))) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      const why = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : `not listening within ${START_TIMEOUT_MS} ms`;
-      const text = diagnostics();
-      await proxy.stop();
-      throw new Error(`${kind} ${why}:\n${text}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  if (!(await waitForPort(port, () => hasExited(child) || Date.now() > deadline))) {
+    const why = hasExited(child) ? `exited (${child.exitCode ?? child.signalCode})` : `not listening within ${START_TIMEOUT_MS} ms`;
+    const text = diagnostics();
+    await proxy.stop();
+    throw new Error(`${kind} ${why}:\n${text}`);
   }
   return proxy;
 }
@@ -224,17 +227,6 @@ async function launch(kind: ProxyKindName, dir: string, port: number, siteFile: 
 /** Stops every proxy still running and removes its temp dir. */
 export async function stopAllProxies(): Promise<void> {
   await Promise.all([...running].map((proxy) => proxy.stop()));
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 // ---------------------------------------------------------------- HTTP from a chosen address

@@ -6,11 +6,12 @@
  * removed, by `killAllBrokers()` (call it in an `after` hook).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findBinary, installedBinary } from './binaries.ts';
+import { ChildSet, collectLines, stopChild, waitForPort } from './children.ts';
 import { freePort } from './process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,12 +24,6 @@ export const MOSQUITTO_NODE_USER = 'wsmesh-node';
 export const MOSQUITTO_NODE_PASSWORD = 'test-node-password';
 
 const START_TIMEOUT_MS = 10_000;
-const STOP_TIMEOUT_MS = 10_000;
-
-/** Where the Debian packages put the binaries, in case sbin is not on PATH. */
-const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
-/** The package that provides each binary the suites need, named in CI failures. */
-const PACKAGES: Record<string, string> = { mosquitto: 'mosquitto', mosquitto_passwd: 'mosquitto' };
 
 export interface BrokerProcess {
   /** `mqtt://127.0.0.1:<port>` */
@@ -71,59 +66,14 @@ export interface MosquittoOptions {
   users?: Record<string, string>;
 }
 
-const children = new Set<ChildProcess>();
+const children = new ChildSet();
 const tempDirs = new Set<string>();
 
-// ---------------------------------------------------------------- binaries
-
-/** The absolute path of `name` on PATH or in the usual sbin/bin dirs, or undefined. */
-export function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
-  for (const dir of dirs) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+// ---------------------------------------------------------------- mosquitto
 
 export function hasMosquitto(): boolean {
   return findBinary('mosquitto') !== undefined && findBinary('mosquitto_passwd') !== undefined;
 }
-
-/** Why a suite needing `name` cannot run. */
-export function missingBinaryReason(name: string): string {
-  const pkg = PACKAGES[name] ?? name;
-  return `${name} is not installed (neither on PATH nor in ${EXTRA_DIRS.join(', ')}): install the package "${pkg}" (apt-get install ${pkg})`;
-}
-
-/**
- * The path of `name`. When it is missing: with `CI` set, throws (a suite must fail
- * in CI, never skip silently); without, returns undefined and the caller may skip.
- */
-export function requireBinary(name: string): string | undefined {
-  const path = findBinary(name);
-  if (path) return path;
-  if (process.env.CI) throw new Error(`${missingBinaryReason(name)}; CI is set, so the suite fails instead of skipping`);
-  return undefined;
-}
-
-/**
- * For a suite's `before` hook: fails under CI, otherwise skips the suite with the
- * reason on stderr when a binary is missing.
- */
-export function requireBinariesOrSkip(ctx: Mocha.Context, ...names: string[]): void {
-  const missing = names.filter((name) => requireBinary(name) === undefined);
-  if (missing.length === 0) return;
-  process.stderr.write(`      skipped: ${missing.map(missingBinaryReason).join('; ')}\n`);
-  ctx.skip();
-}
-
-// ---------------------------------------------------------------- mosquitto
 
 export interface TestConfigPaths {
   port: number;
@@ -193,8 +143,7 @@ export function deriveTestConfig(conf: string, paths: TestConfigPaths): string {
 
 /** Adds (or updates) an account in a mosquitto password file; `create` starts a new file. */
 export function mosquittoPasswd(file: string, username: string, password: string, create = false): void {
-  const bin = requireBinary('mosquitto_passwd');
-  if (!bin) throw new Error(missingBinaryReason('mosquitto_passwd'));
+  const bin = installedBinary('mosquitto_passwd');
   const args = create ? ['-c', '-b', file, username, password] : ['-b', file, username, password];
   const result = spawnSync(bin, args, { encoding: 'utf8', timeout: START_TIMEOUT_MS });
   if (result.status !== 0) throw new Error(`mosquitto_passwd failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`);
@@ -206,8 +155,7 @@ export function mosquittoPasswd(file: string, username: string, password: string
  * the ACL is the example's.
  */
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoProcess> {
-  const bin = requireBinary('mosquitto');
-  if (!bin) throw new Error(missingBinaryReason('mosquitto'));
+  const bin = installedBinary('mosquitto');
   const dir = mkdtempSync(join(tmpdir(), 'wsmesh-mosquitto-'));
   tempDirs.add(dir);
   const persistenceDir = options.persistenceDir ?? join(dir, 'data');
@@ -283,7 +231,7 @@ export async function startEmbeddedBrokerProcess(port?: number): Promise<BrokerP
 
 /** Kills (SIGKILL) every broker process still running and removes the temp dirs. */
 export async function killAllBrokers(): Promise<void> {
-  await Promise.all([...children].map((child) => stopChild(child, 'SIGKILL')));
+  await children.stopAll('SIGKILL');
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
 }
@@ -301,12 +249,10 @@ class Supervisor {
   ) {}
 
   async start(): Promise<void> {
-    const child = this.launch();
+    const child = children.track(this.launch());
     this.child = child;
-    children.add(child);
     const exited = new Promise<never>((_, reject) => {
       child.once('exit', (code, signal) => {
-        children.delete(child);
         reject(new Error(`${this.name} exited (${code ?? signal}) before it was ready:\n${this.output.join('\n')}`));
       });
     });
@@ -319,8 +265,8 @@ class Supervisor {
       collectLines(child.stdout!, onLine);
       collectLines(child.stderr!, onLine);
     });
-    const polling = { stop: false };
-    const ready = this.readyLine ? lineSeen : waitForPort(this.port!, polling);
+    let starting = true;
+    const ready = this.readyLine ? lineSeen : waitForPort(this.port!, () => !starting);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${this.name} not ready within ${START_TIMEOUT_MS} ms:\n${this.output.join('\n')}`)), START_TIMEOUT_MS);
@@ -331,7 +277,7 @@ class Supervisor {
       await stopChild(child, 'SIGKILL');
       throw err;
     } finally {
-      polling.stop = true;
+      starting = false;
       clearTimeout(timer);
     }
   }
@@ -346,42 +292,4 @@ class Supervisor {
     await this.stop('SIGTERM');
     await this.start();
   }
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
-  children.delete(child);
-}
-
-/** Resolves once `127.0.0.1:port` accepts a TCP connection; polls every 50 ms until `polling.stop`. */
-async function waitForPort(port: number, polling: { stop: boolean }): Promise<void> {
-  while (!polling.stop) {
-    if (await canConnect(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function collectLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let rest = '';
-  stream.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString()).split('\n');
-    rest = lines.pop()!;
-    for (const line of lines) if (line) onLine(line);
-  });
 }

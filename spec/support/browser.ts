@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { findBinary } from './broker.ts';
+import { findBinary } from './binaries.ts';
 
 export const CHROMIUM_FLAGS = [
   '--headless=new',

@@ -4,8 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { ChildSet, collectLines } from './children.ts';
 
-const children = new Set<ChildProcess>();
+const children = new ChildSet();
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,11 +32,12 @@ export interface NodeProcess {
 }
 
 export function runNode(args: string[], env: Record<string, string> = {}): NodeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
+  const child = children.track(
+    spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const result: NodeProcess = {
     child,
     port: 0,
@@ -43,7 +45,7 @@ export function runNode(args: string[], env: Record<string, string> = {}): NodeP
     stdout: [],
     logs: [],
     stderr: [],
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => (children.delete(child), resolve({ code, signal })))),
+    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
     waitForLog(predicate, what, timeoutMs = 10000) {
       return new Promise((resolve, reject) => {
         const found = result.logs.find(predicate);
@@ -89,23 +91,7 @@ export async function startNodeProcess(args: string[] = [], env: Record<string, 
   return proc;
 }
 
-function collectLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let rest = '';
-  stream.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString()).split('\n');
-    rest = lines.pop()!;
-    for (const line of lines) if (line) onLine(line);
-  });
-}
-
+/** Kills (SIGKILL) every node process still running. */
 export async function killAll(): Promise<void> {
-  await Promise.all(
-    [...children].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
+  await children.stopAll('SIGKILL');
 }
