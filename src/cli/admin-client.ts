@@ -3,6 +3,7 @@
  * method per route. Failures become `CliError`s whose message says what to do next:
  * exit 3 when no node answers, exit 1 when the node answers with an HTTP error.
  */
+import type { RemoteSocketRow } from '../cluster/remote.ts';
 import { CliError } from './cli-error.ts';
 import { ExitCode } from './io.ts';
 
@@ -19,17 +20,8 @@ export interface AdminTarget {
   readonly token: string;
 }
 
-/** One row of `GET /api/admin/sockets`. */
-export interface SocketRow {
-  contextId: number;
-  userId: number;
-  path: string;
-  connectionId: string;
-  node: string;
-  remoteAddress: string;
-  /** Epoch ms. */
-  connectedAt: number;
-}
+/** One row of `GET /api/admin/sockets`: the node answers the rows its delivery service lists. */
+export type SocketRow = RemoteSocketRow;
 
 /** `GET /api/admin/stats`. Fields a node may lack (older nodes) are optional. */
 export interface NodeStatsBody {

@@ -13,6 +13,7 @@ export interface RemoteSocketRow {
   connectionId: string;
   node: string;
   remoteAddress: string;
+  /** Epoch ms. */
   connectedAt: number;
 }
 
