@@ -1,33 +1,17 @@
 import { expect } from 'chai';
 import { login, push, type Login, type TestSocket } from '../support/client.ts';
-import { startNode, type TestNode } from '../support/node.ts';
-import { ADMIN, as, request, SocketPool, untilLocalSockets } from './support/http.ts';
+import { ADMIN, as, request } from './support/http.ts';
+import { sharedNode } from './support/shared-node.ts';
 
 const ALICE = { contextId: 1, userId: 3 } as const;
 const END = '__end__';
 
 describe('http push', () => {
-  let node: TestNode;
-  let alice: Login;
-  let bob: Login;
-  const sockets = new SocketPool(() => node.wsUrl);
-
-  before(async () => {
-    node = await startNode();
-    [alice, bob] = await Promise.all([login(node.url), login(node.url, 'bob@demo', 'builder')]);
-  });
-
-  afterEach(async () => {
-    sockets.terminateAll();
-    await untilLocalSockets(node, 0);
-  });
-
-  after(async () => {
-    await node?.stop();
-  });
+  const shared = sharedNode();
+  const { sockets } = shared;
 
   /** Alice's sockets by name: `{a: '/ws/a'}` opens `/ws/a` with connection id `a`. */
-  async function openAll(paths: Record<string, string>, auth: Login = alice): Promise<Record<string, TestSocket>> {
+  async function openAll(paths: Record<string, string>, auth: Login = shared.alice): Promise<Record<string, TestSocket>> {
     const opened: Record<string, TestSocket> = {};
     for (const [name, path] of Object.entries(paths)) opened[name] = await sockets.open(as(auth, { path, query: { connection: name } }));
     return opened;
@@ -39,9 +23,9 @@ describe('http push', () => {
    * `message` before it were not addressed.
    */
   async function reach(targets: Record<string, TestSocket>, body: Record<string, unknown>): Promise<{ local: number; reached: string[] }> {
-    const sent = await push(node.url, { ...ALICE, message: 'hello', ...body });
+    const sent = await push(shared.node.url, { ...ALICE, message: 'hello', ...body });
     expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
-    expect((await push(node.url, { ...ALICE, message: END })).status).to.equal(202);
+    expect((await push(shared.node.url, { ...ALICE, message: END })).status).to.equal(202);
     const reached: string[] = [];
     for (const [name, socket] of Object.entries(targets)) {
       await socket.nextFrames(1);
@@ -59,7 +43,7 @@ describe('http push', () => {
   describe('#POST /api/push', () => {
     it('answers 202 {local, remote: 0} and writes the string as one text frame', async () => {
       const { tab } = await openAll({ tab: '/ws/demo' });
-      const sent = await push(node.url, { ...ALICE, message: 'hi "there"' });
+      const sent = await push(shared.node.url, { ...ALICE, message: 'hi "there"' });
       expect(sent.status).to.equal(202);
       expect(sent.body).to.deep.equal({ local: 1, remote: 0 });
       expect(await tab!.nextFrames(1)).to.deep.equal(['hi "there"']);
@@ -68,35 +52,35 @@ describe('http push', () => {
     it('writes an object message as its JSON text', async () => {
       const { tab } = await openAll({ tab: '/ws/demo' });
       const message = { name: 'mail:new', args: [{ id: 7, subject: 'é ✓' }] };
-      expect((await push(node.url, { ...ALICE, message })).body.local).to.equal(1);
+      expect((await push(shared.node.url, { ...ALICE, message })).body.local).to.equal(1);
       const [frame] = await tab!.nextFrames(1);
       expect(frame).to.equal(JSON.stringify(message));
     });
 
     it("reaches every socket of the user, across sessions, and none of another user's", async () => {
-      const again = await login(node.url);
+      const again = await login(shared.node.url);
       const mine = await openAll({ one: '/ws/demo' });
       const other = await openAll({ two: '/ws/demo' }, again);
-      const bobs = await openAll({ three: '/ws/demo' }, bob);
+      const bobs = await openAll({ three: '/ws/demo' }, shared.bob);
       const { local, reached } = await reach({ ...mine, ...other }, {});
       expect(local).to.equal(2);
       expect(reached).to.deep.equal(['one', 'two']);
-      const toBob = await push(node.url, { contextId: 1, userId: 4, message: 'for bob' });
+      const toBob = await push(shared.node.url, { contextId: 1, userId: 4, message: 'for bob' });
       expect(toBob.body.local).to.equal(1);
       expect(await bobs.three!.nextFrames(1)).to.deep.equal(['for bob']);
     });
 
     it('answers local 0 for a user with no socket', async () => {
-      await openAll({ tab: '/ws/demo' }, bob);
-      expect((await push(node.url, { ...ALICE, message: 'nobody' })).body).to.deep.equal({ local: 0, remote: 0 });
-      expect((await push(node.url, { contextId: 2, userId: 4, message: 'wrong context' })).body).to.deep.equal({ local: 0, remote: 0 });
+      await openAll({ tab: '/ws/demo' }, shared.bob);
+      expect((await push(shared.node.url, { ...ALICE, message: 'nobody' })).body).to.deep.equal({ local: 0, remote: 0 });
+      expect((await push(shared.node.url, { contextId: 2, userId: 4, message: 'wrong context' })).body).to.deep.equal({ local: 0, remote: 0 });
     });
 
     it('counts the delivered frames in the stats', async () => {
       await openAll({ a: '/ws/a', b: '/ws/b' });
-      const before = (await request(`${node.url}/api/admin/stats`, { headers: ADMIN })).body.counters.messages.delivered;
-      await push(node.url, { ...ALICE, message: 'x' });
-      const after = (await request(`${node.url}/api/admin/stats`, { headers: ADMIN })).body.counters.messages.delivered;
+      const before = (await request(`${shared.node.url}/api/admin/stats`, { headers: ADMIN })).body.counters.messages.delivered;
+      await push(shared.node.url, { ...ALICE, message: 'x' });
+      const after = (await request(`${shared.node.url}/api/admin/stats`, { headers: ADMIN })).body.counters.messages.delivered;
       expect(after - before).to.equal(2);
     });
   });
@@ -130,7 +114,7 @@ describe('http push', () => {
     for (const filter of ['a', '/a/', '//a', '/a b', '', '/ws/*/a', 5, ['/ws/a'], { path: '/ws/a' }]) {
       it(`answers 400 ERR_INVALID_PATH_FILTER for ${JSON.stringify(filter)} and writes nothing`, async () => {
         const { tab } = await openAll({ tab: '/ws/a' });
-        const sent = await push(node.url, { ...ALICE, message: 'bad', pathFilter: filter });
+        const sent = await push(shared.node.url, { ...ALICE, message: 'bad', pathFilter: filter });
         expect(sent.status).to.equal(400);
         expect(sent.body.error).to.equal('ERR_INVALID_PATH_FILTER');
         expect(sent.body.message).to.be.a('string');
@@ -157,8 +141,8 @@ describe('http push', () => {
     });
 
     it("does not skip another user's socket with the same connection id", async () => {
-      const bobs = await openAll({ self: '/ws/demo' }, bob);
-      const sent = await push(node.url, { contextId: 1, userId: 4, message: 'to bob', sourceToken: 'other' });
+      const bobs = await openAll({ self: '/ws/demo' }, shared.bob);
+      const sent = await push(shared.node.url, { contextId: 1, userId: 4, message: 'to bob', sourceToken: 'other' });
       expect(sent.body.local).to.equal(1);
       expect(await bobs.self!.nextFrames(1)).to.deep.equal(['to bob']);
     });
@@ -173,7 +157,7 @@ describe('http push', () => {
     ] as const) {
       it(`answers 401 ERR_ADMIN_AUTH with WWW-Authenticate ${what}`, async () => {
         const { tab } = await openAll({ tab: '/ws/demo' });
-        const sent = await request(`${node.url}/api/push`, {
+        const sent = await request(`${shared.node.url}/api/push`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
           body: JSON.stringify({ ...ALICE, message: 'sneaky' }),
@@ -187,7 +171,7 @@ describe('http push', () => {
     }
 
     it('checks the token before the body: an invalid body without token is 401', async () => {
-      const sent = await request(`${node.url}/api/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+      const sent = await request(`${shared.node.url}/api/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
       expect(sent.status).to.equal(401);
     });
   });
@@ -214,7 +198,7 @@ describe('http push', () => {
     ];
     for (const [what, body] of cases) {
       it(`answers 400 ERR_BAD_REQUEST for ${what}`, async () => {
-        const sent = await push(node.url, body);
+        const sent = await push(shared.node.url, body);
         expect(sent.status).to.equal(400);
         expect(sent.body.error).to.equal('ERR_BAD_REQUEST');
         expect(sent.body.message).to.be.a('string').that.is.not.empty;
@@ -226,21 +210,21 @@ describe('http push', () => {
       ['a JSON array', '[1, 3, "m"]'],
     ] as const) {
       it(`answers 400 ERR_BAD_REQUEST for ${what}`, async () => {
-        const sent = await request(`${node.url}/api/push`, { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: text });
+        const sent = await request(`${shared.node.url}/api/push`, { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: text });
         expect(sent.status).to.equal(400);
         expect(sent.body.error).to.equal('ERR_BAD_REQUEST');
       });
     }
 
     it('answers 415 for a body that is not application/json', async () => {
-      const sent = await request(`${node.url}/api/push`, { method: 'POST', headers: { 'content-type': 'text/plain', ...ADMIN }, body: JSON.stringify(base) });
+      const sent = await request(`${shared.node.url}/api/push`, { method: 'POST', headers: { 'content-type': 'text/plain', ...ADMIN }, body: JSON.stringify(base) });
       expect(sent.status).to.equal(415);
       expect(sent.body.error).to.equal('ERR_UNSUPPORTED_MEDIA_TYPE');
     });
 
     it('answers 413 ERR_PAYLOAD_TOO_LARGE over 1 MiB and writes nothing', async () => {
       const { tab } = await openAll({ tab: '/ws/demo' });
-      const sent = await push(node.url, { ...ALICE, message: 'x'.repeat(1024 * 1024) });
+      const sent = await push(shared.node.url, { ...ALICE, message: 'x'.repeat(1024 * 1024) });
       expect(sent.status).to.equal(413);
       expect(sent.body.error).to.equal('ERR_PAYLOAD_TOO_LARGE');
       await reach({ tab: tab! }, {});
@@ -250,13 +234,13 @@ describe('http push', () => {
     it('accepts a message just under 1 MiB', async () => {
       const { tab } = await openAll({ tab: '/ws/demo' });
       const message = 'y'.repeat(1024 * 1024 - 100);
-      const sent = await push(node.url, { ...ALICE, message });
+      const sent = await push(shared.node.url, { ...ALICE, message });
       expect(sent.status).to.equal(202);
       expect((await tab!.nextFrames(1))[0]).to.have.length(message.length);
     });
 
     it('answers 405 with Allow: POST for GET /api/push', async () => {
-      const answer = await request(`${node.url}/api/push`, { headers: ADMIN });
+      const answer = await request(`${shared.node.url}/api/push`, { headers: ADMIN });
       expect(answer.status).to.equal(405);
       expect(answer.headers.allow).to.equal('POST');
     });
