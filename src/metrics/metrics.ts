@@ -29,37 +29,37 @@ export class NodeMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'wsmesh_', eventLoopMonitoringPrecision: 20 });
 
-    counterFrom('wsmesh_handshakes_total', 'WebSocket handshakes by outcome and, when rejected, error code.', ['outcome', 'code'], (set) => {
+    collected(Counter, 'wsmesh_handshakes_total', 'WebSocket handshakes by outcome and, when rejected, error code.', ['outcome', 'code'], (set) => {
       set({ outcome: 'accepted', code: '' }, stats.handshakesAccepted);
       for (const [code, n] of stats.handshakesRejected) set({ outcome: 'rejected', code }, n);
     });
-    counterFrom('wsmesh_messages_delivered_total', 'Messages written to sockets of this node.', [], (set) => set({}, stats.messagesDelivered));
-    counterFrom('wsmesh_messages_inbound_total', 'Messages received from clients on this node.', [], (set) => set({}, stats.messagesReceived));
-    counterFrom('wsmesh_messages_remote_sent_total', 'Messages sent to other nodes.', [], (set) => set({}, stats.remoteSent));
-    counterFrom('wsmesh_messages_remote_received_total', 'Messages received from other nodes.', [], (set) => set({}, stats.remoteReceived));
-    counterFrom('wsmesh_remote_publishes_total', 'Inbox publishes to other nodes (one per node per buffer flush).', [], (set) => set({}, stats.remotePublishes));
-    counterFrom('wsmesh_messages_coalesced_total', 'Remote messages merged away as exact duplicates of a queued one.', [], (set) => set({}, stats.dropped.get('coalesced') ?? 0));
-    counterFrom('wsmesh_messages_dropped_total', 'Messages that reached no socket, by reason.', ['reason'], (set) => {
+    collected(Counter, 'wsmesh_messages_delivered_total', 'Messages written to sockets of this node.', [], (set) => set({}, stats.messagesDelivered));
+    collected(Counter, 'wsmesh_messages_inbound_total', 'Messages received from clients on this node.', [], (set) => set({}, stats.messagesReceived));
+    collected(Counter, 'wsmesh_messages_remote_sent_total', 'Messages sent to other nodes.', [], (set) => set({}, stats.remoteSent));
+    collected(Counter, 'wsmesh_messages_remote_received_total', 'Messages received from other nodes.', [], (set) => set({}, stats.remoteReceived));
+    collected(Counter, 'wsmesh_remote_publishes_total', 'Inbox publishes to other nodes (one per node per buffer flush).', [], (set) => set({}, stats.remotePublishes));
+    collected(Counter, 'wsmesh_messages_coalesced_total', 'Remote messages merged away as exact duplicates of a queued one.', [], (set) => set({}, stats.dropped.get('coalesced') ?? 0));
+    collected(Counter, 'wsmesh_messages_dropped_total', 'Messages that reached no socket, by reason.', ['reason'], (set) => {
       for (const [reason, n] of stats.dropped) if (reason !== 'coalesced') set({ reason }, n);
     });
-    counterFrom('wsmesh_slow_consumer_closes_total', 'Sockets closed with 1013 because they did not read fast enough.', [], (set) => set({}, stats.slowConsumerCloses));
-    counterFrom('wsmesh_socket_closes_total', 'Closed sockets by close code.', ['code'], (set) => {
+    collected(Counter, 'wsmesh_slow_consumer_closes_total', 'Sockets closed with 1013 because they did not read fast enough.', [], (set) => set({}, stats.slowConsumerCloses));
+    collected(Counter, 'wsmesh_socket_closes_total', 'Closed sockets by close code.', ['code'], (set) => {
       for (const [code, n] of stats.closes) set({ code: String(code) }, n);
     });
-    counterFrom('wsmesh_broker_reconnects_total', 'Reconnections of the broker link.', [], (set) => set({}, sources.broker()?.reconnects ?? 0));
+    collected(Counter, 'wsmesh_broker_reconnects_total', 'Reconnections of the broker link.', [], (set) => set({}, sources.broker()?.reconnects ?? 0));
 
-    gaugeFrom('wsmesh_sockets_open', 'Open sockets on this node by served path prefix.', ['prefix'], (set) => {
+    collected(Gauge, 'wsmesh_sockets_open', 'Open sockets on this node by served path prefix.', ['prefix'], (set) => {
       for (const [prefix, n] of stats.socketsByPrefix) set({ prefix }, n);
     });
-    gaugeFrom('wsmesh_sessions', 'Live sessions known to this node (the whole cluster\'s).', [], (set) => set({}, sources.sessions()));
-    gaugeFrom('wsmesh_buffer_entries', 'Entries waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().entries));
-    gaugeFrom('wsmesh_buffer_messages', 'Messages waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().messages));
-    gaugeFrom('wsmesh_broker_link_state', 'The broker link state (1 for the current one).', ['state'], (set) => {
+    collected(Gauge, 'wsmesh_sessions', 'Live sessions known to this node (the whole cluster\'s).', [], (set) => set({}, sources.sessions()));
+    collected(Gauge, 'wsmesh_buffer_entries', 'Entries waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().entries));
+    collected(Gauge, 'wsmesh_buffer_messages', 'Messages waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().messages));
+    collected(Gauge, 'wsmesh_broker_link_state', 'The broker link state (1 for the current one).', ['state'], (set) => {
       const state = sources.broker()?.state;
       for (const name of BROKER_STATES) set({ state: name }, state === name ? 1 : 0);
     });
-    gaugeFrom('wsmesh_broker_outbox_messages', 'Publishes held while the broker is unreachable.', [], (set) => set({}, sources.broker()?.outbox ?? 0));
-    gaugeFrom('wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
+    collected(Gauge, 'wsmesh_broker_outbox_messages', 'Publishes held while the broker is unreachable.', [], (set) => set({}, sources.broker()?.outbox ?? 0));
+    collected(Gauge, 'wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
 
     this.flushAge = new Histogram({
       name: 'wsmesh_buffer_flush_age_seconds',
@@ -68,28 +68,19 @@ export class NodeMetrics {
       registers,
     });
 
-    function counterFrom(name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, value: number) => void) => void): void {
-      new Counter({
+    /**
+     * A metric whose values are read from `sources` at each scrape: reset, then every
+     * value `read` reports added to zero (`inc`, which counters and gauges both have).
+     */
+    function collected(Metric: typeof Counter | typeof Gauge, name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, value: number) => void) => void): void {
+      new Metric({
         name,
         help,
         labelNames,
         registers,
-        collect() {
+        collect(this: Counter | Gauge) {
           this.reset();
           read((labels, value) => this.inc(labels, value));
-        },
-      });
-    }
-
-    function gaugeFrom(name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, value: number) => void) => void): void {
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          read((labels, value) => this.set(labels, value));
         },
       });
     }
