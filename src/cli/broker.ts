@@ -9,7 +9,7 @@ import { startEmbeddedBroker } from '../cluster/embedded-broker.ts';
 import type { LogLevel } from '../config/types.ts';
 import { KEYS } from '../config/schema.ts';
 import { createLogger } from '../log/logger.ts';
-import type { Command } from './command.ts';
+import { parsedCommand } from './command.ts';
 import { ExitCode } from './io.ts';
 
 /** The defaults of `cluster.embedded.*`, so `wsmesh broker` listens where a node's embedded broker would. */
@@ -40,19 +40,13 @@ interface BrokerArgs {
   logLevel: LogLevel;
 }
 
-export const brokerCommand: Command = {
+export const brokerCommand = parsedCommand({
   name: 'broker',
   summary: 'run the embedded MQTT broker alone (a dev cluster without Mosquitto)',
   usage: BROKER_USAGE,
-  async run(args, io) {
-    const parsed = parseBrokerArgs(args);
-    if (typeof parsed === 'string') {
-      io.stderr.write(`broker: ${parsed}\n\n${BROKER_USAGE}\n`);
-      return ExitCode.USAGE;
-    }
-    return runBroker(parsed, io.stdout, io.stderr);
-  },
-};
+  parse: parseBrokerArgs,
+  run: (parsed, io) => runBroker(parsed, io.stdout, io.stderr),
+});
 
 async function runBroker(args: BrokerArgs, stdout: Writable, stderr: Writable): Promise<number> {
   const log = createLogger(args.logLevel, (line) => stderr.write(line + '\n'));

@@ -3,7 +3,7 @@
  * JSON definitions, an index) from the code, for docs/statecharts.
  */
 import { DEFAULT_OUT_DIR, exportStatecharts } from '../statecharts/export.ts';
-import type { Command } from './command.ts';
+import { parsedCommand } from './command.ts';
 import { ExitCode } from './io.ts';
 
 export const STATECHARTS_USAGE = `Usage: wsmesh statecharts export [--out DIR]
@@ -16,16 +16,12 @@ Prints the files written. Exit codes: 0 written, 1 could not write, 2 bad usage.
 
   --out DIR   the folder to write (created if missing; default ${DEFAULT_OUT_DIR})`;
 
-export const statechartsCommand: Command = {
+export const statechartsCommand = parsedCommand({
   name: 'statecharts',
   summary: 'export the actors\' statecharts (Mermaid + JSON) to docs/statecharts',
   usage: STATECHARTS_USAGE,
-  async run(args, io) {
-    const parsed = parseArgs(args);
-    if (typeof parsed === 'string') {
-      io.stderr.write(`statecharts: ${parsed}\n\n${STATECHARTS_USAGE}\n`);
-      return ExitCode.USAGE;
-    }
+  parse: parseArgs,
+  async run(parsed, io) {
     try {
       for (const path of await exportStatecharts(parsed.out)) io.stdout.write(`${path}\n`);
       return ExitCode.OK;
@@ -34,7 +30,7 @@ export const statechartsCommand: Command = {
       return ExitCode.FAILURE;
     }
   },
-};
+});
 
 function parseArgs(args: readonly string[]): { out: string } | string {
   const [action, ...rest] = args;
