@@ -90,8 +90,7 @@ export class ClusterRemote implements Remote {
 
   // ---- Remote ---------------------------------------------------------------------
 
-  route(outbound: OutboundMessage): number {
-    const matches = compilePathFilter(outbound.pathFilter);
+  route(outbound: OutboundMessage, matches: PathMatcher): number {
     const targets = this.view.nodesFor(outbound.contextId, outbound.userId, matches, outbound.sourceToken);
     if (targets.length === 0) return 0;
     this.buffer!.send({ type: 'buffer.enqueue', arrival: { ...outbound } });

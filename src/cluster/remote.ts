@@ -19,7 +19,7 @@ export interface RemoteSocketRow {
 
 export interface Remote {
   /** Queues the message for the other nodes that hold matching sockets; how many nodes. */
-  route(message: OutboundMessage): number;
+  route(message: OutboundMessage, matches: PathMatcher): number;
   /** Whether another node holds a socket of the user matching the filter. */
   exists(contextId: number, userId: number, matches: PathMatcher): boolean;
   /** Sockets of the user on other nodes (the per-user limit is cluster-wide). */

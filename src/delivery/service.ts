@@ -31,7 +31,7 @@ export class WebSocketService {
   /** Throws ERR_INVALID_PATH_FILTER before anything is sent. */
   sendMessage(outbound: OutboundMessage): SendResult {
     const matches = compilePathFilter(outbound.pathFilter);
-    const result = { local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound) };
+    const result = { local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound, matches) };
     // Nothing is lost silently: a message no socket anywhere could take is counted.
     if (result.local === 0 && result.remote === 0) this.stats.drop('offline');
     return result;
