@@ -23,11 +23,13 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export class JsonClient {
   private readonly agent: http.Agent;
 
+  /** `agentOptions` are added to the agent's, e.g. `{ localAddress }` to send from another loopback address. */
   constructor(
     readonly baseUrl: string,
     maxSockets: number,
+    agentOptions: http.AgentOptions = {},
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets });
+    this.agent = new http.Agent({ ...agentOptions, keepAlive: true, maxSockets });
   }
 
   request({ method, path, body, headers = {} }: JsonRequest): Promise<JsonResponse> {
