@@ -47,6 +47,7 @@ function setup(overrides: Partial<ConnectionInput> = {}) {
       settings: { pingInterval: 1000, pingTimeout: 500, maxBufferedBytes: 100 },
       hooks,
       now: () => clock.now(),
+      random: () => 0.5, // no jitter: the intervals below are exact
       ...overrides,
     },
     { clock },
@@ -96,6 +97,21 @@ describe('connectionMachine', () => {
   });
 
   describe('keepalive', () => {
+    it('jitters each ping interval by at most 10%, so sockets opened together drift apart', () => {
+      const early = setup({ random: () => 0 });
+      early.open();
+      early.clock.increment(899);
+      expect(early.socket.pings).to.equal(0);
+      early.clock.increment(1);
+      expect(early.socket.pings).to.equal(1);
+      const late = setup({ random: () => 1 });
+      late.open();
+      late.clock.increment(1099);
+      expect(late.socket.pings).to.equal(0);
+      late.clock.increment(1);
+      expect(late.socket.pings).to.equal(1);
+    });
+
     it('pings after pingInterval and goes back to idle on a pong', () => {
       const { actor, socket, clock, open } = setup();
       open();

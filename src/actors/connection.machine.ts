@@ -47,10 +47,13 @@ export interface ConnectionInput {
   settings: ConnectionSettings;
   hooks: ConnectionHooks;
   now?: () => number;
+  /** Source of the ping jitter (tests pass a constant). */
+  random?: () => number;
 }
 
 export interface ConnectionContext extends ConnectionInput {
   now: () => number;
+  random: () => number;
   identity?: ConnectionIdentity;
   socket?: WebSocket;
   connectedAt: number;
@@ -94,7 +97,9 @@ export const connectionMachine = setup({
     output: {} as ConnectionOutput,
   },
   delays: {
-    pingInterval: ({ context }) => context.settings.pingInterval,
+    // +-10% per interval: sockets opened together (a reconnect storm) would otherwise
+    // ping together forever, in waves of CPU every pingInterval.
+    pingInterval: ({ context }) => Math.round(context.settings.pingInterval * (0.9 + 0.2 * context.random())),
     pingTimeout: ({ context }) => context.settings.pingTimeout,
   },
   actions: {
@@ -149,6 +154,7 @@ export const connectionMachine = setup({
   context: ({ input }) => ({
     ...input,
     now: input.now ?? Date.now,
+    random: input.random ?? Math.random,
     connectedAt: (input.now ?? Date.now)(),
     stats: { sent: 0, received: 0 },
   }),
