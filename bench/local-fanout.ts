@@ -21,39 +21,12 @@ import { benchUsers, writeDirectory } from './lib/directory.ts';
 import { FanoutPlan, runLoad, type RunResult } from './lib/load.ts';
 import { parseOptions, UsageError, USAGE, type BenchOptions } from './lib/options.ts';
 import { resultTable, roundsTable } from './lib/report.ts';
+import { Cleanup, logLine, runScript } from './lib/script.ts';
 import { plainWs, wsmesh, type Target } from './lib/targets.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const started = performance.now();
 /** Below this growth of RSS while the sockets open, GC noise dominates the per-socket figure. */
 const RSS_NOISE_KIB = 8 * 1024;
-
-function logLine(line: string): void {
-  process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
-}
-
-/** Cleanup steps, run last-registered first, each at most once, even after a failure. */
-class Cleanup {
-  private readonly steps: Array<() => Promise<void> | void> = [];
-  private running: Promise<void> | undefined;
-
-  add(step: () => Promise<void> | void): void {
-    this.steps.push(step);
-  }
-
-  run(): Promise<void> {
-    this.running ??= (async () => {
-      while (this.steps.length) {
-        try {
-          await this.steps.pop()!();
-        } catch (error) {
-          process.stderr.write(`bench: cleanup step failed: ${(error as Error).message}\n`);
-        }
-      }
-    })();
-    return this.running;
-  }
-}
 
 const cleanup = new Cleanup();
 
@@ -134,26 +107,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  process.stderr.write('\nbench: interrupted (SIGINT); stopping the servers\n');
-  void cleanup.run().then(() => process.exit(1));
-});
-
-let status = 1;
-try {
-  status = await main(process.argv.slice(2));
-} catch (error) {
-  if (!interrupted) process.stderr.write(`bench: failed: ${(error as Error).message}\n`);
-} finally {
-  await cleanup.run();
-}
-if (!interrupted) {
-  process.exitCode = status;
-  // Everything is closed; should a stray handle still hold the loop, do not hang.
-  setTimeout(() => {
-    process.stderr.write('bench: a handle stayed open after cleanup; exiting anyway\n');
-    process.exit(status);
-  }, 3000).unref();
-}
+await runScript(cleanup, () => main(process.argv.slice(2)));

@@ -1,7 +1,6 @@
 /**
  * What every bench script does around its work: cleanup steps that run on success,
  * failure and SIGINT; exit status 0 or 1 with a message; a time-stamped log line.
- * (bench/local-fanout.ts predates this module and keeps its own copy of `Cleanup`.)
  */
 import { performance } from 'node:perf_hooks';
 
