@@ -26,10 +26,10 @@ import { fileURLToPath } from 'node:url';
 import { parseCrossOptions, USAGE, type CrossOptions } from './lib/cross-options.ts';
 import { benchUsers, CONTEXT_ID, writeDirectory, type BenchUser } from './lib/directory.ts';
 import { ClientFleet } from './lib/fleet.ts';
+import { optionsOrStatus } from './lib/flags.ts';
 import { BurstRun, FrameRouter, LatencyRun, type BurstCheck } from './lib/frame-runs.ts';
 import { logInUsers } from './lib/load.ts';
 import { NodePair, type AdminStats } from './lib/node-pair.ts';
-import { UsageError } from './lib/options.ts';
 import { progressEvery, runPool, sleep } from './lib/pool.ts';
 import { format, percentile, render } from './lib/report.ts';
 import { Cleanup, logLine, runScript } from './lib/script.ts';
@@ -330,18 +330,8 @@ function problems(latency: LatencyRow[], bursts: BurstRow[], foreign: number): s
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options: CrossOptions | undefined;
-  try {
-    options = parseCrossOptions(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (!options) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const options = optionsOrStatus(argv, parseCrossOptions, USAGE);
+  if (typeof options === 'number') return options;
   const { users: k, messages: m, burst: b, distinct: d, burstUsers: u } = options;
   console.log(`cross-node bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), nodes A (embedded broker) and B`);
   console.log(

@@ -32,11 +32,11 @@ import { fileURLToPath } from 'node:url';
 import type WebSocket from 'ws';
 import { freePort, ServerChild } from './lib/children.ts';
 import { benchUsers, writeDirectory, type BenchUser } from './lib/directory.ts';
+import { optionsOrStatus } from './lib/flags.ts';
 import { JsonClient } from './lib/http.ts';
 import { checkBindable, LeanSockets, openFileLimit, sourceAddresses, SourcePorts } from './lib/lean-sockets.ts';
 import { logInUsers, type LoggedIn } from './lib/load.ts';
 import type { AdminStats } from './lib/node-pair.ts';
-import { UsageError } from './lib/options.ts';
 import { runPool, sleep } from './lib/pool.ts';
 import { format } from './lib/report.ts';
 import { parseScalingOptions, USAGE, type ScalingOptions } from './lib/scaling-options.ts';
@@ -311,18 +311,8 @@ async function logIn(server: ServerChild, plan: Plan, users: readonly BenchUser[
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options: ScalingOptions | undefined;
-  try {
-    options = parseScalingOptions(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (!options) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const options = optionsOrStatus(argv, parseScalingOptions, USAGE);
+  if (typeof options === 'number') return options;
   const top = options.levels.at(-1)!;
   const plan = new Plan(options, sourceAddresses(top + options.probe));
   for (const address of plan.addresses) await checkBindable(address);

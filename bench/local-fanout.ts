@@ -18,8 +18,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, ServerChild } from './lib/children.ts';
 import { benchUsers, writeDirectory } from './lib/directory.ts';
+import { optionsOrStatus } from './lib/flags.ts';
 import { FanoutPlan, runLoad, type RunResult } from './lib/load.ts';
-import { parseOptions, UsageError, USAGE, type BenchOptions } from './lib/options.ts';
+import { parseOptions, USAGE, type BenchOptions } from './lib/options.ts';
 import { resultTable, roundsTable } from './lib/report.ts';
 import { Cleanup, logLine, runScript } from './lib/script.ts';
 import { plainWs, wsmesh, type Target } from './lib/targets.ts';
@@ -50,18 +51,8 @@ async function measure(target: Target, options: BenchOptions, directoryFile: str
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options: BenchOptions | undefined;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (!options) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const options = optionsOrStatus(argv, parseOptions, USAGE);
+  if (typeof options === 'number') return options;
   const plan = new FanoutPlan(options.sockets, options.users, options.messages);
   console.log(`local fan-out bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`);
   console.log(

@@ -2,8 +2,7 @@
  * Command-line options of the cross-node benchmark. Defaults are sized for a 2-core
  * machine: two nodes and the client load (this process) share the cores.
  */
-import { parseArgs } from 'node:util';
-import { UsageError } from './options.ts';
+import { parseFlags, UsageError, type FlagSpec } from './flags.ts';
 
 export interface CrossOptions {
   /** K: users (one context); each has one socket on node B. */
@@ -71,47 +70,28 @@ to it. Users log in on A, their sockets open on B, messages are pushed on A.
   -h, --help              this text
 `;
 
-const NUMERIC: ReadonlyArray<[flag: string, key: keyof CrossOptions, min: number]> = [
-  ['users', 'users', 1],
-  ['messages', 'messages', 1],
-  ['sequential', 'sequential', 1],
-  ['warmup', 'warmup', 0],
-  ['inflight', 'inflight', 1],
-  ['payload', 'payload', 48],
-  ['burst', 'burst', 1],
-  ['distinct', 'distinct', 1],
-  ['burst-users', 'burstUsers', 1],
-  ['login-concurrency', 'loginConcurrency', 1],
-  ['timeout', 'timeout', 1],
-];
+const FLAGS: FlagSpec<CrossOptions> = {
+  defaults: DEFAULTS,
+  quick: QUICK,
+  integers: [
+    ['users', 'users', 1],
+    ['messages', 'messages', 1],
+    ['sequential', 'sequential', 1],
+    ['warmup', 'warmup', 0],
+    ['inflight', 'inflight', 1],
+    ['payload', 'payload', 48],
+    ['burst', 'burst', 1],
+    ['distinct', 'distinct', 1],
+    ['burst-users', 'burstUsers', 1],
+    ['login-concurrency', 'loginConcurrency', 1],
+    ['timeout', 'timeout', 1],
+  ],
+};
 
 /** The options, or `undefined` when help was asked for. Throws `UsageError`. */
 export function parseCrossOptions(argv: readonly string[]): CrossOptions | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        quick: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(NUMERIC.map(([flag]) => [flag, { type: 'string' as const }])),
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values.help) return undefined;
-  const options: CrossOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
-  for (const [flag, key, min] of NUMERIC) {
-    const raw = values[flag];
-    if (raw === undefined) continue;
-    const value = typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
-    if (!(value >= min)) throw new UsageError(`--${flag} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
-    options[key] = value;
-  }
+  const options = parseFlags(argv, FLAGS)?.options;
+  if (!options) return undefined;
   if (options.distinct > options.burst) throw new UsageError(`--distinct (${options.distinct}) must not exceed --burst (${options.burst})`);
   if (options.burstUsers > options.users) throw new UsageError(`--burst-users (${options.burstUsers}) must not exceed --users (${options.users})`);
   if (options.burstUsers > options.distinct) throw new UsageError(`--burst-users (${options.burstUsers}) must not exceed --distinct (${options.distinct}): each user gets D/U distinct strings`);

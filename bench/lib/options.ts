@@ -2,7 +2,7 @@
  * Command-line options of the local fan-out benchmark. Defaults are sized for a
  * 2-core machine: the client load runs inside the bench process itself.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError, type FlagSpec } from './flags.ts';
 
 export interface BenchOptions {
   /** N: client sockets opened on each server. */
@@ -68,52 +68,28 @@ frames/s, push requests/s and resident memory per socket (wsmesh / plain).
   -h, --help              this text
 `;
 
-/** Thrown for a bad command line; the caller prints the message and the usage. */
-export class UsageError extends Error {}
+const FLAGS: FlagSpec<BenchOptions> = {
+  defaults: DEFAULTS,
+  quick: QUICK,
+  integers: [
+    ['sockets', 'sockets', 1],
+    ['users', 'users', 1],
+    ['messages', 'messages', 1],
+    ['payload', 'payload', 16],
+    ['concurrency', 'concurrency', 1],
+    ['inflight', 'inflight', 1],
+    ['login-concurrency', 'loginConcurrency', 1],
+    ['timeout', 'timeout', 1],
+    ['warmup', 'warmup', 0],
+    ['rounds', 'rounds', 1],
+  ],
+  switches: [['baseline-first', 'baselineFirst']],
+};
 
-type NumericKey = Exclude<keyof BenchOptions, 'baselineFirst'>;
-
-const NUMERIC: ReadonlyArray<[flag: string, key: NumericKey, min: number]> = [
-  ['sockets', 'sockets', 1],
-  ['users', 'users', 1],
-  ['messages', 'messages', 1],
-  ['payload', 'payload', 16],
-  ['concurrency', 'concurrency', 1],
-  ['inflight', 'inflight', 1],
-  ['login-concurrency', 'loginConcurrency', 1],
-  ['timeout', 'timeout', 1],
-  ['warmup', 'warmup', 0],
-  ['rounds', 'rounds', 1],
-];
-
-/** The options, or `undefined` when help was asked for. */
+/** The options, or `undefined` when help was asked for. Throws `UsageError`. */
 export function parseOptions(argv: readonly string[]): BenchOptions | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        quick: { type: 'boolean' },
-        'baseline-first': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(NUMERIC.map(([flag]) => [flag, { type: 'string' as const }])),
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values.help) return undefined;
-  const options: BenchOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}), baselineFirst: values['baseline-first'] === true };
-  for (const [flag, key, min] of NUMERIC) {
-    const raw = values[flag];
-    if (raw === undefined) continue;
-    const value = typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
-    if (!(value >= min)) throw new UsageError(`--${flag} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
-    options[key] = value;
-  }
+  const options = parseFlags(argv, FLAGS)?.options;
+  if (!options) return undefined;
   if (options.users > options.sockets) throw new UsageError(`--users (${options.users}) must not exceed --sockets (${options.sockets}): every user needs a socket`);
   return options;
 }

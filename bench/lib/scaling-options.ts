@@ -1,8 +1,7 @@
 /**
  * Command-line options of the handshake-scaling benchmark (bench/handshake-scaling.ts).
  */
-import { parseArgs } from 'node:util';
-import { UsageError } from './options.ts';
+import { integer, parseFlags, UsageError, type FlagSpec } from './flags.ts';
 
 export interface ScalingOptions {
   /** Sockets already open (fillers) while the probe batch is measured, ascending. */
@@ -69,48 +68,29 @@ Needs an open-file limit (ulimit -n) above the highest level + P + 300.
 Server flags for profiling: BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
 `;
 
-type NumericKey = Exclude<keyof ScalingOptions, 'levels' | 'serverArgs'>;
-
-const NUMERIC: ReadonlyArray<[flag: string, key: NumericKey, min: number]> = [
-  ['probe', 'probe', 1],
-  ['rounds', 'rounds', 1],
-  ['warmup', 'warmup', 0],
-  ['concurrency', 'concurrency', 1],
-  ['users', 'users', 1],
-  ['probe-per-user', 'probePerUser', 1],
-  ['login-concurrency', 'loginConcurrency', 1],
-  ['timeout', 'timeout', 1],
-];
+const FLAGS: FlagSpec<ScalingOptions, 'levels' | 'server-args'> = {
+  defaults: DEFAULTS,
+  quick: QUICK,
+  integers: [
+    ['probe', 'probe', 1],
+    ['rounds', 'rounds', 1],
+    ['warmup', 'warmup', 0],
+    ['concurrency', 'concurrency', 1],
+    ['users', 'users', 1],
+    ['probe-per-user', 'probePerUser', 1],
+    ['login-concurrency', 'loginConcurrency', 1],
+    ['timeout', 'timeout', 1],
+  ],
+  strings: ['levels', 'server-args'],
+};
 
 /** The options, or `undefined` when help was asked for. Throws `UsageError`. */
 export function parseScalingOptions(argv: readonly string[]): ScalingOptions | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        quick: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        levels: { type: 'string' },
-        'server-args': { type: 'string' },
-        ...Object.fromEntries(NUMERIC.map(([flag]) => [flag, { type: 'string' as const }])),
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values.help) return undefined;
-  const options: ScalingOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
-  for (const [flag, key, min] of NUMERIC) {
-    const raw = values[flag];
-    if (raw === undefined) continue;
-    options[key] = integer(`--${flag}`, raw, min);
-  }
-  if (typeof values.levels === 'string') options.levels = values.levels.split(',').map((raw) => integer('--levels', raw.trim(), 0));
-  if (typeof values['server-args'] === 'string') options.serverArgs = values['server-args'].split(' ').filter(Boolean);
+  const parsed = parseFlags(argv, FLAGS);
+  if (!parsed) return undefined;
+  const { options, strings } = parsed;
+  if (strings.levels !== undefined) options.levels = strings.levels.split(',').map((raw) => integer('--levels', raw.trim(), 0));
+  if (strings['server-args'] !== undefined) options.serverArgs = strings['server-args'].split(' ').filter(Boolean);
   if (options.levels.length === 0) throw new UsageError('--levels needs at least one level');
   if (options.levels.some((level, i) => i > 0 && level <= options.levels[i - 1])) {
     throw new UsageError(`--levels must be strictly ascending, got ${options.levels.join(',')}`);
@@ -119,10 +99,4 @@ export function parseScalingOptions(argv: readonly string[]): ScalingOptions | u
     throw new UsageError(`--users (${options.users}) must not exceed the highest level (${options.levels.at(-1)}): every filler user needs a socket`);
   }
   return options;
-}
-
-function integer(flag: string, raw: string | boolean, min: number): number {
-  const value = typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= min)) throw new UsageError(`${flag} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
-  return value;
 }
