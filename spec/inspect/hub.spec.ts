@@ -45,6 +45,7 @@ function setupHub(options: Partial<InspectorOptions> = {}) {
         settings: { pingInterval: 1000, pingTimeout: 500, maxBufferedBytes: 100 },
         hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} },
         now: () => clock.now(),
+        random: () => 0.5, // no ping jitter: the pingInterval below is exact
       },
       { inspect: hub.observer, clock },
     ).start();
