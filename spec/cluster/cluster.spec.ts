@@ -27,6 +27,17 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
     });
     after(() => killAllBrokers());
 
+    /** Alice logs in on a and opens one socket on b; every node has seen it. */
+    async function aliceOnB(): Promise<TestSocket> {
+      const { a, b } = cluster.nodes;
+      const auth = await login(a.url);
+      await eventually(() => b.node.sessions.get(auth.session) !== undefined, 'replication');
+      const socket = await openSocket(b.wsUrl, auth);
+      sockets.push(socket);
+      await registrySettled(cluster, 1, 3, 1);
+      return socket;
+    }
+
     describe('sessions', () => {
       it('accepts a login made on node a for an API call on b and a socket on c within a second', async () => {
         cluster = await startCluster(kind);
@@ -108,12 +119,8 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
 
       it('with the defaults, coalesces a burst into one publish per node, in arrival order, without exact duplicates', async () => {
         cluster = await startCluster(kind);
-        const { a, b } = cluster.nodes;
-        const auth = await login(a.url);
-        await eventually(() => b.node.sessions.get(auth.session) !== undefined, 'replication');
-        const onB = await openSocket(b.wsUrl, auth);
-        sockets.push(onB);
-        await registrySettled(cluster, 1, 3, 1);
+        const { a } = cluster.nodes;
+        const onB = await aliceOnB();
         const publishes = a.node.stats.remotePublishes;
         const started = Date.now();
         for (let i = 0; i < 20; i++) await push(a.url, { contextId: 1, userId: 3, message: `m${i % 10}` });
@@ -130,12 +137,8 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
 
       it('applies reloaded buffer settings at runtime: delayDuration 0 forwards the next message at once', async () => {
         cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '2000', '--websockets.remote.maxDelayDuration', '3000']);
-        const { a, b } = cluster.nodes;
-        const auth = await login(a.url);
-        await eventually(() => b.node.sessions.get(auth.session) !== undefined, 'replication');
-        const onB = await openSocket(b.wsUrl, auth);
-        sockets.push(onB);
-        await registrySettled(cluster, 1, 3, 1);
+        const { a } = cluster.nodes;
+        const onB = await aliceOnB();
         const next = structuredClone(a.config);
         next.websockets.remote.delayDuration = 0;
         a.node.applyConfig(next, { changed: ['websockets.remote.delayDuration'], reloadable: ['websockets.remote.delayDuration'], restartRequired: [] });

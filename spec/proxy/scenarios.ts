@@ -99,33 +99,8 @@ interface OpenOptions {
 async function openThrough(proxy: ProxyProcess, auth: ProxyLogin, connection: string, { from = CLIENT, headers = {}, path }: OpenOptions = {}): Promise<TestSocket> {
   const socket = new TestSocket(socketUrl(proxy, auth, connection, path), { headers: { cookie: auth.cookie, ...headers }, localAddress: from });
   opened.push(socket);
-  await withTimeout(handshake(socket), 5000, `socket ${connection} to open through ${proxy.kind}`);
+  await withTimeout(socket.opened(), 5000, `socket ${connection} to open through ${proxy.kind}`);
   return socket;
-}
-
-/**
- * Resolves on open; rejects with `{status, body}` for a refused handshake. Unlike
- * `TestSocket.opened()`, a body that is not JSON (a proxy's own 502 page) is kept as text.
- */
-function handshake(socket: TestSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.ws.readyState === socket.ws.OPEN) return resolve();
-    socket.ws.once('open', () => resolve());
-    socket.ws.once('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk));
-      res.on('end', () => {
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // a proxy's HTML error page
-        }
-        reject(Object.assign(new Error(`handshake refused: ${res.statusCode} ${text.slice(0, 200)}`), { status: res.statusCode, body }));
-      });
-    });
-    socket.ws.once('error', reject);
-  });
 }
 
 /** Opens a raw socket through the proxy, retrying every 200 ms until `timeoutMs`; the failure names every refusal. */
@@ -148,7 +123,7 @@ async function refusedThrough(proxy: ProxyProcess, auth: ProxyLogin, connection:
   const socket = new TestSocket(socketUrl(proxy, auth, connection, path), { headers: { cookie: auth.cookie, ...headers }, localAddress: from });
   opened.push(socket);
   try {
-    await withTimeout(handshake(socket), 5000, `socket ${connection} to be answered through ${proxy.kind}`);
+    await withTimeout(socket.opened(), 5000, `socket ${connection} to be answered through ${proxy.kind}`);
   } catch (err) {
     const refusal = err as { status?: number; body?: { error: string } };
     if (refusal.status) return { status: refusal.status, body: refusal.body! };

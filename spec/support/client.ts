@@ -81,7 +81,7 @@ export class TestSocket {
           } catch {
             // not JSON (e.g. a proxy's HTML error page): keep the text
           }
-          reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode, body: parsed, headers: res.headers }));
+          reject(Object.assign(new Error(`handshake refused: ${res.statusCode} ${body.slice(0, 200)}`), { status: res.statusCode, body: parsed, headers: res.headers }));
         });
       });
       this.ws.once('error', reject);
