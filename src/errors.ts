@@ -80,3 +80,10 @@ export const CloseCode = {
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/**
+ * The close codes another node may ask for in a close command: an operator's close
+ * and a session's end. Anything else in a command is refused (a code such as 1005
+ * or 70000 would make `ws.close` throw).
+ */
+export const REMOTE_CLOSE_CODES: readonly number[] = [CloseCode.CLOSED_BY_ADMIN, CloseCode.SESSION_ENDED];

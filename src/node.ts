@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import type { ActorOptions, AnyActorLogic } from 'xstate';
 import type { Config } from './config/types.ts';
@@ -15,18 +16,18 @@ import { MemorySessionStore, type SessionStore } from './session/store.ts';
 import { SocketIndex } from './delivery/socket-index.ts';
 import { NodeStats } from './delivery/stats.ts';
 import { WebSocketService } from './delivery/service.ts';
-import { singleNode, type Remote } from './cluster/remote.ts';
+import { singleNode, type Remote } from './delivery/remote.ts';
 import { ClusterRemote } from './cluster/cluster-remote.ts';
-import { BrokerLink, brokerPassword } from './cluster/broker-link.ts';
+import { BrokerLink, brokerPassword, brokerUrls } from './cluster/broker-link.ts';
+import { CoalescingQueue } from './cluster/coalesce.ts';
+import { RecentIds } from './cluster/dedup.ts';
+import { ClusterKey } from './cluster/envelope.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './cluster/embedded-broker.ts';
 import { Topics } from './cluster/topics.ts';
-import { encode } from './cluster/codec.ts';
 import { systemTimers } from './time/timers.ts';
-import { randomBytes } from 'node:crypto';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { createNodeSupervisor, NodeSupervisor } from './actors/node.actor.ts';
-import type { ConnectionHooks, ConnectionOutput } from './actors/connection.machine.ts';
-import type { ConnectionHandle } from './delivery/socket-index.ts';
+import { connectionEnded, connectionHooks } from './actors/connection-log.ts';
 import { selectProtocol } from './protocol/select.ts';
 import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
@@ -64,9 +65,10 @@ export class WsmeshNode {
   readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   readonly cluster: ClusterRemote | undefined;
   private readonly topics: Topics;
+  private readonly queue = new CoalescingQueue();
+  private readonly ids: { accepted: RecentIds; delivered: RecentIds };
   link: BrokerLink | undefined;
   private embedded: EmbeddedBroker | undefined;
-  private sweepTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(config: Config, directory: Directory, options: NodeOptions) {
@@ -75,20 +77,37 @@ export class WsmeshNode {
     this.inspect = this.inspector.observerWith(options.inspect);
     this.live = { config, directory };
     this.topics = new Topics(config.cluster.name);
+    const dedupWindow = () => this.live.config.websockets.dedupWindow;
+    this.ids = { accepted: new RecentIds(dedupWindow()), delivered: new RecentIds(dedupWindow()) };
+    this.metrics = new NodeMetrics({
+      stats: this.stats,
+      sessions: () => this.sessions.size(),
+      buffer: () => ({ entries: this.queue.size, messages: this.queue.messages }),
+      broker: () => (this.link ? { state: this.link.state, reconnects: this.link.reconnects, outbox: this.link.outboxSize } : undefined),
+      clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
+    });
     if (options.cluster !== false) {
+      const { key, source } = ClusterKey.from({ secret: config.cluster.secret, sessionKeys: config.session.keys });
+      if (source === 'random') this.log.warn('cluster.key_random', { advice: 'set cluster.secret (or session.keys) to the same value on every node, or the nodes cannot read each other\'s messages' });
       this.cluster = new ClusterRemote({
         nodeId: config.node.id,
         route: config.server.route,
         epoch: this.epoch,
         topics: this.topics,
+        key,
         index: this.index,
+        queue: this.queue,
         stats: this.stats,
         log: this.log,
+        syncTimeout: config.cluster.syncTimeout,
+        dedupWindow,
+        observeFlushAge: (seconds) => this.metrics.flushAge.observe(seconds),
+        inspect: this.inspect,
       });
     }
     this.sessions = this.cluster?.sessions ?? new MemorySessionStore();
     const remote: Remote = this.cluster ?? singleNode;
-    this.service = new WebSocketService(config.node.id, this.index, remote, this.stats);
+    this.service = new WebSocketService(config.node.id, this.index, remote, this.stats, this.ids);
     this.supervisor = new NodeSupervisor(
       createNodeSupervisor({
         index: this.index,
@@ -98,35 +117,17 @@ export class WsmeshNode {
         drainDuration: config.server.drainDuration,
         timers: systemTimers,
         buffer: {
+          queue: this.queue,
           settings: config.websockets.remote,
           timers: systemTimers,
-          flush: (entries, now) => {
-            try {
-              for (const entry of entries) this.metrics.flushAge.observe((now - entry.firstArrival) / 1000);
-              this.cluster?.flush(entries);
-            } catch (error) {
-              // Never let a flush failure stop the buffer (and with it the supervisor).
-              this.stats.drop('invalid', entries.reduce((sum, e) => sum + e.payloads.length, 0));
-              this.log.error('cluster.flush_failed', { error, entries: entries.length });
-            }
-          },
+          flush: (entries, now) => this.cluster?.flush(entries, now),
           coalesced: (count) => this.stats.drop('coalesced', count),
         },
         inspect: this.inspect,
         onConnectionAdmitted: (handle) => this.stats.socketAdmitted(handle.prefix),
-        onConnectionEnded: (output, handle) => this.connectionEnded(output, handle),
+        onConnectionEnded: (output, handle) => connectionEnded(this.stats, this.log, output, handle),
       }),
     );
-    this.metrics = new NodeMetrics({
-      stats: this.stats,
-      sessions: () => this.sessions.size(),
-      buffer: () => {
-        const queue = (this.supervisor.actor.system.get('buffer')?.getSnapshot().context as { queue?: { size: number; messages: number } } | undefined)?.queue;
-        return { entries: queue?.size ?? 0, messages: queue?.messages ?? 0 };
-      },
-      broker: () => (this.link ? { state: this.link.state, reconnects: this.link.reconnects, outbox: this.link.outboxSize } : undefined),
-      clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
-    });
     this.sessions.onEnded((record, reason) => {
       const closed = this.service.closeSession(record.id);
       this.log.info('session.ended', { sessionId: record.id, reason, socketsClosed: closed });
@@ -145,11 +146,14 @@ export class WsmeshNode {
       stats: this.stats,
       enabled: this.enabled,
       protocols: selectProtocol,
-      hooks: this.hooks(),
+      hooks: connectionHooks(this.stats, this.log),
       wss: this.wss,
       log: this.log,
       metrics: this.metrics,
-      readiness: () => this.readiness(),
+      probes: {
+        accepting: () => this.supervisor.accepting(),
+        broker: () => this.link?.state ?? (this.cluster ? 'connecting' : 'none'),
+      },
       inspector: this.inspector,
     };
     const app = createApp(deps);
@@ -178,33 +182,39 @@ export class WsmeshNode {
    */
   private async joinCluster(cluster: ClusterRemote): Promise<void> {
     const { cluster: settings, node } = this.live.config;
-    let url = settings.broker;
-    if (url === 'embedded') {
-      this.embedded = await startEmbeddedBroker(settings.embedded, this.log);
-      url = this.embedded.url;
+    let urls = brokerUrls(settings.broker);
+    let username = settings.username;
+    let password = brokerPassword(settings);
+    if (settings.broker === 'embedded') {
+      if (!username) {
+        // No account configured: one only this process knows, so nobody else gets in.
+        username = `${node.id}-generated`;
+        password = randomBytes(24).toString('base64url');
+        this.log.info('broker.generated_account', {
+          username,
+          advice: 'the embedded broker accepts only this node; to let other nodes join, set cluster.username and cluster.password (or cluster.passwordFile) to the same pair on this node and on every other node',
+        });
+      }
+      this.embedded = await startEmbeddedBroker({ ...settings.embedded, account: { username, password } }, this.log);
+      urls = [this.embedded.url];
     }
     this.link = new BrokerLink({
-      url,
+      urls,
       clientId: `${settings.name}-${node.id}`,
-      username: settings.username,
-      password: brokerPassword(settings),
+      username,
+      password,
       keepalive: settings.keepalive,
-      will: { topic: this.topics.presence(node.id), payload: encode(cluster.presence('offline')) },
-      subscriptions: this.topics.subscriptions(node.id),
+      will: { topic: this.topics.presence(node.id), payload: cluster.sealedPresence('offline') },
+      subscriptions: () => [...this.topics.subscriptions(), ...cluster.subscriptions.topics()],
       outboxLimit: settings.outboxLimit,
       log: this.log,
       inspect: this.inspect,
-      onOnline: () => {
-        cluster.announce();
-        // Give the retained state a moment to arrive before judging what is stale.
-        clearTimeout(this.sweepTimer);
-        this.sweepTimer = setTimeout(() => cluster.sweep(), 1000).unref();
-      },
+      onOnline: () => cluster.online(),
       onOffline: () => cluster.linkLost(),
       onMessage: (topic, payload) => cluster.receive(topic, payload),
     });
     cluster.attach({
-      publisher: this.link,
+      link: this.link,
       buffer: this.supervisor.actor.system.get('buffer')!,
       local: {
         deliver: (outbound) => this.service.deliverLocally(outbound),
@@ -223,6 +233,8 @@ export class WsmeshNode {
     this.live.config = merged;
     this.log.setLevel(merged.log.level);
     this.enabled.clear();
+    this.ids.accepted.windowMs = this.ids.delivered.windowMs = merged.websockets.dedupWindow;
+    this.cluster?.windowChanged();
     this.supervisor.actor.send({
       type: 'config.updated',
       maxSocketsPerUser: merged.websockets.maxSocketsPerUser,
@@ -250,18 +262,6 @@ export class WsmeshNode {
     return this.stopping;
   }
 
-  /**
-   * Ready when the node accepts sockets: running (not draining) and, in a cluster,
-   * linked to the broker. The directory is always loaded (the node does not start
-   * without one; a failed reload keeps the previous).
-   */
-  readiness(): { ready: boolean; checks: { accepting: boolean; broker: string; directory: boolean } } {
-    const accepting = this.supervisor.accepting();
-    const broker = this.link?.state ?? (this.cluster ? 'connecting' : 'none');
-    const brokerOk = !this.cluster || broker === 'online';
-    return { ready: accepting && brokerOk, checks: { accepting, broker, directory: true } };
-  }
-
   private async doShutdown(): Promise<void> {
     this.log.info('node.draining', { sockets: this.index.size, drainDuration: this.live.config.server.drainDuration });
     // Draining: /readyz answers 503 and upgrades are refused while the sockets close,
@@ -276,53 +276,14 @@ export class WsmeshNode {
     this.server.closeAllConnections();
     await closed;
     this.wss.close();
-    clearTimeout(this.sweepTimer);
     this.cluster?.stop();
     // Last words: the registry entries went out as the sockets closed; now presence.
     if (this.link && this.cluster) {
-      await this.link.close([{ topic: this.topics.presence(this.live.config.node.id), payload: encode(this.cluster.presence('offline')), retain: true }]);
+      await this.link.close([{ topic: this.topics.presence(this.live.config.node.id), payload: this.cluster.sealedPresence('offline'), retain: true }]);
     }
     await this.embedded?.close();
     this.sessions.close();
     this.log.info('node.stopped', {});
-  }
-
-  private hooks(): ConnectionHooks {
-    return {
-      inbound: (connection, text) => {
-        this.stats.messagesReceived++;
-        this.log.debug('ws.message', { connectionId: connection.connectionId, bytes: text.length });
-      },
-      slowConsumer: (connection) => {
-        this.stats.slowConsumerCloses++;
-        this.log.warn('ws.slow_consumer', {
-          connectionId: connection.connectionId,
-          contextId: connection.identity?.contextId,
-          userId: connection.identity?.userId,
-          bufferedBytes: connection.socket?.bufferedAmount,
-        });
-      },
-      dropped: (connection, reason) => {
-        this.stats.drop(reason);
-        this.log.debug('ws.message_dropped', { connectionId: connection.connectionId, reason });
-      },
-    };
-  }
-
-  private connectionEnded(output: ConnectionOutput, handle: ConnectionHandle | undefined): void {
-    if (output.rejection) return; // logged by the handshake
-    if (handle) this.stats.socketEnded(handle.prefix, output.code);
-    this.log.info('ws.closed', {
-      connectionId: output.connectionId,
-      contextId: handle?.contextId,
-      userId: handle?.userId,
-      code: output.code,
-      reason: output.reason,
-      by: output.by,
-      durationMs: output.durationMs,
-      messagesSent: output.sent,
-      messagesReceived: output.received,
-    });
   }
 }
 

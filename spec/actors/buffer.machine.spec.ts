@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createActor } from 'xstate';
 import { bufferMachine } from '../../src/actors/buffer.machine.ts';
-import type { QueuedEntry } from '../../src/cluster/coalesce.ts';
+import { CoalescingQueue, type QueuedEntry } from '../../src/cluster/coalesce.ts';
 import { FakeTimers } from '../../src/time/timers.ts';
 
 function start(settings = { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }) {
@@ -9,10 +9,10 @@ function start(settings = { delayDuration: 1000, maxDelayDuration: 3000, timerFr
   const flushed: Array<{ at: number; entries: QueuedEntry[] }> = [];
   let coalesced = 0;
   const actor = createActor(bufferMachine, {
-    input: { settings, timers, flush: (entries, at) => flushed.push({ at, entries }), coalesced: (n) => (coalesced += n) },
+    input: { queue: new CoalescingQueue(), settings, timers, flush: (entries, at) => flushed.push({ at, entries }), coalesced: (n) => (coalesced += n) },
   }).start();
   const enqueue = (message: string, userId = 3, sourceToken?: string) =>
-    actor.send({ type: 'buffer.enqueue', arrival: { contextId: 1, userId, pathFilter: null, message, sourceToken } });
+    actor.send({ type: 'buffer.enqueue', arrival: { id: `id:${message}`, contextId: 1, userId, pathFilter: null, message, sourceToken } });
   return { actor, timers, flushed, enqueue, coalesced: () => coalesced };
 }
 
@@ -32,7 +32,7 @@ describe('bufferMachine', () => {
     expect(flushed).to.deep.equal([]);
     timers.advance(1); // tick at 1000: due
     expect(flushed.map((f) => f.at)).to.deep.equal([1000]);
-    expect(flushed[0].entries[0].payloads).to.deep.equal([{ m: 'a' }]);
+    expect(flushed[0].entries[0].payloads).to.deep.equal([{ i: 'id:a', m: 'a' }]);
     expect(actor.getSnapshot().value).to.equal('idle');
     expect(timers.pendingCount()).to.equal(0);
   });
@@ -65,7 +65,7 @@ describe('bufferMachine', () => {
     const { actor, timers, flushed, enqueue } = start({ delayDuration: 0, maxDelayDuration: 0, timerFrequency: 500 });
     enqueue('a', 3, 'conn-1');
     expect(flushed).to.have.length(1);
-    expect(flushed[0].entries[0].payloads).to.deep.equal([{ m: 'a', s: 'conn-1' }]);
+    expect(flushed[0].entries[0].payloads).to.deep.equal([{ i: 'id:a', m: 'a', s: 'conn-1' }]);
     expect(actor.getSnapshot().value).to.equal('idle');
     expect(timers.pendingCount()).to.equal(0);
   });

@@ -3,6 +3,7 @@
  * the real socket; the real-socket behaviour is in spec/integration).
  */
 import { expect } from 'chai';
+import { CoalescingQueue } from '../../src/cluster/coalesce.ts';
 import { SimulatedClock } from 'xstate';
 import type { WebSocket } from 'ws';
 import { createConnectionActor, type ConnectionHooks, type ConnectionInput } from '../../src/actors/connection.machine.ts';
@@ -232,7 +233,7 @@ describe('node supervisor with a failing connection', () => {
     const { createActor } = await import('xstate');
     const { nodeMachine } = await import('../../src/actors/node.machine.ts');
     const { SocketIndex } = await import('../../src/delivery/socket-index.ts');
-    const { singleNode } = await import('../../src/cluster/remote.ts');
+    const { singleNode } = await import('../../src/delivery/remote.ts');
     const { FakeTimers } = await import('../../src/time/timers.ts');
     const index = new SocketIndex();
     const ended: Array<{ code: number; reason: string }> = [];
@@ -245,7 +246,7 @@ describe('node supervisor with a failing connection', () => {
         shutdownTimeout: 1000,
         drainDuration: 1000,
         timers,
-        buffer: { settings: { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }, timers, flush: () => {} },
+        buffer: { queue: new CoalescingQueue(), settings: { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }, timers, flush: () => {} },
         onConnectionEnded: (output) => ended.push({ code: output.code, reason: output.reason }),
       },
     }).start();

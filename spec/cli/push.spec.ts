@@ -78,7 +78,7 @@ describe('wsmesh push (child process)', () => {
   it("exits 1 with the node's message for a message the API refuses", async () => {
     const run = await cli(['push', '--context', '1', '--user', '3', '--json', '--message', '42']);
     expect(run.code).to.equal(1);
-    expect(run.stderr).to.match(/^wsmesh push: message must be a string, or a JSON object or array.*\(HTTP 400 ERR_BAD_REQUEST\)\n$/);
+    expect(run.stderr).to.match(/^wsmesh push: message must be a string, or a JSON object.*\(HTTP 400 ERR_BAD_REQUEST\)\n$/);
   });
 
   for (const [what, args, stdin, error] of [

@@ -89,16 +89,16 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
         sockets.push(onB, onC);
         await registrySettled(cluster, 1, 3, 2);
         const all = await push(a.url, { contextId: 1, userId: 3, message: 'to all' });
-        expect(all.body).to.deep.equal({ local: 0, remote: 2 });
+        expect(all.body).to.deep.include({ local: 0, remote: 2 });
         expect(await onB.nextFrames(1)).to.deep.equal(['to all']);
         expect(await onC.nextFrames(1)).to.deep.equal(['to all']);
-        const cBefore = c.node.stats.remoteReceived;
+        const cBefore = c.node.stats.messagesDelivered;
         const filtered = await push(a.url, { contextId: 1, userId: 3, message: 'x only', pathFilter: '/ws/x/*' });
-        expect(filtered.body).to.deep.equal({ local: 0, remote: 1 });
+        expect(filtered.body).to.deep.include({ local: 0, remote: 1 });
         expect(await onB.nextFrames(2)).to.deep.equal(['to all', 'x only']);
-        // c held no matching socket: the message was never sent to it.
+        // c holds a socket of the user, so it receives the user's topic, but none matches: nothing written.
         await new Promise((r) => setTimeout(r, 200));
-        expect(c.node.stats.remoteReceived).to.equal(cBefore);
+        expect(c.node.stats.messagesDelivered).to.equal(cBefore);
         expect(onC.frames).to.deep.equal(['to all']);
       });
 
@@ -164,7 +164,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
         expect((await admin(b.url, 'GET', '/api/admin/sockets')).body).to.have.length(1);
         const stats = (await admin(c.url, 'GET', '/api/admin/stats')).body;
         expect(stats.nodes).to.equal(3);
-        expect(stats.sockets).to.deep.equal({ local: 1, cluster: 3 });
+        expect(stats.sockets).to.deep.include({ local: 1, cluster: 3 });
         expect(a.node.service.exists(1, 3, '/ws/c')).to.equal(true);
         expect(a.node.service.exists(1, 3, '/ws/d')).to.equal(false);
       });

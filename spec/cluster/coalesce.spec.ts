@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { CoalescingQueue, type Arrival } from '../../src/cluster/coalesce.ts';
 
 const S = { delayDuration: 1000, maxDelayDuration: 3000 };
-const msg = (message: string, over: Partial<Arrival> = {}): Arrival => ({ contextId: 1, userId: 3, pathFilter: null, message, ...over });
+const msg = (message: string, over: Partial<Arrival> = {}): Arrival => ({ id: `id:${message}`, contextId: 1, userId: 3, pathFilter: null, message, ...over });
 
 describe('CoalescingQueue', () => {
   describe('#add', () => {
@@ -12,7 +12,7 @@ describe('CoalescingQueue', () => {
       expect(q.takeDue(1099)).to.deep.equal([]);
       const [entry] = q.takeDue(1100);
       expect(entry).to.deep.include({ contextId: 1, userId: 3, pathFilter: null, firstArrival: 100, due: 1100 });
-      expect(entry.payloads).to.deep.equal([{ m: 'a' }]);
+      expect(entry.payloads).to.deep.equal([{ i: 'id:a', m: 'a' }]);
     });
 
     it('merges equal messages (same context, user, filter) keeping arrival order', () => {
@@ -50,8 +50,8 @@ describe('CoalescingQueue', () => {
       expect(q.add(msg('a', { sourceToken: 's2' }), 0, S)).to.equal('merged');
       expect(q.add(msg('a', { sourceToken: 's1' }), 0, S)).to.equal('duplicate');
       expect(q.takeAll()[0].payloads).to.deep.equal([
-        { m: 'a', s: 's1' },
-        { m: 'a', s: 's2' },
+        { i: 'id:a', m: 'a', s: 's1' },
+        { i: 'id:a', m: 'a', s: 's2' },
       ]);
     });
 

@@ -24,6 +24,17 @@ async function connectClient(url: string, options: IClientOptions = {}): Promise
   return client;
 }
 
+/** The CONNACK return code a refused CONNECT gets (4: bad user name or password). */
+async function refused(url: string, options: IClientOptions): Promise<number | undefined> {
+  try {
+    const client = await connectClient(url, options);
+    await endClient(client);
+    return 0;
+  } catch (err) {
+    return (err as { code?: number }).code;
+  }
+}
+
 async function endClient(client: MqttClient): Promise<void> {
   clients.delete(client);
   await client.endAsync(true);
@@ -68,7 +79,7 @@ describe('embedded broker', () => {
 
   describe('startEmbeddedBroker()', () => {
     it('listens on a free port when asked for port 0 and reports it in port and url', async () => {
-      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true });
       expect(broker.port).to.be.a('number').and.greaterThan(0);
       expect(broker.url).to.equal(`mqtt://127.0.0.1:${broker.port}`);
       const client = await connectClient(broker.url);
@@ -76,7 +87,7 @@ describe('embedded broker', () => {
     });
 
     it('delivers a retained message to a subscriber that comes later', async () => {
-      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true });
       const publisher = await connectClient(broker.url);
       await publisher.publishAsync('wsmesh/internal/presence/node-a', 'online', { qos: 1, retain: true });
       await endClient(publisher);
@@ -88,7 +99,7 @@ describe('embedded broker', () => {
     });
 
     it('queues a QoS 1 message for a persistent session while its client is away and delivers it on reconnect', async () => {
-      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true });
       const session = { clientId: 'node-b', clean: false };
       const nodeB = await connectClient(broker.url, session);
       await nodeB.subscribeAsync('wsmesh/internal/inbox/node-b', { qos: 1 });
@@ -107,7 +118,7 @@ describe('embedded broker', () => {
     });
 
     it('does not deliver a QoS 1 message published while a clean session was away', async () => {
-      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true });
       const transient = await connectClient(broker.url, { clientId: 'node-c', clean: true });
       await transient.subscribeAsync('wsmesh/internal/inbox/node-c', { qos: 1 });
       await endClient(transient);
@@ -128,9 +139,9 @@ describe('embedded broker', () => {
     });
 
     it('rejects with EADDRINUSE and a message naming --broker-port when the port is taken', async () => {
-      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true });
       const before = handleCounts();
-      const err = await startEmbeddedBroker({ host: '127.0.0.1', port: broker.port }).then(
+      const err = await startEmbeddedBroker({ host: '127.0.0.1', port: broker.port, allowAnonymous: true }).then(
         () => expect.fail('a second broker on the same port started'),
         (e: unknown) => e as BrokerListenError,
       );
@@ -145,7 +156,7 @@ describe('embedded broker', () => {
 
     it('logs client connects and disconnects at debug, with the client id', async () => {
       const lines: Array<Record<string, unknown>> = [];
-      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 }, createLogger('debug', (line) => lines.push(JSON.parse(line))));
+      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true }, createLogger('debug', (line) => lines.push(JSON.parse(line))));
       const client = await connectClient(broker.url, { clientId: 'logged-client' });
       await endClient(client);
       const deadline = Date.now() + WAIT_MS;
@@ -162,7 +173,7 @@ describe('embedded broker', () => {
       // Mocha arms this test's own timeout timer after the test function has started: settle first.
       await new Promise((resolve) => setImmediate(resolve));
       const before = handleCounts();
-      const local = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+      const local = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true });
       expect(handleCounts().TCPServerWrap).to.equal(before.TCPServerWrap + 1);
       const client = await connectClient(local.url);
       const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
@@ -193,7 +204,7 @@ describe('embedded broker', () => {
         script,
         `import { startEmbeddedBroker } from ${JSON.stringify(moduleUrl)};
 import { connectAsync } from ${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('mqtt')).href)};
-const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true });
 const client = await connectAsync(broker.url, { reconnectPeriod: 0 });
 await client.subscribeAsync('t', { qos: 1 });
 await broker.close();
@@ -225,15 +236,46 @@ console.log('closed');
   });
 });
 
+describe('startEmbeddedBroker() authentication', () => {
+  let broker: EmbeddedBroker | undefined;
+  afterEach(async () => {
+    for (const client of clients) await endClient(client);
+    await broker?.close();
+    broker = undefined;
+  });
+
+  it('accepts only its account when anonymous clients are not allowed, with CONNACK 4 for the rest', async () => {
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: false, account: { username: 'node', password: 'pw-1' } });
+    expect(await refused(broker.url, { username: 'node', password: 'pw-1' })).to.equal(0);
+    expect(await refused(broker.url, {})).to.equal(4);
+    expect(await refused(broker.url, { username: 'node', password: 'pw-2' })).to.equal(4);
+    expect(await refused(broker.url, { username: 'other', password: 'pw-1' })).to.equal(4);
+    expect(await refused(broker.url, { username: 'node' })).to.equal(4);
+  });
+
+  it('accepts anonymous clients only with allowAnonymous, and still checks a presented account', async () => {
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, allowAnonymous: true, account: { username: 'node', password: 'pw-1' } });
+    expect(await refused(broker.url, {})).to.equal(0);
+    expect(await refused(broker.url, { username: 'node', password: 'wrong' })).to.equal(4);
+  });
+});
+
 describe('wsmesh broker', () => {
   describe('parseBrokerArgs()', () => {
     it('defaults to the cluster.embedded.* defaults and reads --flag value and --flag=value', () => {
-      expect(parseBrokerArgs([])).to.deep.equal({ host: '127.0.0.1', port: 1883, logLevel: 'info' });
-      expect(parseBrokerArgs(['--host', '0.0.0.0', '--port=0', '--log-level', 'debug'])).to.deep.equal({ host: '0.0.0.0', port: 0, logLevel: 'debug' });
+      expect(parseBrokerArgs(['--allow-anonymous'])).to.deep.equal({ host: '127.0.0.1', port: 1883, logLevel: 'info', allowAnonymous: true });
+      expect(parseBrokerArgs(['--host', '0.0.0.0', '--port=0', '--log-level', 'debug', '--allow-anonymous'])).to.deep.equal({ host: '0.0.0.0', port: 0, logLevel: 'debug', allowAnonymous: true });
+      expect(parseBrokerArgs(['--username', 'n', '--password-file', 'package.json'])).to.deep.equal({ host: '127.0.0.1', port: 1883, logLevel: 'info', allowAnonymous: false, username: 'n', passwordFile: 'package.json' });
+    });
+
+    it('asks for an account, or an explicit --allow-anonymous, and a readable password file', () => {
+      expect(parseBrokerArgs([])).to.match(/^give the account every client must present \(--username U --password-file F\), or --allow-anonymous/);
+      expect(parseBrokerArgs(['--username', 'n'])).to.equal('--username and --password-file go together');
+      expect(parseBrokerArgs(['--username', 'n', '--password-file', '/nonexistent/pw'])).to.equal('--password-file "/nonexistent/pw" cannot be read: ENOENT');
     });
 
     it('names what is wrong with a bad argument', () => {
-      expect(parseBrokerArgs(['--port', '70000'])).to.equal('--port must be a TCP port (0 to 65535): "70000"');
+      expect(parseBrokerArgs(['--allow-anonymous', '--port', '70000'])).to.equal('--port must be a TCP port (0 to 65535): "70000"');
       expect(parseBrokerArgs(['--port'])).to.equal('--port needs a value');
       expect(parseBrokerArgs(['--broker', 'x'])).to.equal('unknown argument "--broker"');
       expect(parseBrokerArgs(['--log-level=loud'])).to.match(/^--log-level must be one of debug, info, warn, error/);
@@ -247,13 +289,16 @@ describe('wsmesh broker (child process)', () => {
   it('accepts MQTT clients, restarts on the same port, and exits 0 on SIGTERM', async () => {
     const proc = await startEmbeddedBrokerProcess();
     expect(proc.output).to.include(`wsmesh broker listening on mqtt://127.0.0.1:${proc.port}`);
-    const client = await connectClient(proc.url);
+    const client = await connectClient(proc.url, { username: proc.username, password: proc.password });
     await endClient(client);
+    // Anyone else is refused: anonymous, and the right user name with a wrong password.
+    expect(await refused(proc.url, {})).to.equal(4);
+    expect(await refused(proc.url, { username: proc.username, password: 'wrong' })).to.equal(4);
 
     const port = proc.port;
     await proc.restart();
     expect(proc.port).to.equal(port);
-    const again = await connectClient(proc.url);
+    const again = await connectClient(proc.url, { username: proc.username, password: proc.password });
     await endClient(again);
     expect(await proc.stop('SIGTERM')).to.deep.equal({ code: 0, signal: null });
   });
@@ -277,7 +322,7 @@ describe('wsmesh broker (child process)', () => {
     const port = await listening(blocker);
     try {
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'broker', '--host', '127.0.0.1', '--port', String(port)], {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'broker', '--host', '127.0.0.1', '--port', String(port), '--allow-anonymous'], {
           cwd: ROOT,
           stdio: ['ignore', 'pipe', 'pipe'],
         });

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import mqtt from 'mqtt';
 import { admin, eventually, login, openSocket, push, type Login, type TestSocket } from '../support/client.ts';
 import { requireBinary } from '../support/binaries.ts';
-import { hasMosquitto, killAllBrokers, startEmbeddedBrokerProcess, startMosquitto, type BrokerProcess } from '../support/broker.ts';
+import { hasMosquitto, killAllBrokers, MOSQUITTO_NODE_PASSWORD, MOSQUITTO_NODE_USER, startEmbeddedBrokerProcess, startMosquitto, type BrokerProcess } from '../support/broker.ts';
 import { freePort, killAll, startNodeProcess, type NodeProcess } from '../support/process.ts';
 
 const KEEPALIVE_S = 2;
@@ -45,10 +45,14 @@ function wsUrl(node: NodeProcess): string {
   return `ws://127.0.0.1:${node.port}`;
 }
 
+/** The broker probes use the node account: only it may read the internal subtree. */
+const PROBE_ACCOUNT = { username: MOSQUITTO_NODE_USER, password: MOSQUITTO_NODE_PASSWORD };
+
 /** The flags of one node of the test cluster on `broker`. */
 function nodeFlags(id: string, broker: BrokerProcess | string, cluster: string, extra: string[] = []): string[] {
   const url = typeof broker === 'string' ? broker : broker.url;
-  const credentials = typeof broker !== 'string' && broker.username ? ['--cluster.username', broker.username, '--cluster.password', broker.password!] : [];
+  // Every test broker (Mosquitto, `wsmesh broker`) takes the same node account.
+  const credentials = ['--cluster.username', MOSQUITTO_NODE_USER, '--cluster.password', MOSQUITTO_NODE_PASSWORD];
   return ['--node-id', id, '--route', id.toUpperCase(), '--broker', url, '--cluster.name', cluster, '--cluster.keepalive', String(KEEPALIVE_S), '--session.keys', 'faults-signing-key', ...credentials, ...extra];
 }
 
@@ -85,7 +89,7 @@ function duplicates(frames: string[]): string[] {
 
 /** The retained registry topics a fresh subscriber gets (a clean session, so only what the broker holds). */
 async function retainedRegistry(url: string, cluster: string, settleMs = 400): Promise<string[]> {
-  const client = await mqtt.connectAsync(url, { clientId: `faults-probe-${Math.random().toString(36).slice(2, 10)}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(url, { clientId: `faults-probe-${Math.random().toString(36).slice(2, 10)}`, clean: true, protocolVersion: 4, reconnectPeriod: 0, ...PROBE_ACCOUNT });
   const topics: string[] = [];
   client.on('message', (topic, payload, packet) => {
     if (packet.retain && payload.length) topics.push(topic);
@@ -101,9 +105,10 @@ async function retainedRegistry(url: string, cluster: string, settleMs = 400): P
 
 /** The epoch of the process that last announced `node`, from its retained presence. */
 async function epochOf(url: string, cluster: string, node: string): Promise<string> {
-  const client = await mqtt.connectAsync(url, { clientId: `faults-probe-${Math.random().toString(36).slice(2, 10)}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(url, { clientId: `faults-probe-${Math.random().toString(36).slice(2, 10)}`, clean: true, protocolVersion: 4, reconnectPeriod: 0, ...PROBE_ACCOUNT });
   try {
-    const presence = new Promise<{ epoch: string }>((resolve) => client.on('message', (_topic, payload) => payload.length && resolve(JSON.parse(payload.toString()))));
+    // Sealed payloads (src/cluster/envelope.ts): w1.<mac>.<json body>.
+    const presence = new Promise<{ epoch: string }>((resolve) => client.on('message', (_topic, payload) => payload.length && resolve(JSON.parse(payload.toString().split('.').slice(2).join('.')))));
     await client.subscribeAsync(`${cluster}/internal/presence/${node}`, { qos: 1 });
     const timeout = sleep(2000).then(() => {
       throw new Error(`no retained presence for ${node}`);
@@ -155,7 +160,7 @@ describe('cluster faults (real processes)', function () {
 
       const before = { a: await stats(a), c: await stats(c) };
       const sent = ['after-1', 'after-2', 'after-3'];
-      for (const message of sent) expect((await pushAlice(a, message)).body).to.deep.equal({ local: 0, remote: 1 });
+      for (const message of sent) expect((await pushAlice(a, message)).body).to.deep.include({ local: 0, remote: 1 });
       expect(await onC.nextFrames(sent.length)).to.deep.equal(sent);
       await sleep(300); // a duplicate would arrive in this time
       expect(onC.frames).to.deep.equal(sent);
@@ -213,8 +218,8 @@ describe('cluster faults (real processes)', function () {
       const fromA = Array.from({ length: 6 }, (_, i) => `a-${i}`);
       const fromB = ['b-0', 'b-1'];
       // Each node still counts the other: its messages for it wait in the outbox.
-      for (const message of fromA) expect((await pushAlice(a, message)).body, `push ${message} on a while the broker is down`).to.deep.equal({ local: 1, remote: 1 });
-      for (const message of fromB) expect((await pushAlice(b, message)).body, `push ${message} on b while the broker is down`).to.deep.equal({ local: 1, remote: 1 });
+      for (const message of fromA) expect((await pushAlice(a, message)).body, `push ${message} on a while the broker is down`).to.deep.include({ local: 1, remote: 1 });
+      for (const message of fromB) expect((await pushAlice(b, message)).body, `push ${message} on b while the broker is down`).to.deep.include({ local: 1, remote: 1 });
       // Local delivery goes on at once; the other node's messages wait for the broker.
       expect(await onA.nextFrames(fromA.length, 1000)).to.deep.equal(fromA);
       expect(await onB.nextFrames(fromB.length, 1000)).to.deep.equal(fromB);
@@ -250,7 +255,7 @@ describe('cluster faults (real processes)', function () {
       await brokerDown(a, b);
 
       const sent = Array.from({ length: 12 }, (_, i) => `a-${i}`);
-      for (const message of sent) expect((await pushAlice(a, message)).body, `push ${message} on a while the broker is down`).to.deep.equal({ local: 1, remote: 1 });
+      for (const message of sent) expect((await pushAlice(a, message)).body, `push ${message} on a while the broker is down`).to.deep.include({ local: 1, remote: 1 });
       expect(await onA.nextFrames(sent.length, 1000)).to.deep.equal(sent);
       const down = await stats(a);
       expect((down.counters.messages.dropped.outboxFull ?? 0) - (before.counters.messages.dropped.outboxFull ?? 0)).to.equal(7);
@@ -270,7 +275,7 @@ describe('cluster faults (real processes)', function () {
   });
 
   describe('a node restarted with the same id', () => {
-    it('drops the mail meant for its previous process, and the old registry entries disappear', async () => {
+    it('never delivers what was queued for its previous process, and the old registry entries disappear', async () => {
       const broker = await startEmbeddedBrokerProcess();
       const name = clusterName();
       const flags = ['--websockets.remote.delayDuration', '0'];
@@ -287,16 +292,17 @@ describe('cluster faults (real processes)', function () {
       b.child.kill('SIGSTOP');
       const frozenAt = Date.now();
       const stale = Array.from({ length: 5 }, (_, i) => `stale-${i}`);
-      for (const message of stale) expect((await pushAlice(a, message)).body).to.deep.equal({ local: 0, remote: 1 });
+      for (const message of stale) expect((await pushAlice(a, message)).body).to.deep.include({ local: 0, remote: 1 });
       expect((await stats(a)).counters.remote.sent).to.equal(stale.length);
       await sleep(200); // let the broker take the publishes
       expect(Date.now() - frozenAt).to.be.below(1.5 * KEEPALIVE_S * 1000);
       b.child.kill('SIGKILL');
       await b.exited;
 
-      // The new process resumes b's persistent session: the mail queued for the old epoch arrives, and is dropped.
+      // The new process first wipes b's persistent session at the broker: what was queued
+      // there was for the old process's sockets, which are gone.
       const b2 = await startNodeProcess(nodeFlags('b', broker, name, flags));
-      await eventually(async () => ((await stats(b2)).counters.messages.dropped.stale ?? 0) >= stale.length, `the new b to drop ${stale.length} stale messages`, 5000);
+      expect(b2.logs.some((l) => l.event === 'broker.session_wiped')).to.equal(true);
       // It learns the cluster from the retained state (presence, sessions) like any new process.
       await clusterFormed([a, b2], 2, 3000).catch((error) => {
         throw new Error(`the restarted b does not see a (retained presence not received?): ${error.message}`);
@@ -304,18 +310,16 @@ describe('cluster faults (real processes)', function () {
       const fresh = await aliceSocket(b2, auth, 'new');
       await sleep(300);
       const b2Stats = await stats(b2);
-      expect(b2Stats.counters.messages.dropped.stale).to.equal(stale.length);
       expect(b2Stats.counters.messages.dropped.duplicate ?? 0).to.equal(0);
-      expect(b2Stats.counters.remote.received, 'messages the new b took from its inbox').to.equal(0);
+      expect(b2Stats.counters.remote.received, 'messages the new b received for the old one').to.equal(0);
       expect(b2Stats.counters.messages.delivered).to.equal(0);
       expect(fresh.frames).to.deep.equal([]);
-      expect(b2.logs.filter((l) => l.event === 'cluster.stale_mail').reduce((sum, l) => sum + (l.messages as number), 0)).to.equal(stale.length);
 
       // The old process's entries are gone: from a's view, and from the broker's retained state.
       await listingIs([a], ['b:new']);
       await eventually(async () => !(await retainedRegistry(broker.url, name)).some((t) => t.startsWith(`${name}/internal/registry/b/${oldEpoch}/`)), 'no retained entry of the old epoch', 5000);
 
-      expect((await pushAlice(a, 'fresh')).body).to.deep.equal({ local: 0, remote: 1 });
+      expect((await pushAlice(a, 'fresh')).body).to.deep.include({ local: 0, remote: 1 });
       expect(await fresh.nextFrames(1)).to.deep.equal(['fresh']);
       await sleep(300);
       expect(fresh.frames).to.deep.equal(['fresh']);
@@ -337,7 +341,7 @@ describe('cluster faults (real processes)', function () {
 
       const auth = await login(a.url);
       const onA = await aliceSocket(a, auth, 'on-a');
-      expect((await pushAlice(a, 'alone')).body).to.deep.equal({ local: 1, remote: 0 });
+      expect((await pushAlice(a, 'alone')).body).to.deep.include({ local: 1, remote: 0 });
       expect(await onA.nextFrames(1)).to.deep.equal(['alone']);
 
       const broker = await startEmbeddedBrokerProcess(port);
@@ -346,7 +350,7 @@ describe('cluster faults (real processes)', function () {
       // The session issued while a was alone reaches b: a republishes its state on joining.
       const onB = await aliceSocket(b, auth, 'on-b');
       await listingIs([a, b], ['a:on-a', 'b:on-b']);
-      expect((await pushAlice(a, 'joined')).body).to.deep.equal({ local: 1, remote: 1 });
+      expect((await pushAlice(a, 'joined')).body).to.deep.include({ local: 1, remote: 1 });
       expect(await onB.nextFrames(1)).to.deep.equal(['joined']);
       expect(await onA.nextFrames(2)).to.deep.equal(['alone', 'joined']);
       await sleep(300);

@@ -6,7 +6,7 @@
 import { freePort } from '../support/process.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 import { eventually } from '../support/client.ts';
-import { startMosquitto, type BrokerProcess } from '../support/broker.ts';
+import { MOSQUITTO_NODE_PASSWORD, MOSQUITTO_NODE_USER, startMosquitto, type BrokerProcess } from '../support/broker.ts';
 
 export type BrokerKind = 'embedded' | 'mosquitto';
 
@@ -25,6 +25,8 @@ export async function startCluster(kind: BrokerKind, flags: string[] = []): Prom
   let a: TestNode;
   let url: string;
   if (kind === 'embedded') {
+    // Node a hosts the broker; every node presents the same account, which is the one it accepts.
+    common.push('--cluster.username', MOSQUITTO_NODE_USER, '--cluster.password', MOSQUITTO_NODE_PASSWORD);
     const port = await freePort();
     a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', 'embedded', '--broker-port', String(port), ...common]);
     url = `mqtt://127.0.0.1:${port}`;

@@ -45,7 +45,7 @@ describe('http push', () => {
       const { tab } = await openAll({ tab: '/ws/demo' });
       const sent = await push(shared.node.url, { ...ALICE, message: 'hi "there"' });
       expect(sent.status).to.equal(202);
-      expect(sent.body).to.deep.equal({ local: 1, remote: 0 });
+      expect(sent.body).to.deep.include({ local: 1, remote: 0 });
       expect(await tab!.nextFrames(1)).to.deep.equal(['hi "there"']);
     });
 
@@ -72,8 +72,8 @@ describe('http push', () => {
 
     it('answers local 0 for a user with no socket', async () => {
       await openAll({ tab: '/ws/demo' }, shared.bob);
-      expect((await push(shared.node.url, { ...ALICE, message: 'nobody' })).body).to.deep.equal({ local: 0, remote: 0 });
-      expect((await push(shared.node.url, { contextId: 2, userId: 4, message: 'wrong context' })).body).to.deep.equal({ local: 0, remote: 0 });
+      expect((await push(shared.node.url, { ...ALICE, message: 'nobody' })).body).to.deep.include({ local: 0, remote: 0 });
+      expect((await push(shared.node.url, { contextId: 2, userId: 4, message: 'wrong context' })).body).to.deep.include({ local: 0, remote: 0 });
     });
 
     it('counts the delivered frames in the stats', async () => {
@@ -89,26 +89,26 @@ describe('http push', () => {
     const PATHS = { a: '/ws/a', ab: '/ws/a/b', abc: '/ws/ab', c: '/ws/c' };
 
     it('reaches /ws/a and /ws/a/b, not /ws/ab, with /ws/a/*', async () => {
-      expect(await reach(await openAll(PATHS), { pathFilter: '/ws/a/*' })).to.deep.equal({ local: 2, reached: ['a', 'ab'] });
+      expect(await reach(await openAll(PATHS), { pathFilter: '/ws/a/*' })).to.deep.include({ local: 2, reached: ['a', 'ab'] });
     });
 
     it('reaches only /ws/a with the exact filter /ws/a', async () => {
-      expect(await reach(await openAll(PATHS), { pathFilter: '/ws/a' })).to.deep.equal({ local: 1, reached: ['a'] });
+      expect(await reach(await openAll(PATHS), { pathFilter: '/ws/a' })).to.deep.include({ local: 1, reached: ['a'] });
     });
 
     it('reaches every socket with *', async () => {
-      expect(await reach(await openAll(PATHS), { pathFilter: '*' })).to.deep.equal({ local: 4, reached: ['a', 'ab', 'abc', 'c'] });
+      expect(await reach(await openAll(PATHS), { pathFilter: '*' })).to.deep.include({ local: 4, reached: ['a', 'ab', 'abc', 'c'] });
     });
 
     it('reaches every socket with a null filter and without one', async () => {
       const all = await openAll(PATHS);
-      expect(await reach(all, { pathFilter: null })).to.deep.equal({ local: 4, reached: ['a', 'ab', 'abc', 'c'] });
+      expect(await reach(all, { pathFilter: null })).to.deep.include({ local: 4, reached: ['a', 'ab', 'abc', 'c'] });
       for (const socket of Object.values(all)) socket.frames.length = 0;
-      expect(await reach(all, {})).to.deep.equal({ local: 4, reached: ['a', 'ab', 'abc', 'c'] });
+      expect(await reach(all, {})).to.deep.include({ local: 4, reached: ['a', 'ab', 'abc', 'c'] });
     });
 
     it('reaches nothing with a filter no socket matches', async () => {
-      expect(await reach(await openAll(PATHS), { pathFilter: '/ws/d/*' })).to.deep.equal({ local: 0, reached: [] });
+      expect(await reach(await openAll(PATHS), { pathFilter: '/ws/d/*' })).to.deep.include({ local: 0, reached: [] });
     });
 
     for (const filter of ['a', '/a/', '//a', '/a b', '', '/ws/*/a', 5, ['/ws/a'], { path: '/ws/a' }]) {
@@ -127,17 +127,17 @@ describe('http push', () => {
   describe('#sourceToken', () => {
     it('skips exactly the socket with that connection id', async () => {
       const all = await openAll({ self: '/ws/demo', other: '/ws/demo', third: '/ws/x' });
-      expect(await reach(all, { sourceToken: 'self' })).to.deep.equal({ local: 2, reached: ['other', 'third'] });
+      expect(await reach(all, { sourceToken: 'self' })).to.deep.include({ local: 2, reached: ['other', 'third'] });
     });
 
     it('skips nothing when no socket has that id', async () => {
       const all = await openAll({ self: '/ws/demo', other: '/ws/demo' });
-      expect(await reach(all, { sourceToken: 'gone' })).to.deep.equal({ local: 2, reached: ['other', 'self'] });
+      expect(await reach(all, { sourceToken: 'gone' })).to.deep.include({ local: 2, reached: ['other', 'self'] });
     });
 
     it('combines with a path filter', async () => {
       const all = await openAll({ self: '/ws/a', other: '/ws/a/b', off: '/ws/c' });
-      expect(await reach(all, { pathFilter: '/ws/a/*', sourceToken: 'self' })).to.deep.equal({ local: 1, reached: ['other'] });
+      expect(await reach(all, { pathFilter: '/ws/a/*', sourceToken: 'self' })).to.deep.include({ local: 1, reached: ['other'] });
     });
 
     it("does not skip another user's socket with the same connection id", async () => {

@@ -5,11 +5,12 @@
  * machines' delays, FakeTimers for the hub's batching and the buffer's ticker.
  */
 import { expect } from 'chai';
+import { CoalescingQueue } from '../../src/cluster/coalesce.ts';
 import { createActor, setup, SimulatedClock } from 'xstate';
 import type { WebSocket } from 'ws';
 import { createConnectionActor, type ConnectionActor } from '../../src/actors/connection.machine.ts';
 import { createNodeSupervisor } from '../../src/actors/node.actor.ts';
-import { singleNode } from '../../src/cluster/remote.ts';
+import { singleNode } from '../../src/delivery/remote.ts';
 import { SocketIndex } from '../../src/delivery/socket-index.ts';
 import { CloseCode } from '../../src/errors.ts';
 import { InspectorHub, inState, stateKey, type InspectorBatch, type InspectorOptions } from '../../src/inspect/hub.ts';
@@ -106,7 +107,7 @@ describe('InspectorHub', () => {
         shutdownTimeout: 1000,
         drainDuration: 0,
         timers,
-        buffer: { settings: { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }, timers, flush: () => {} },
+        buffer: { queue: new CoalescingQueue(), settings: { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }, timers, flush: () => {} },
         inspect: hub.observer,
       }).start();
       expect(hub.counts()).to.deep.include({ node: { running: 1 }, buffer: { idle: 1 } });

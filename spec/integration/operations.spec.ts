@@ -83,7 +83,7 @@ describe('operations', function () {
       expect((await res.json()).checks.broker).to.not.equal('online');
       expect((await fetch(`${node.url}/healthz`)).status).to.equal(200);
       const { startEmbeddedBroker } = await import('../../src/cluster/embedded-broker.ts');
-      const broker = await startEmbeddedBroker({ host: '127.0.0.1', port });
+      const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, allowAnonymous: true });
       try {
         await eventually(async () => (await fetch(`${node!.url}/readyz`)).status === 200, 'readiness once the broker is up', 10000);
       } finally {

@@ -38,7 +38,8 @@ describe('Socket.IO across the cluster', function () {
       const [v4, v2] = await Promise.all(CLIENTS.map((kind) => client(kind, b.url, auth, {}, ['calendar:update']).connected()));
       await registrySettled(cluster, auth.contextId, auth.userId, 2);
       const pushed = await push(a.url, { contextId: auth.contextId, userId: auth.userId, message: { name: 'calendar:update', args: [42, { from: 'a' }] }, pathFilter: `${PATH}/*` });
-      expect(pushed).to.deep.equal({ status: 202, body: { local: 0, remote: 1 } });
+      expect(pushed.status).to.equal(202);
+        expect(pushed.body).to.deep.include({ local: 0, remote: 1 });
       expect(await v4.next('calendar:update')).to.deep.equal([42, { from: 'a' }]);
       expect(await v2.next('calendar:update')).to.deep.equal([42, { from: 'a' }]);
       expect(v4.count('calendar:update') + v2.count('calendar:update')).to.equal(2);
@@ -65,7 +66,7 @@ describe('Socket.IO across the cluster', function () {
     let broker: BrokerProcess;
 
     async function nodeProcess(id: string, port?: number): Promise<NodeProcess> {
-      return startNodeProcess(['--broker', broker.url, '--session.keys', 'k', '--node-id', id, '--cluster.keepalive', '2'], {}, { port });
+      return startNodeProcess(['--broker', broker.url, '--session.keys', 'k', '--node-id', id, '--cluster.keepalive', '2', '--cluster.username', broker.username!, '--cluster.password', broker.password!], {}, { port });
     }
 
     for (const kind of CLIENTS) {

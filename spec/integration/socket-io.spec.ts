@@ -47,7 +47,8 @@ describe('Socket.IO with real clients', function () {
         const auth = await login(node.url);
         const c = await client(kind, auth, {}, ['calendar:update', 'mail:new']).connected();
         const pushed = await push(node.url, { contextId: auth.contextId, userId: auth.userId, message: { name: 'calendar:update', args: [1, { id: 'x', tags: ['a'] }, 'z'] } });
-        expect(pushed).to.deep.equal({ status: 202, body: { local: 1, remote: 0 } });
+        expect(pushed.status).to.equal(202);
+        expect(pushed.body).to.deep.include({ local: 1, remote: 0 });
         expect(await c.next('calendar:update')).to.deep.equal([1, { id: 'x', tags: ['a'] }, 'z']);
         // The same as a JSON string: the message text is what counts, not how it was posted.
         await push(node.url, { contextId: auth.contextId, userId: auth.userId, message: '{"name":"mail:new","args":[7]}' });

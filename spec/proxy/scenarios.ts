@@ -56,7 +56,7 @@ interface SocketRow {
 async function startStack(kind: ProxyKind): Promise<Stack> {
   const broker = await startEmbeddedBrokerProcess();
   const cluster = `proxy${Math.random().toString(36).slice(2, 8)}`;
-  const common = ['--broker', broker.url, '--cluster.name', cluster, '--cluster.keepalive', '2', '--session.keys', 'proxy-signing-key', '--trust-proxy', 'true', '--websockets.pingInterval', String(PING_INTERVAL_MS)];
+  const common = ['--broker', broker.url, '--cluster.name', cluster, '--cluster.keepalive', '2', '--session.keys', 'proxy-signing-key', '--cluster.username', broker.username!, '--cluster.password', broker.password!, '--trust-proxy', 'true', '--websockets.pingInterval', String(PING_INTERVAL_MS)];
   const ids: Record<Route, string> = { OX1: 'n1', OX2: 'n2' };
   const [n1, n2] = await Promise.all(ROUTES.map((route) => startNodeProcess(['--node-id', ids[route], '--route', route, ...common])));
   const nodes: Record<Route, NodeProcess> = { OX1: n1, OX2: n2 };
@@ -272,7 +272,7 @@ export function describeProxy(kind: ProxyKind): void {
           await eventually(async () => (await admin(stack.nodes[other(route)].url, 'GET', `/api/admin/sockets?scope=cluster&contextId=1&userId=3`)).body.some((r: SocketRow) => r.connectionId === `remote-${route}`), 'the other node to see the socket', 3000);
           const res = await push(stack.nodes[other(route)].url, { contextId: ALICE.contextId, userId: ALICE.userId, message: `from the other node to ${route}`, pathFilter: `/ws/remote/${route}` });
           expect(res.status).to.equal(202);
-          expect(res.body).to.deep.equal({ local: 0, remote: 1 });
+          expect(res.body).to.deep.include({ local: 0, remote: 1 });
           expect(await socket.nextFrames(1, 8000)).to.deep.equal([`from the other node to ${route}`]);
         }
       });
@@ -283,7 +283,7 @@ export function describeProxy(kind: ProxyKind): void {
         await new Promise((resolve) => setTimeout(resolve, PROXY_TIMEOUT_S * 1000 + 2500));
         expect(socket.closeCode, 'the close code').to.equal(undefined);
         const res = await push(stack.nodes[auth.stickyRoute as Route].url, { contextId: 1, userId: 3, message: 'still open', pathFilter: '/ws/idle' });
-        expect(res.body).to.deep.equal({ local: 1, remote: 0 });
+        expect(res.body).to.deep.include({ local: 1, remote: 0 });
         expect(await socket.nextFrames(1, 3000)).to.deep.equal(['still open']);
       });
 
@@ -334,7 +334,7 @@ export function describeProxy(kind: ProxyKind): void {
           const event = nextEvent(client, 'demo:event', 'the pushed event');
           await eventually(async () => (await admin(stack.nodes[other(route)].url, 'GET', `/api/admin/sockets?scope=cluster&contextId=1&userId=3`)).body.some((r: SocketRow) => r.connectionId === `sio-${route}`), 'the other node to see the socket', 3000);
           const res = await push(stack.nodes[other(route)].url, { contextId: 1, userId: 3, message: { name: 'demo:event', args: [{ route }, 2] }, pathFilter: '/socket.io/*' });
-          expect(res.body).to.deep.equal({ local: 0, remote: 1 });
+          expect(res.body).to.deep.include({ local: 0, remote: 1 });
           expect(await event).to.deep.equal([{ route }, 2]);
           client.disconnect();
         }
@@ -380,7 +380,7 @@ export function describeProxy(kind: ProxyKind): void {
           localAddress: CLIENT,
         });
         expect(res.status, res.text).to.equal(202);
-        expect(res.body).to.deep.equal({ local: 2, remote: 0 });
+        expect(res.body).to.deep.include({ local: 2, remote: 0 });
         expect(await again!.nextFrames(1, 5000)).to.deep.equal([JSON.stringify({ name: 'demo:after', args: ['still here'] })]);
         expect(await event).to.deep.equal(['still here']);
       });

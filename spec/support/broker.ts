@@ -198,10 +198,15 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
  */
 export async function startEmbeddedBrokerProcess(port?: number): Promise<BrokerProcess> {
   let bound = port ?? 0;
+  // The same node account as the Mosquitto tests', so node flags do not depend on the broker.
+  const dir = mkdtempSync(join(tmpdir(), 'wsmesh-broker-'));
+  tempDirs.add(dir);
+  const passwordFile = join(dir, 'password');
+  writeFileSync(passwordFile, MOSQUITTO_NODE_PASSWORD + '\n');
   const supervisor = new Supervisor(
     'wsmesh broker',
     () =>
-      spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'broker', '--host', '127.0.0.1', '--port', String(bound)], {
+      spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'broker', '--host', '127.0.0.1', '--port', String(bound), '--username', MOSQUITTO_NODE_USER, '--password-file', passwordFile], {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -221,6 +226,8 @@ export async function startEmbeddedBrokerProcess(port?: number): Promise<BrokerP
     get port() {
       return bound;
     },
+    username: MOSQUITTO_NODE_USER,
+    password: MOSQUITTO_NODE_PASSWORD,
     output: supervisor.output,
     stop: (signal) => supervisor.stop(signal),
     restart: () => supervisor.restart(),

@@ -9,12 +9,14 @@
  * arrivals and, when `timerFrequency` changed, restarts the ticker at the new pace.
  */
 import { assign, setup } from 'xstate';
-import { CoalescingQueue, type Arrival, type QueuedEntry } from '../cluster/coalesce.ts';
+import { payloadOf, type Arrival, type CoalescingQueue, type QueuedEntry } from '../cluster/coalesce.ts';
 import type { RemoteBufferConfig } from '../config/types.ts';
 import type { Timers } from '../time/timers.ts';
 import { ticker } from './ticker.actor.ts';
 
 export interface BufferInput {
+  /** The queue, owned by whoever counts it (metrics, stats); this machine alone adds and takes. */
+  queue: CoalescingQueue;
   settings: RemoteBufferConfig;
   timers: Timers;
   /** Called with the entries leaving the buffer (due, or at once when delay is 0). */
@@ -23,9 +25,7 @@ export interface BufferInput {
   coalesced?: (count: number) => void;
 }
 
-interface BufferContext extends BufferInput {
-  queue: CoalescingQueue;
-}
+type BufferContext = BufferInput;
 
 export type BufferEvent =
   | { type: 'buffer.enqueue'; arrival: Arrival }
@@ -46,8 +46,7 @@ export const bufferMachine = setup({
       if (event.type !== 'buffer.enqueue') return;
       const now = context.timers.now();
       const { arrival } = event;
-      const payload = arrival.sourceToken === undefined ? { m: arrival.message } : { m: arrival.message, s: arrival.sourceToken };
-      context.flush([{ contextId: arrival.contextId, userId: arrival.userId, pathFilter: arrival.pathFilter, payloads: [payload], firstArrival: now, due: now }], now);
+      context.flush([{ contextId: arrival.contextId, userId: arrival.userId, pathFilter: arrival.pathFilter, payloads: [payloadOf(arrival)], firstArrival: now, due: now }], now);
     },
     enqueue: ({ context, event }) => {
       if (event.type !== 'buffer.enqueue') return;
@@ -67,7 +66,7 @@ export const bufferMachine = setup({
   },
 }).createMachine({
   id: 'buffer',
-  context: ({ input }) => ({ ...input, queue: new CoalescingQueue() }),
+  context: ({ input }) => ({ ...input }),
   initial: 'idle',
   on: {
     'buffer.drain': { target: '.idle', actions: 'flushAll' },

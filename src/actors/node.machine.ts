@@ -14,7 +14,7 @@ import { assign, sendTo, setup, type ActorOptions, type AnyActorLogic } from 'xs
 import { CloseCode, type ErrorCode } from '../errors.ts';
 import { createConnectionActor, type ConnectionActor, type ConnectionContext, type ConnectionIdentity, type ConnectionInput, type ConnectionOutput } from './connection.machine.ts';
 import type { ConnectionHandle, SocketIndex } from '../delivery/socket-index.ts';
-import type { Remote } from '../cluster/remote.ts';
+import type { Remote } from '../delivery/remote.ts';
 import { bufferMachine, type BufferInput } from './buffer.machine.ts';
 import type { RemoteBufferConfig } from '../config/types.ts';
 import type { Timers } from '../time/timers.ts';

@@ -3,7 +3,7 @@
  * method per route. Failures become `CliError`s whose message says what to do next:
  * exit 3 when no node answers, exit 1 when the node answers with an HTTP error.
  */
-import type { RemoteSocketRow } from '../cluster/remote.ts';
+import type { RemoteSocketRow } from '../delivery/remote.ts';
 import { CliError } from './cli-error.ts';
 import { ExitCode } from './io.ts';
 

@@ -4,8 +4,10 @@
  * every node with `--broker mqtt://H:P`. Tests use it as a broker process they
  * can kill and restart.
  */
+import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { startEmbeddedBroker } from '../cluster/embedded-broker.ts';
+import { brokerPassword } from '../cluster/broker-link.ts';
 import type { LogLevel } from '../config/types.ts';
 import { KEYS } from '../config/schema.ts';
 import { createLogger } from '../log/logger.ts';
@@ -21,7 +23,7 @@ const DEFAULTS = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-export const BROKER_USAGE = `Usage: wsmesh broker [--host H] [--port P] [--log-level L]
+export const BROKER_USAGE = `Usage: wsmesh broker [--host H] [--port P] (--username U --password-file F | --allow-anonymous) [--log-level L]
 
 Runs the embedded MQTT broker (aedes, MQTT 3.1.1, in-memory persistence) alone in
 the foreground, for a development cluster without Mosquitto: start nodes with
@@ -30,14 +32,24 @@ it accepts connections; logs (JSON) go to stderr, client connects at debug.
 Stops on SIGTERM or SIGINT (exit 0). Nothing survives a restart: retained messages
 and queued QoS 1 messages live in memory only.
 
-  --host H        address to listen on (default ${DEFAULTS.host})
-  --port P        TCP port, 0 for a free one (default ${DEFAULTS.port})
-  --log-level L   debug, info, warn or error (default ${DEFAULTS.logLevel})`;
+Every client must present U and the password (the first line of F): give the
+nodes the same pair as cluster.username and cluster.passwordFile. Only with
+--allow-anonymous may clients connect without one (a throwaway test broker).
+
+  --host H             address to listen on (default ${DEFAULTS.host})
+  --port P             TCP port, 0 for a free one (default ${DEFAULTS.port})
+  --username U         the one account the broker accepts
+  --password-file F    a file whose first line is that account's password
+  --allow-anonymous    also accept clients without credentials
+  --log-level L        debug, info, warn or error (default ${DEFAULTS.logLevel})`;
 
 interface BrokerArgs {
   host: string;
   port: number;
   logLevel: LogLevel;
+  username?: string;
+  passwordFile?: string;
+  allowAnonymous: boolean;
 }
 
 export const brokerCommand = parsedCommand({
@@ -59,7 +71,8 @@ async function runBroker(args: BrokerArgs, stdout: Writable, stderr: Writable): 
   try {
     let broker;
     try {
-      broker = await startEmbeddedBroker({ host: args.host, port: args.port }, log);
+      const account = args.username ? { username: args.username, password: brokerPassword({ password: '', passwordFile: args.passwordFile! }) } : undefined;
+      broker = await startEmbeddedBroker({ host: args.host, port: args.port, allowAnonymous: args.allowAnonymous, account }, log);
     } catch (err) {
       stderr.write(`broker: ${err instanceof Error ? err.message : String(err)}\n`);
       return ExitCode.FAILURE;
@@ -77,16 +90,28 @@ async function runBroker(args: BrokerArgs, stdout: Writable, stderr: Writable): 
 
 /** The parsed arguments, or the reason they are wrong. Accepts `--flag value` and `--flag=value`. */
 export function parseBrokerArgs(args: readonly string[]): BrokerArgs | string {
-  const out: BrokerArgs = { ...DEFAULTS };
+  const out: BrokerArgs = { ...DEFAULTS, allowAnonymous: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    if (flag !== '--host' && flag !== '--port' && flag !== '--log-level') return `unknown argument ${JSON.stringify(arg)}`;
+    if (flag === '--allow-anonymous' && inline === undefined) {
+      out.allowAnonymous = true;
+      continue;
+    }
+    if (!['--host', '--port', '--log-level', '--username', '--password-file'].includes(flag)) return `unknown argument ${JSON.stringify(arg)}`;
     const value = inline ?? args[++i];
     if (value === undefined || value === '') return `${flag} needs a value`;
-    if (flag === '--host') {
+    if (flag === '--username') out.username = value;
+    else if (flag === '--password-file') {
+      try {
+        readFileSync(value, 'utf8');
+      } catch (err) {
+        return `--password-file ${JSON.stringify(value)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+      }
+      out.passwordFile = value;
+    } else if (flag === '--host') {
       if (/\s/.test(value)) return `--host must be a host name or IP address: ${JSON.stringify(value)}`;
       out.host = value;
     } else if (flag === '--port') {
@@ -98,5 +123,7 @@ export function parseBrokerArgs(args: readonly string[]): BrokerArgs | string {
       out.logLevel = value as LogLevel;
     }
   }
+  if ((out.username === undefined) !== (out.passwordFile === undefined)) return '--username and --password-file go together';
+  if (out.username === undefined && !out.allowAnonymous) return 'give the account every client must present (--username U --password-file F), or --allow-anonymous for a throwaway broker';
   return out;
 }

@@ -1,9 +1,17 @@
 /**
  * The node's link to the MQTT broker: one mqtt.js client with a fixed client id and a
- * persistent session (clean=false), so QoS 1 mail for a briefly disconnected node
- * waits at the broker; a Last Will announcing the node offline; its own reconnect
+ * persistent session (clean=false), so QoS 1 messages for a briefly disconnected
+ * node wait at the broker; a Last Will announcing the node offline; its own reconnect
  * policy (broker.machine.ts); and an outbox for what is published while offline.
- * MQTT 3.1.1 only, so the same nodes run on Mosquitto, NATS or RabbitMQ's MQTT.
+ * MQTT 3.1.1 only, so the same nodes run on Mosquitto, aedes or a NATS cluster.
+ *
+ * Several URLs are the servers of one clustered broker: each (re)connection tries
+ * the next one, so a node that loses its server fails over to another, resuming its
+ * persistent session there (subscriptions, queued messages).
+ *
+ * A new process first wipes the persistent session its client id may have left at
+ * the broker (one CONNECT with clean=true): what was queued there was for sockets of
+ * an earlier process, which are gone; the subscriptions it held are not ours.
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -14,13 +22,15 @@ import type { Logger } from '../log/logger.ts';
 import { Outbox, type Publish } from './outbox.ts';
 
 export interface BrokerLinkOptions {
-  url: string;
+  /** One URL, or the servers of one clustered broker (tried in turn). */
+  urls: string[];
   clientId: string;
   username?: string;
   password?: string;
   keepalive: number;
   will: { topic: string; payload: Buffer };
-  subscriptions: string[];
+  /** Everything to subscribe to on each connection: the fixed topics and the current delivery topics. */
+  subscriptions: () => string[];
   outboxLimit: number;
   log: Logger;
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
@@ -34,16 +44,25 @@ export interface BrokerLinkOptions {
 
 export type BrokerLinkState = 'connecting' | 'online' | 'offline' | 'closed';
 
+/** Topics per SUBSCRIBE packet when a connection resubscribes everything (a node may hold 20k users). */
+const SUBSCRIBE_CHUNK = 1000;
+
 export class BrokerLink {
   readonly actor;
   private readonly client: MqttClient;
   private readonly outbox: Outbox;
   private readonly log: Logger;
+  private readonly clientOptions: IClientOptions;
+  /** Whether this process has wiped its client id's earlier session yet. */
+  private wiped = false;
 
   constructor(private readonly options: BrokerLinkOptions) {
     this.log = options.log;
     this.outbox = new Outbox(options.outboxLimit);
-    const clientOptions: IClientOptions = {
+    const servers = options.urls.map(serverOf);
+    this.clientOptions = {
+      ...servers[0],
+      servers: servers.length > 1 ? servers : undefined,
       clientId: options.clientId,
       clean: false,
       protocolVersion: 4,
@@ -52,25 +71,25 @@ export class BrokerLink {
       connectTimeout: 5000,
       manualConnect: true,
       resubscribe: false, // we subscribe ourselves on every connection (see connected())
-      username: options.username || undefined,
-      password: options.password || undefined,
+      username: options.username || urlCredentials(options.urls[0]).username,
+      password: options.password || urlCredentials(options.urls[0]).password,
       will: { topic: options.will.topic, payload: options.will.payload, qos: 1, retain: true },
     };
-    this.client = mqtt.connect(options.url, clientOptions);
+    this.client = mqtt.connect(this.clientOptions);
     this.client.on('connect', (connack) => this.connected(connack.sessionPresent));
     this.client.on('close', () => this.actor.send({ type: 'mqtt.lost', reason: 'connection closed' }));
-    this.client.on('error', (error) => this.log.warn('broker.error', { error, url: redactUrl(options.url) }));
+    this.client.on('error', (error) => this.log.warn('broker.error', { error, url: this.where() }));
     this.client.on('message', (topic, payload) => options.onMessage(topic, payload));
     this.actor = createActor(brokerMachine, {
       systemId: 'broker',
       inspect: options.inspect,
       input: {
         io: {
-          connect: () => (this.client.connected ? undefined : this.client.reconnect()),
+          connect: () => this.connect(),
           end: () => this.client.end(true),
           online: (sessionPresent) => this.online(sessionPresent),
           offline: (reason) => {
-            this.log.warn('broker.offline', { reason, url: redactUrl(options.url), outbox: this.outbox.size });
+            this.log.warn('broker.offline', { reason, url: this.where(), outbox: this.outbox.size });
             options.onOffline?.(reason);
           },
         },
@@ -115,6 +134,30 @@ export class BrokerLink {
     return false;
   }
 
+  /**
+   * Publishes and resolves true on the broker's PUBACK. Offline, the message waits
+   * in the outbox and this resolves false at once: the caller does not wait for a
+   * broker that is away (the node serves locally meanwhile).
+   */
+  publishAcked(topic: string, payload: Buffer, retain = false): Promise<boolean> {
+    if (this.state !== 'online') return Promise.resolve(this.publish(topic, payload, retain) && false);
+    return new Promise((resolve) => this.client.publish(topic, payload, { qos: 1, retain }, (error) => resolve(!error)));
+  }
+
+  /** Subscribes (QoS 1) and resolves true on the SUBACK; false when offline or refused. */
+  subscribe(topics: string[]): Promise<boolean> {
+    if (this.state !== 'online' || topics.length === 0) return Promise.resolve(this.state === 'online');
+    return new Promise((resolve) => {
+      this.client.subscribe(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])), (error, granted) => {
+        resolve(!error && (granted ?? []).every((g) => g.qos !== 128));
+      });
+    });
+  }
+
+  unsubscribe(topics: string[]): void {
+    if (this.state === 'online' && topics.length) this.client.unsubscribe(topics);
+  }
+
   /** Resolves when online, or after `timeoutMs` (false) — the node serves locally meanwhile. */
   whenOnline(timeoutMs: number): Promise<boolean> {
     if (this.state === 'online') return Promise.resolve(true);
@@ -138,6 +181,34 @@ export class BrokerLink {
     this.actor.send({ type: 'link.close' });
   }
 
+  /** The server of the current (or last) connection, for logs: without credentials. */
+  where(): string {
+    const { protocol, host, port } = this.client.options;
+    return `${protocol ?? 'mqtt'}://${host}:${port}`;
+  }
+
+  private connect(): void {
+    if (this.client.connected) return;
+    if (this.wiped) {
+      this.client.reconnect();
+      return;
+    }
+    // One short connection with clean=true ends the earlier process's session.
+    const wipe = mqtt.connect({ ...this.clientOptions, clean: true, will: undefined, manualConnect: false, reconnectPeriod: 0 });
+    const done = (wiped: boolean) => {
+      wipe.removeAllListeners();
+      wipe.on('error', () => {});
+      wipe.end(true);
+      if (!wiped) return this.actor.send({ type: 'mqtt.lost', reason: 'broker unreachable' });
+      this.wiped = true;
+      this.log.info('broker.session_wiped', { clientId: this.options.clientId, advice: 'messages queued for an earlier process of this node were for sockets that are gone' });
+      this.client.reconnect();
+    };
+    wipe.once('connect', () => done(true));
+    wipe.once('error', () => done(false));
+    wipe.once('close', () => done(false));
+  }
+
   /**
    * Subscribes on every connection, even when the broker kept our session: a new
    * process reusing a persistent session would otherwise never receive the retained
@@ -145,15 +216,23 @@ export class BrokerLink {
    * which also refreshes presence that changed while the link was down.
    */
   private connected(sessionPresent: boolean): void {
-    const topics = Object.fromEntries(this.options.subscriptions.map((t) => [t, { qos: 1 as const }]));
-    this.client.subscribe(topics, (error) => {
-      if (error) {
-        this.log.error('broker.subscribe_failed', { error });
-        this.client.end(true);
-        return;
-      }
-      this.actor.send({ type: 'mqtt.connected', sessionPresent });
-    });
+    const all = this.options.subscriptions();
+    const chunks: string[][] = [];
+    for (let i = 0; i < all.length; i += SUBSCRIBE_CHUNK) chunks.push(all.slice(i, i + SUBSCRIBE_CHUNK));
+    let pending = chunks.length;
+    let failed = false;
+    for (const chunk of chunks) {
+      this.client.subscribe(Object.fromEntries(chunk.map((t) => [t, { qos: 1 as const }])), (error) => {
+        if (failed) return;
+        if (error) {
+          failed = true;
+          this.log.error('broker.subscribe_failed', { error });
+          this.client.end(true);
+          return;
+        }
+        if (--pending === 0) this.actor.send({ type: 'mqtt.connected', sessionPresent });
+      });
+    }
   }
 
   /**
@@ -163,13 +242,44 @@ export class BrokerLink {
   private online(sessionPresent: boolean): void {
     this.options.onOnline(sessionPresent);
     const held = this.outbox.drain();
-    this.log.info('broker.online', { url: redactUrl(this.options.url), sessionPresent, flushed: held.length });
+    this.log.info('broker.online', { url: this.where(), sessionPresent, flushed: held.length });
     for (const publish of held) this.send(publish);
   }
 
   private send(publish: Publish): void {
     this.client.publish(publish.topic, publish.payload, { qos: 1, retain: publish.retain });
   }
+}
+
+/** `cluster.broker` as a list of URLs: one, or the servers of one clustered broker, comma-separated. */
+export function brokerUrls(setting: string): string[] {
+  return setting
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+}
+
+interface Server {
+  host: string;
+  port: number;
+  protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  path?: string;
+}
+
+const DEFAULT_PORTS = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
+
+function serverOf(url: string): Server {
+  const parsed = new URL(url);
+  const protocol = parsed.protocol.replace(':', '') as Server['protocol'];
+  const server: Server = { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[protocol], protocol };
+  if (parsed.pathname && parsed.pathname !== '/') server.path = parsed.pathname;
+  return server;
+}
+
+/** Credentials written into the first URL (`mqtt://user:pass@host`), used when the config gives none. */
+function urlCredentials(url: string): { username?: string; password?: string } {
+  const parsed = new URL(url);
+  return { username: decodeURIComponent(parsed.username) || undefined, password: decodeURIComponent(parsed.password) || undefined };
 }
 
 /** The password given in `cluster.passwordFile` (first line) or `cluster.password`. */

@@ -2,99 +2,156 @@
  * The cluster side of delivery over MQTT: implements `Remote` with the broker link,
  * the view of the other nodes, the coalescing buffer and replicated sessions.
  *
- * Out: a message for a user with sockets on other nodes is queued in the buffer;
- * each flush groups the due entries per target node and publishes one inbox message
- * per node (QoS 1), addressed to the node's current epoch.
- * In: a dispatch table per topic kind (presence, registry, sessions, inbox, commands).
+ * Out: a message for a user goes into the coalescing buffer; each flushed entry is
+ * one publish (QoS 1) to the user's delivery topic, which every node holding a
+ * socket of the user subscribes to. Nothing is routed from the view (which may
+ * lag): the broker knows who subscribed.
+ * In: every payload's seal is checked (envelope.ts), then a table of handlers, one
+ * per topic kind (handlers/), takes it.
  * Topic layout and payloads: topics.ts, codec.ts, docs/cluster.md.
  */
-import type { AnyActorRef } from 'xstate';
+import type { AnyActorRef, ActorOptions, AnyActorLogic } from 'xstate';
 import type { Logger } from '../log/logger.ts';
 import type { OutboundMessage } from '../delivery/message.ts';
 import { compilePathFilter, type PathMatcher } from '../delivery/path-filter.ts';
 import type { SocketIndex } from '../delivery/socket-index.ts';
 import type { NodeStats } from '../delivery/stats.ts';
-import type { QueuedEntry } from './coalesce.ts';
+import type { Remote, RemoteSocketRow } from '../delivery/remote.ts';
+import { systemTimers, type Timers } from '../time/timers.ts';
+import { Barrier } from './barrier.ts';
+import type { CoalescingQueue, QueuedEntry } from './coalesce.ts';
 import { ClusterView } from './cluster-view.ts';
-import { decodeCommand, decodeInbox, decodePresence, decodeRegistry, encode, messageId, type CloseCommand, type InboxItem, type PresencePayload } from './codec.ts';
+import { encode, messageId, type CloseCommand, type DeliveryPayload, type PresencePayload } from './codec.ts';
 import { RecentIds } from './dedup.ts';
+import type { ClusterKey } from './envelope.ts';
+import { dispatch } from './handlers/index.ts';
+import type { ClusterParts, LocalNode } from './handlers/context.ts';
+import { Peers } from './peers.ts';
 import { ReplicatedSessionStore } from './replicated-sessions.ts';
-import type { Remote, RemoteSocketRow } from './remote.ts';
-import type { ParsedTopic, Topics } from './topics.ts';
+import type { SyncLane, Topics } from './topics.ts';
+import { UserSubscriptions } from './user-subscriptions.ts';
 
-/** What the cluster needs of the local node. */
-export interface LocalNode {
-  deliver(outbound: OutboundMessage): number;
-  close(contextId: number, userId: number, matches: PathMatcher, code: number): number;
-}
+export type { LocalNode } from './handlers/context.ts';
 
-/** How the cluster publishes (the broker link, or a fake below the socket in unit tests). */
-export interface Publisher {
+/** What the cluster needs of the broker link (the real one, or a fake below the socket in unit tests). */
+export interface Link {
+  readonly state: string;
   publish(topic: string, payload: Buffer, retain?: boolean): boolean;
+  publishAcked(topic: string, payload: Buffer, retain?: boolean): Promise<boolean>;
+  subscribe(topics: string[]): Promise<boolean>;
+  unsubscribe(topics: string[]): void;
 }
 
 export interface ClusterRemoteOptions {
   nodeId: string;
   route: string;
-  /** Identifies this process: mail and registry entries of earlier processes are told apart by it. */
+  /** Identifies this process: registry entries of earlier processes are told apart by it. */
   epoch: string;
   topics: Topics;
+  key: ClusterKey;
   index: SocketIndex;
+  queue: CoalescingQueue;
   stats: NodeStats;
   log: Logger;
-  now?: () => number;
-  /**
-   * How long a peer's `offline` waits before it counts (ms). A broker that shuts
-   * down publishes every client's Last Will before closing the connections, so each
-   * node hears the others "die" just before its own link drops; those are dropped by
-   * `linkLost()`, and a real death still counts within the grace.
-   */
+  timers?: Timers;
+  /** How long a read-your-writes barrier or a subscription may hold a request (ms). */
+  syncTimeout: number;
+  /** The dedup window (ms, `websockets.dedupWindow`); read at each use, so a reload applies. */
+  dedupWindow: () => number;
+  /** How long a peer's `offline` waits before it counts (ms); see peer.machine.ts. */
   offlineGrace?: number;
+  /** How long after coming online the janitor waits for the retained state before judging what is stale (ms). */
+  sweepDelay?: number;
+  /** Seconds each flushed entry waited in the buffer (a metric). */
+  observeFlushAge?: (seconds: number) => void;
+  inspect?: ActorOptions<AnyActorLogic>['inspect'];
 }
-
-type Handler = (topic: ParsedTopic, payload: Buffer) => void;
 
 export class ClusterRemote implements Remote {
   readonly view: ClusterView;
   readonly sessions: ReplicatedSessionStore;
-  private readonly recent = new RecentIds();
+  readonly barrier: Barrier;
+  readonly peers: Peers;
+  readonly pushIds: RecentIds;
+  readonly subscriptions: UserSubscriptions;
+  private readonly parts: ClusterParts;
+  private readonly timers: Timers;
   private readonly startedAt: number;
-  private publisher: Publisher | undefined;
+  private link: Link | undefined;
   private buffer: AnyActorRef | undefined;
-  private local: LocalNode | undefined;
-  private readonly handlers: Record<ParsedTopic['kind'], Handler>;
-  /** Peers whose `offline` waits out the grace: node -> timer. */
-  private readonly pendingOffline = new Map<string, NodeJS.Timeout>();
+  private sweepTimer: unknown;
 
   constructor(private readonly options: ClusterRemoteOptions) {
+    const timers = (this.timers = options.timers ?? systemTimers);
+    const now = () => timers.now();
+    this.startedAt = now();
     this.view = new ClusterView(options.nodeId);
-    this.startedAt = (options.now ?? Date.now)();
-    this.sessions = new ReplicatedSessionStore(options.nodeId, {
-      publish: (topic, payload, retain) => this.publish(topic, payload, retain),
-      topicOf: (id) => options.topics.session(id),
+    this.barrier = new Barrier((lane, n) => this.sendMarker(lane, n), timers, options.syncTimeout);
+    this.sessions = new ReplicatedSessionStore(
+      options.nodeId,
+      {
+        publish: (topic, body) => this.publishAcked(topic, body, true),
+        topicOf: (id) => options.topics.session(id),
+        sync: () => this.barrier.sync('sessions'),
+      },
+      timers,
+    );
+    this.pushIds = new RecentIds(options.dedupWindow(), now);
+    this.subscriptions = new UserSubscriptions(
+      { subscribe: (topics) => this.link?.subscribe(topics) ?? Promise.resolve(false), unsubscribe: (topics) => this.link?.unsubscribe(topics) },
+      (contextId, userId) => options.topics.deliver(contextId, userId),
+    );
+    this.peers = new Peers({
+      offlineGrace: options.offlineGrace ?? 300,
+      timers,
+      inspect: options.inspect,
+      verdicts: {
+        online: (node, presence) => {
+          if (this.view.applyPresence(node, presence) === 'online') options.log.info('cluster.node_up', { peer: node, route: presence.route });
+        },
+        offline: (node, presence) => {
+          if (this.view.applyPresence(node, presence) !== 'offline') return;
+          options.log.warn('cluster.node_down', { peer: node });
+          this.sweep();
+        },
+      },
     });
-    this.handlers = {
-      presence: (t, p) => this.onPresence(t as Extract<ParsedTopic, { kind: 'presence' }>, p),
-      registry: (t, p) => this.onRegistry(t as Extract<ParsedTopic, { kind: 'registry' }>, p),
-      session: (t, p) => this.onSession(t as Extract<ParsedTopic, { kind: 'session' }>, p),
-      inbox: (_t, p) => this.onInbox(p),
-      command: (_t, p) => this.onCommand(p),
+    this.parts = {
+      nodeId: options.nodeId,
+      epoch: options.epoch,
+      topics: options.topics,
+      view: this.view,
+      peers: this.peers,
+      sessions: this.sessions,
+      barrier: this.barrier,
+      pushIds: this.pushIds,
+      commandIds: new RecentIds(options.dedupWindow(), now),
+      local: { deliver: () => 0, close: () => 0 },
+      stats: options.stats,
+      log: options.log,
+      now,
+      window: () => options.dedupWindow(),
+      publish: (topic, body, retain) => this.publish(topic, body, retain),
+      invalid: (kind, where) => {
+        options.stats.drop('invalid');
+        options.log.warn('cluster.invalid_message', { kind, where });
+      },
     };
   }
 
-  attach(parts: { publisher: Publisher; buffer: AnyActorRef; local: LocalNode }): void {
-    this.publisher = parts.publisher;
+  attach(parts: { link: Link; buffer: AnyActorRef; local: LocalNode }): void {
+    this.link = parts.link;
     this.buffer = parts.buffer;
-    this.local = parts.local;
+    this.parts.local = parts.local;
   }
 
   // ---- Remote ---------------------------------------------------------------------
 
   route(outbound: OutboundMessage, matches: PathMatcher): number {
-    const targets = this.view.nodesFor(outbound.contextId, outbound.userId, matches, outbound.sourceToken);
-    if (targets.length === 0) return 0;
+    // Always sent on: a socket may have opened elsewhere a moment ago, and the broker
+    // knows its node subscribed even when our view does not show the socket yet.
     this.buffer!.send({ type: 'buffer.enqueue', arrival: { ...outbound } });
-    return targets.length;
+    return this.view.nodesFor(outbound.contextId, outbound.userId, matches, outbound.sourceToken).length;
   }
 
   exists(contextId: number, userId: number, matches: PathMatcher): boolean {
@@ -111,8 +168,8 @@ export class ClusterRemote implements Remote {
 
   close(contextId: number, userId: number, pathFilter: string | null, code: number): number {
     const nodes = this.view.nodesFor(contextId, userId, compilePathFilter(pathFilter));
-    const command: CloseCommand = { v: 1, id: messageId(), from: this.options.nodeId, type: 'close', ctx: contextId, user: userId, filter: pathFilter, code };
-    this.publish(this.options.topics.commands(), encode(command));
+    const command: CloseCommand = { v: 1, id: messageId(), from: this.options.nodeId, at: this.timers.now(), type: 'close', ctx: contextId, user: userId, filter: pathFilter, code };
+    this.publish(this.options.topics.commands(), encode(command), false);
     return nodes.length;
   }
 
@@ -121,14 +178,35 @@ export class ClusterRemote implements Remote {
   }
 
   bufferedMessages(): number {
-    return (this.buffer?.getSnapshot().context as { queue?: { messages: number } } | undefined)?.queue?.messages ?? 0;
+    return this.options.queue.messages;
   }
 
   localChanged(contextId: number, userId: number): void {
     const { topics, nodeId, epoch, index } = this.options;
     const sockets = [...index.ofUser(contextId, userId)].map((h) => ({ c: h.connectionId, p: h.path, a: h.remoteAddress, t: h.connectedAt }));
-    const payload = sockets.length ? encode({ v: 1, sockets }) : Buffer.alloc(0);
-    this.publish(topics.registry(nodeId, epoch, contextId, userId), payload, true);
+    if (sockets.length) this.subscriptions.want(contextId, userId);
+    else this.subscriptions.unwant(contextId, userId);
+    const topic = topics.registry(nodeId, epoch, contextId, userId);
+    this.publish(topic, encode({ v: 1, sockets }), true);
+    // No sockets left: the sealed empty list tells every node now; the retained slot is
+    // then cleared (an unsealed delete, which nodes honour only for dead writers).
+    if (sockets.length === 0) this.publish(topic, undefined, true);
+  }
+
+  deliverable(contextId: number, userId: number): Promise<boolean> {
+    return this.bounded(this.subscriptions.ready(contextId, userId));
+  }
+
+  async pushSeen(id: string): Promise<boolean> {
+    if (this.pushIds.has(id)) return true;
+    await this.barrier.sync('pushes');
+    return this.pushIds.has(id);
+  }
+
+  async pushAccepted(id: string): Promise<void> {
+    this.pushIds.add(id);
+    const body = encode({ v: 1, from: this.options.nodeId, at: this.timers.now(), ids: [id] });
+    await this.publishAcked(this.options.topics.pushes(), body, false);
   }
 
   totals(): { nodes: number; sockets: number } {
@@ -136,41 +214,34 @@ export class ClusterRemote implements Remote {
     return { nodes: others.length + 1, sockets: others.reduce((sum, n) => sum + n.sockets, this.options.index.size) };
   }
 
+  /** A reloaded dedup window applies to the ids already held too. */
+  windowChanged(): void {
+    this.pushIds.windowMs = this.parts.commandIds.windowMs = this.options.dedupWindow();
+  }
+
   // ---- out --------------------------------------------------------------------------
 
-  /** The buffer's flush: one inbox publish per target node, with all its due entries. */
-  flush(entries: QueuedEntry[]): void {
-    const perNode = new Map<string, InboxItem[]>();
-    for (const entry of entries) {
-      const matches = compilePathFilter(entry.pathFilter);
-      // Targets are computed now, not at arrival: sockets may have moved meanwhile.
-      const skip = entry.payloads.length === 1 ? entry.payloads[0].s : undefined;
-      const targets = this.view.nodesFor(entry.contextId, entry.userId, matches, skip);
-      if (targets.length === 0) {
-        this.options.stats.drop('offline', entry.payloads.length);
-        this.options.log.debug('cluster.undeliverable', { contextId: entry.contextId, userId: entry.userId, messages: entry.payloads.length, reason: 'offline' });
-        continue;
+  /** The buffer's flush: one publish per entry, to its user's delivery topic. */
+  flush(entries: QueuedEntry[], now: number): void {
+    try {
+      for (const entry of entries) {
+        this.options.observeFlushAge?.((now - entry.firstArrival) / 1000);
+        const payload: DeliveryPayload = { v: 1, from: this.options.nodeId, at: this.timers.now(), filter: entry.pathFilter, p: entry.payloads };
+        if (!this.publish(this.options.topics.deliver(entry.contextId, entry.userId), encode(payload), false)) continue;
+        this.options.stats.remotePublishes++;
+        this.options.stats.remoteSent += entry.payloads.length;
       }
-      const item: InboxItem = { ctx: entry.contextId, user: entry.userId, filter: entry.pathFilter, payloads: entry.payloads };
-      for (const node of targets) {
-        let items = perNode.get(node);
-        if (!items) perNode.set(node, (items = []));
-        items.push(item);
-      }
-    }
-    for (const [node, items] of perNode) {
-      const to = this.view.epochOf(node);
-      if (!to) continue;
-      const id = messageId();
-      if (!this.publish(this.options.topics.inbox(node), encode({ v: 1, id, from: this.options.nodeId, to, items }))) continue;
-      this.options.stats.remotePublishes++;
-      this.options.stats.remoteSent += items.reduce((sum, i) => sum + i.payloads.length, 0);
+    } catch (error) {
+      // Never let a flush failure stop the buffer (and with it the supervisor).
+      this.options.stats.drop('invalid', entries.reduce((sum, e) => sum + e.payloads.length, 0));
+      this.options.log.error('cluster.flush_failed', { error, entries: entries.length });
     }
   }
 
-  /** Presence and all of this node's state, republished on every (re)connection. */
-  announce(): void {
+  /** Presence and all of this node's state, republished on every (re)connection; then the janitor, once the retained state is in. */
+  online(): void {
     const { topics, nodeId } = this.options;
+    this.subscriptions.resubscribed();
     this.publish(topics.presence(nodeId), encode(this.presence('online')), true);
     const users = new Set<string>();
     for (const handle of this.options.index.all()) users.add(`${handle.contextId}:${handle.userId}`);
@@ -179,11 +250,19 @@ export class ClusterRemote implements Remote {
       this.localChanged(contextId, userId);
     }
     for (const record of this.sessions.issuedHere()) this.sessions.republish(record);
+    this.timers.clearTimeout(this.sweepTimer);
+    this.sweepTimer = this.timers.setTimeout(() => this.sweep(), this.options.sweepDelay ?? 1000);
   }
 
   presence(state: 'online' | 'offline'): PresencePayload {
     const { nodeId, epoch, route } = this.options;
     return { v: 1, node: nodeId, epoch, route, state, since: this.startedAt };
+  }
+
+  /** A presence payload sealed for its topic: the Last Will and the goodbye are sealed like the rest. */
+  sealedPresence(state: 'online' | 'offline'): Buffer {
+    const topic = this.options.topics.presence(this.options.nodeId);
+    return this.options.key.seal(topic, encode(this.presence(state)));
   }
 
   /** Removes the registry entries left by dead processes; only one node (the lowest id) does it. */
@@ -193,7 +272,7 @@ export class ClusterRemote implements Remote {
     let removed = 0;
     for (const node of this.view.knownNodes()) {
       for (const stale of this.view.staleEntries(node)) {
-        this.publish(this.options.topics.registry(stale.node, stale.epoch, stale.contextId, stale.userId), Buffer.alloc(0), true);
+        this.publish(this.options.topics.registry(stale.node, stale.epoch, stale.contextId, stale.userId), undefined, true);
         this.view.applyRegistry(stale.node, stale.epoch, stale.contextId, stale.userId, undefined);
         removed++;
       }
@@ -207,8 +286,18 @@ export class ClusterRemote implements Remote {
   receive(topic: string, payload: Buffer): void {
     const parsed = this.options.topics.parse(topic);
     if (!parsed) return;
+    let body: string | undefined;
+    if (payload.length > 0) {
+      body = this.options.key.open(topic, payload);
+      if (body === undefined) {
+        // Not sealed with the cluster key: whoever wrote it, it was not a node.
+        this.options.stats.drop('forged');
+        this.options.log.warn('cluster.forged_message', { kind: parsed.kind, topic, bytes: payload.length });
+        return;
+      }
+    }
     try {
-      this.handlers[parsed.kind](parsed, payload);
+      dispatch(parsed, body, this.parts);
     } catch (error) {
       // A bad message must never take the node down.
       this.options.stats.drop('invalid');
@@ -216,101 +305,57 @@ export class ClusterRemote implements Remote {
     }
   }
 
-  private onPresence(topic: { node: string }, payload: Buffer): void {
-    const presence = payload.length ? decodePresence(payload) : undefined;
-    if (payload.length && !presence) return this.invalid('presence', topic.node);
-    const node = topic.node;
-    if (!presence || presence.state === 'offline') {
-      if (node === this.options.nodeId || this.pendingOffline.has(node)) return;
-      const timer = setTimeout(() => {
-        this.pendingOffline.delete(node);
-        this.applyPresence(node, presence);
-      }, this.options.offlineGrace ?? 300);
-      this.pendingOffline.set(node, timer.unref());
-      return;
-    }
-    clearTimeout(this.pendingOffline.get(node));
-    this.pendingOffline.delete(node);
-    this.applyPresence(node, presence);
-  }
-
-  private applyPresence(node: string, presence: PresencePayload | undefined): void {
-    const change = this.view.applyPresence(node, presence);
-    if (change === 'online') this.options.log.info('cluster.node_up', { peer: node, route: presence?.route });
-    if (change === 'offline') {
-      this.options.log.warn('cluster.node_down', { peer: node });
-      this.sweep();
-    }
-  }
-
-  /** Our link dropped: `offline`s heard just before were the broker leaving, not the peers. */
+  /** Our link dropped: pending barriers answer from what is known, and suspect peers are taken back. */
   linkLost(): void {
-    for (const timer of this.pendingOffline.values()) clearTimeout(timer);
-    this.pendingOffline.clear();
+    this.barrier.linkLost();
+    this.peers.linkLost();
   }
 
-  /** Cancels pending timers (shutdown). */
+  /** Cancels pending timers and stops the peer actors (shutdown). */
   stop(): void {
-    this.linkLost();
+    this.timers.clearTimeout(this.sweepTimer);
+    this.barrier.linkLost();
+    this.peers.stop();
   }
 
-  private onRegistry(topic: Extract<ParsedTopic, { kind: 'registry' }>, payload: Buffer): void {
-    const { node, epoch, contextId, userId } = topic;
-    if (node === this.options.nodeId) {
-      // Entries of an earlier process of this node: its sockets are gone.
-      if (epoch !== this.options.epoch && payload.length) this.publish(this.options.topics.registry(node, epoch, contextId, userId), Buffer.alloc(0), true);
-      return;
-    }
-    const entry = payload.length ? decodeRegistry(payload) : undefined;
-    if (payload.length && !entry) return this.invalid('registry', node);
-    this.view.applyRegistry(node, epoch, contextId, userId, entry?.sockets);
+  // ---- publishing ---------------------------------------------------------------------
+
+  /** False when the outbox refused it (counted and logged here). `body` undefined clears a retained slot. */
+  private publish(topic: string, body: string | undefined, retain: boolean): boolean {
+    if (!this.link) return false;
+    if (this.link.publish(topic, this.seal(topic, body), retain)) return true;
+    this.outboxFull(topic);
+    return false;
   }
 
-  private onSession(topic: { sessionId: string }, payload: Buffer): void {
-    if (this.sessions.apply(topic.sessionId, payload) === 'invalid') this.invalid('session', topic.sessionId);
+  /** Resolves once the broker acknowledged it, or when it cannot now (offline: held in the outbox) or within the sync timeout. */
+  private publishAcked(topic: string, body: string | undefined, retain: boolean): Promise<boolean> {
+    if (!this.link) return Promise.resolve(false);
+    return this.bounded(this.link.publishAcked(topic, this.seal(topic, body), retain));
   }
 
-  private onInbox(payload: Buffer): void {
-    const mail = decodeInbox(payload);
-    if (!mail) return this.invalid('inbox', 'inbox');
-    if (mail.to !== this.options.epoch) {
-      // Mail for an earlier process of this node (queued at the broker while it was down).
-      const count = mail.items.reduce((sum, i) => sum + i.payloads.length, 0);
-      this.options.stats.drop('stale', count);
-      this.options.log.info('cluster.stale_mail', { from: mail.from, messages: count });
-      return;
-    }
-    if (!this.recent.firstSeen(mail.id)) {
-      this.options.stats.drop('duplicate');
-      return;
-    }
-    for (const item of mail.items) {
-      for (const payload of item.payloads) {
-        this.options.stats.remoteReceived++;
-        this.local!.deliver({ message: payload.m, contextId: item.ctx, userId: item.user, pathFilter: item.filter, sourceToken: payload.s });
-      }
-    }
+  private seal(topic: string, body: string | undefined): Buffer {
+    return body === undefined ? Buffer.alloc(0) : this.options.key.seal(topic, body);
   }
 
-  private onCommand(payload: Buffer): void {
-    const command = decodeCommand(payload);
-    if (!command) return this.invalid('command', 'commands');
-    if (command.from === this.options.nodeId || !this.recent.firstSeen(command.id)) return;
-    const closed = this.local!.close(command.ctx, command.user, compilePathFilter(command.filter), command.code);
-    this.options.log.info('cluster.close_command', { from: command.from, contextId: command.ctx, userId: command.user, closed });
+  private sendMarker(lane: SyncLane, n: number): boolean {
+    if (this.link?.state !== 'online') return false;
+    return this.publish(this.options.topics.sync(lane), encode({ v: 1, sync: this.options.nodeId, n }), false);
   }
 
-  private invalid(kind: string, where: string): void {
-    this.options.stats.drop('invalid');
-    this.options.log.warn('cluster.invalid_message', { kind, where });
-  }
-
-  /** False when the outbox refused it (counted and logged here). */
-  private publish(topic: string, payload: Buffer, retain = false): boolean {
-    if (!this.publisher) return false;
-    if (this.publisher.publish(topic, payload, retain)) return true;
+  private outboxFull(topic: string): void {
     this.options.stats.drop('outboxFull');
     this.options.log.warn('cluster.outbox_full', { topic, advice: 'the broker is unreachable and cluster.outboxLimit is reached; messages to other nodes are dropped' });
-    return false;
+  }
+
+  /** At most `syncTimeout`: a broker that does not answer must not hold a request for long. */
+  private bounded(promise: Promise<boolean>): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.timers.setTimeout(() => resolve(false), this.options.syncTimeout);
+      void promise.then((value) => {
+        this.timers.clearTimeout(timer);
+        resolve(value);
+      });
+    });
   }
 }

@@ -11,7 +11,7 @@
  */
 import type { PathMatcher } from '../delivery/path-filter.ts';
 import { userKey } from '../delivery/socket-index.ts';
-import type { RemoteSocketRow } from './remote.ts';
+import type { RemoteSocketRow } from '../delivery/remote.ts';
 import type { PresencePayload, RegistrySocket } from './codec.ts';
 
 export interface NodeInfo {

@@ -18,6 +18,8 @@ export interface CoalesceSettings {
 }
 
 export interface Payload {
+  /** The message's id (it travels with the payload; the delivering node drops repeats). */
+  i: string;
   m: string;
   /** Source token: the connection id not to deliver to. */
   s?: string;
@@ -33,6 +35,7 @@ export interface QueuedEntry {
 }
 
 export interface Arrival {
+  id: string;
   contextId: number;
   userId: number;
   pathFilter: string | null;
@@ -65,7 +68,7 @@ export class CoalescingQueue {
   add(arrival: Arrival, now: number, settings: CoalesceSettings): AddResult {
     const key = `${arrival.contextId}:${arrival.userId}:${arrival.pathFilter ?? ''}`;
     const identity = `${arrival.sourceToken ?? ''}\u0000${arrival.message}`;
-    const payload: Payload = arrival.sourceToken === undefined ? { m: arrival.message } : { m: arrival.message, s: arrival.sourceToken };
+    const payload = payloadOf(arrival);
     const slot = this.slots.get(key);
     if (!slot) {
       this.slots.set(key, {
@@ -110,4 +113,9 @@ export class CoalescingQueue {
     this.payloadCount = 0;
     return all;
   }
+}
+
+/** The payload an arrival becomes (the source token only when there is one: it is on the wire). */
+export function payloadOf(arrival: Arrival): Payload {
+  return arrival.sourceToken === undefined ? { i: arrival.id, m: arrival.message } : { i: arrival.id, m: arrival.message, s: arrival.sourceToken };
 }

@@ -1,11 +1,13 @@
 /**
- * Payloads of the cluster topics (pure). JSON, versioned (`v`), validated on the way
- * in: a malformed payload decodes to undefined (the caller counts and logs it), it
- * never throws into the broker client. Field names are short on the per-message
- * paths (inbox), readable on the rare ones (presence, sessions).
+ * Bodies of the cluster topics (pure). JSON, versioned (`v`), validated on the way
+ * in: a malformed body decodes to undefined (the caller counts and logs it), it
+ * never throws into the broker client. Bodies travel sealed (envelope.ts); these
+ * functions see them after the seal was checked. Field names are short on the
+ * per-message paths (deliver), readable on the rare ones (presence, sessions).
  */
 import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from '../session/session.ts';
+import { REMOTE_CLOSE_CODES } from '../errors.ts';
 
 export interface PresencePayload {
   v: 1;
@@ -29,28 +31,44 @@ export interface RegistryPayload {
   sockets: RegistrySocket[];
 }
 
-/** A message for one user's sockets: payloads in arrival order, each with its source token. */
-export interface InboxItem {
-  ctx: number;
-  user: number;
-  filter: string | null;
-  payloads: Array<{ m: string; s?: string }>;
+/** One message in a delivery: its id, the text, and the source token (the socket to skip). */
+export interface DeliveryItem {
+  i: string;
+  m: string;
+  s?: string;
 }
 
-export interface InboxPayload {
+/** Messages for one user's sockets (the topic names the user), in arrival order. */
+export interface DeliveryPayload {
   v: 1;
-  /** Unique per publish: receivers drop redeliveries (QoS 1 is at-least-once). */
-  id: string;
+  /** The node that accepted them: it delivered to its own sockets already. */
   from: string;
-  /** The epoch of the receiving node it was meant for: a restarted node drops older mail. */
-  to: string;
-  items: InboxItem[];
+  /** When it was published (sender's clock, ms): a replay older than the dedup window is dropped. */
+  at: number;
+  filter: string | null;
+  p: DeliveryItem[];
+}
+
+/** Ids of pushes accepted with a client-given id, for the cluster-wide duplicate check. */
+export interface PushIdsPayload {
+  v: 1;
+  from: string;
+  at: number;
+  ids: string[];
+}
+
+/** A barrier's marker (barrier.ts): the node that sent it and its sequence number. */
+export interface SyncMarker {
+  v: 1;
+  sync: string;
+  n: number;
 }
 
 export interface CloseCommand {
   v: 1;
   id: string;
   from: string;
+  at: number;
   type: 'close';
   ctx: number;
   user: number;
@@ -60,6 +78,14 @@ export interface CloseCommand {
 
 export type SessionPayload = SessionRecord & { v: 1 };
 
+/** A logout, kept retained in place of the record until the session would have expired. */
+export interface SessionEndPayload {
+  v: 1;
+  id: string;
+  ended: number;
+  expiresAt: number;
+}
+
 /** Unique per process start (random prefix) and per message (counter): no entropy spent per message. */
 const ID_PREFIX = randomBytes(9).toString('base64url');
 let idCounter = 0;
@@ -68,13 +94,13 @@ export function messageId(): string {
   return `${ID_PREFIX}${(++idCounter).toString(36)}`;
 }
 
-export function encode(payload: object): Buffer {
-  return Buffer.from(JSON.stringify(payload));
+export function encode(payload: object): string {
+  return JSON.stringify(payload);
 }
 
-function parse(buffer: Buffer): Record<string, unknown> | undefined {
+function parse(body: string): Record<string, unknown> | undefined {
   try {
-    const value = JSON.parse(buffer.toString('utf8'));
+    const value = JSON.parse(body);
     return value && typeof value === 'object' && !Array.isArray(value) && value.v === 1 ? value : undefined;
   } catch {
     return undefined;
@@ -85,45 +111,67 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isFilter = (v: unknown): v is string | null => v === null || typeof v === 'string';
+const isMessageId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128;
 
-export function decodePresence(buffer: Buffer): PresencePayload | undefined {
-  const p = parse(buffer);
+export function decodePresence(body: string): PresencePayload | undefined {
+  const p = parse(body);
   if (!p || !isString(p.node) || !isString(p.epoch) || !isString(p.route) || !isTime(p.since)) return undefined;
   return p.state === 'online' || p.state === 'offline' ? (p as unknown as PresencePayload) : undefined;
 }
 
-export function decodeRegistry(buffer: Buffer): RegistryPayload | undefined {
-  const p = parse(buffer);
+export function decodeRegistry(body: string): RegistryPayload | undefined {
+  const p = parse(body);
   if (!p || !Array.isArray(p.sockets)) return undefined;
   const valid = p.sockets.every((s) => s && isString(s.c) && isString(s.p) && isString(s.a) && isTime(s.t));
   return valid ? (p as unknown as RegistryPayload) : undefined;
 }
 
-export function decodeInbox(buffer: Buffer): InboxPayload | undefined {
-  const p = parse(buffer);
-  if (!p || !isString(p.id) || !isString(p.from) || !isString(p.to) || !Array.isArray(p.items)) return undefined;
-  const valid = p.items.every(
-    (i) =>
-      i &&
-      isId(i.ctx) &&
-      isId(i.user) &&
-      isFilter(i.filter) &&
-      Array.isArray(i.payloads) &&
-      i.payloads.every((x: { m?: unknown; s?: unknown }) => x && isString(x.m) && (x.s === undefined || isString(x.s))),
-  );
-  return valid ? (p as unknown as InboxPayload) : undefined;
+export function decodeDelivery(body: string): DeliveryPayload | undefined {
+  const p = parse(body);
+  if (!p || !isString(p.from) || !isTime(p.at) || !isFilter(p.filter) || !Array.isArray(p.p) || p.p.length === 0) return undefined;
+  const valid = p.p.every((x: { i?: unknown; m?: unknown; s?: unknown }) => x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)));
+  return valid ? (p as unknown as DeliveryPayload) : undefined;
 }
 
-export function decodeCommand(buffer: Buffer): CloseCommand | undefined {
-  const p = parse(buffer);
-  if (!p || p.type !== 'close' || !isString(p.id) || !isString(p.from) || !isId(p.ctx) || !isId(p.user)) return undefined;
-  return isFilter(p.filter) && Number.isInteger(p.code) ? (p as unknown as CloseCommand) : undefined;
+/** A push-ids announcement, or a barrier marker on the same topic. */
+export function decodePushes(body: string): PushIdsPayload | SyncMarker | undefined {
+  const p = parse(body);
+  if (!p) return undefined;
+  if (p.sync !== undefined) return decodeSyncFields(p);
+  if (!isString(p.from) || !isTime(p.at) || !Array.isArray(p.ids) || !p.ids.every(isMessageId)) return undefined;
+  return p as unknown as PushIdsPayload;
 }
 
-export function decodeSession(buffer: Buffer): SessionPayload | undefined {
-  const p = parse(buffer);
-  if (!p || !isString(p.id) || !isString(p.secretHash) || !/^[0-9a-f]{64}$/.test(p.secretHash)) return undefined;
+export function decodeSync(body: string): SyncMarker | undefined {
+  const p = parse(body);
+  return p ? decodeSyncFields(p) : undefined;
+}
+
+function decodeSyncFields(p: Record<string, unknown>): SyncMarker | undefined {
+  return isString(p.sync) && isTime(p.n) ? (p as unknown as SyncMarker) : undefined;
+}
+
+export function isSyncMarker(value: PushIdsPayload | SyncMarker): value is SyncMarker {
+  return 'sync' in value;
+}
+
+/** A close command; only the documented close codes (REMOTE_CLOSE_CODES) are accepted. */
+export function decodeCommand(body: string): CloseCommand | undefined {
+  const p = parse(body);
+  if (!p || p.type !== 'close' || !isString(p.id) || !isString(p.from) || !isTime(p.at) || !isId(p.ctx) || !isId(p.user)) return undefined;
+  return isFilter(p.filter) && REMOTE_CLOSE_CODES.includes(p.code as number) ? (p as unknown as CloseCommand) : undefined;
+}
+
+export function decodeSession(body: string): SessionPayload | SessionEndPayload | undefined {
+  const p = parse(body);
+  if (!p || !isString(p.id) || !isTime(p.expiresAt)) return undefined;
+  if (p.ended !== undefined) return isTime(p.ended) ? (p as unknown as SessionEndPayload) : undefined;
+  if (!isString(p.secretHash) || !/^[0-9a-f]{64}$/.test(p.secretHash)) return undefined;
   if (!isId(p.contextId) || !isId(p.userId) || !isString(p.ip) || !isString(p.route) || !isString(p.node)) return undefined;
-  if (!isTime(p.createdAt) || !isTime(p.expiresAt)) return undefined;
+  if (!isTime(p.createdAt)) return undefined;
   return p as unknown as SessionPayload;
+}
+
+export function isSessionEnd(value: SessionPayload | SessionEndPayload): value is SessionEndPayload {
+  return 'ended' in value;
 }

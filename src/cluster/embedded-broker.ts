@@ -7,8 +7,13 @@
  * aedes keeps its default in-memory persistence: retained messages and the QoS 1
  * queues of persistent sessions (clean: false) survive a client's absence, but not
  * this process. That is the embedded broker's whole durability promise.
+ *
+ * Every client authenticates: the hosting node's own user name and password, which
+ * every node of the cluster presents, are the one account accepted; anonymous
+ * clients only with `allowAnonymous`. The passwords are compared in constant time.
  */
 import { Aedes, type Client } from 'aedes';
+import { timingSafeEqual, createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { EmbeddedBrokerConfig } from '../config/types.ts';
@@ -42,8 +47,33 @@ export class BrokerListenError extends Error {
  * Rejects with a `BrokerListenError` (code `EADDRINUSE` when the port is taken)
  * after releasing everything it had started.
  */
-export async function startEmbeddedBroker(options: EmbeddedBrokerConfig, log: Logger = silentLogger): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker();
+export interface BrokerAccount {
+  username: string;
+  password: string;
+}
+
+/** An MQTT 3.1.1 CONNACK refusal: "bad user name or password" (return code 4). */
+const BAD_CREDENTIALS = Object.assign(new Error('bad user name or password'), { returnCode: 4 });
+
+export async function startEmbeddedBroker(
+  options: Pick<EmbeddedBrokerConfig, 'host' | 'port'> & { allowAnonymous: boolean; account?: BrokerAccount },
+  log: Logger = silentLogger,
+): Promise<EmbeddedBroker> {
+  const { account, allowAnonymous } = options;
+  const digest = (value: string | Buffer) => createHash('sha256').update(value).digest();
+  const expected = account ? { username: account.username, password: digest(account.password) } : undefined;
+  const aedes = await Aedes.createBroker({
+    authenticate: (client, username, password, done) => {
+      if (username === undefined && password === undefined) {
+        if (allowAnonymous) return done(null, true);
+        log.info('broker.auth_refused', { clientId: client.id, reason: 'anonymous' });
+        return done(BAD_CREDENTIALS, false);
+      }
+      const ok = expected !== undefined && username === expected.username && password !== undefined && timingSafeEqual(digest(password), expected.password);
+      if (!ok) log.info('broker.auth_refused', { clientId: client.id, username, reason: 'credentials' });
+      done(ok ? null : BAD_CREDENTIALS, ok);
+    },
+  });
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -104,7 +134,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-function listenError(err: unknown, { host, port }: EmbeddedBrokerConfig): Error {
+function listenError(err: unknown, { host, port }: Pick<EmbeddedBrokerConfig, 'host' | 'port'>): Error {
   const code = (err as NodeJS.ErrnoException).code ?? 'ELISTEN';
   const where = `${host}:${port}`;
   if (code === 'EADDRINUSE') {

@@ -6,18 +6,29 @@
  * the table of topics, payloads, QoS and retain flags.
  */
 
-export type TopicKind = 'presence' | 'registry' | 'session' | 'inbox' | 'command';
-
 export type ParsedTopic =
   | { kind: 'presence'; node: string }
   | { kind: 'registry'; node: string; epoch: string; contextId: number; userId: number }
   | { kind: 'session'; sessionId: string }
-  | { kind: 'inbox'; node: string }
+  | { kind: 'sync'; lane: SyncLane }
+  | { kind: 'deliver'; contextId: number; userId: number }
+  | { kind: 'pushes' }
   | { kind: 'command' };
+
+export type TopicKind = ParsedTopic['kind'];
+
+/**
+ * The subscriptions a read-your-writes barrier can cover (barrier.ts). A marker is
+ * published under the same subscription as the state it vouches for: a clustered
+ * broker orders messages per subscription, not across them.
+ */
+export type SyncLane = 'sessions' | 'pushes';
 
 /** Node ids, epochs and session ids are topic levels: no `/`, `+`, `#`, or empty. */
 const LEVEL = /^[A-Za-z0-9_-]{1,64}$/;
 const ID = /^[1-9][0-9]{0,15}$/;
+/** The barrier's marker level under `sessions/`: never a session id (those are hex). */
+const SYNC = '_sync';
 
 export class Topics {
   readonly root: string;
@@ -41,26 +52,31 @@ export class Topics {
     return `${this.internal}/sessions/${level(sessionId)}`;
   }
 
-  inbox(node: string): string {
-    return `${this.internal}/inbox/${level(node)}`;
+  /** A user's delivery topic: subscribed by every node holding a socket of the user. */
+  deliver(contextId: number, userId: number): string {
+    return `${this.internal}/deliver/${contextId}/${userId}`;
+  }
+
+  /** Ids of accepted pushes, for the cluster-wide duplicate check. */
+  pushes(): string {
+    return `${this.internal}/pushes`;
+  }
+
+  /** Where a barrier's marker for `lane` goes: under that lane's own subscription. */
+  sync(lane: SyncLane): string {
+    return lane === 'sessions' ? `${this.internal}/sessions/${SYNC}` : this.pushes();
   }
 
   commands(): string {
     return `${this.internal}/commands`;
   }
 
-  /** What every node subscribes to (its own inbox, everyone's state, commands). */
-  subscriptions(node: string): string[] {
-    return [
-      `${this.internal}/presence/+`,
-      `${this.internal}/registry/#`,
-      `${this.internal}/sessions/+`,
-      this.inbox(node),
-      this.commands(),
-    ];
+  /** What every node subscribes to for its whole life; delivery topics come and go with sockets. */
+  subscriptions(): string[] {
+    return [`${this.internal}/presence/+`, `${this.internal}/registry/#`, `${this.internal}/sessions/+`, this.pushes(), this.commands()];
   }
 
-  /** Devices publish to users here (a later issue); a separate subtree for ACLs. */
+  /** Devices publish to users here (the MQTT ingress); a separate subtree for ACLs. */
   ingress(contextId: number, userId: number): string {
     return `${this.root}/ingress/${contextId}/${userId}`;
   }
@@ -76,9 +92,13 @@ export class Topics {
           ? { kind: 'registry', node: parts[1], epoch: parts[2], contextId: Number(parts[3]), userId: Number(parts[4]) }
           : undefined;
       case 'sessions':
-        return parts.length === 2 && LEVEL.test(parts[1]) ? { kind: 'session', sessionId: parts[1] } : undefined;
-      case 'inbox':
-        return parts.length === 2 && LEVEL.test(parts[1]) ? { kind: 'inbox', node: parts[1] } : undefined;
+        if (parts.length !== 2) return undefined;
+        if (parts[1] === SYNC) return { kind: 'sync', lane: 'sessions' };
+        return LEVEL.test(parts[1]) ? { kind: 'session', sessionId: parts[1] } : undefined;
+      case 'deliver':
+        return parts.length === 3 && ID.test(parts[1]) && ID.test(parts[2]) ? { kind: 'deliver', contextId: Number(parts[1]), userId: Number(parts[2]) } : undefined;
+      case 'pushes':
+        return parts.length === 1 ? { kind: 'pushes' } : undefined;
       case 'commands':
         return parts.length === 1 ? { kind: 'command' } : undefined;
       default:

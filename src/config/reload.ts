@@ -23,6 +23,7 @@ export const RELOADABLE: ReadonlySet<string> = new Set([
   'websockets.pingInterval',
   'websockets.pingTimeout',
   'websockets.maxBufferedBytes',
+  'websockets.dedupWindow',
   'cluster.outboxLimit',
   'server.trustProxy',
   'server.trustedProxies',

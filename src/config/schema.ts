@@ -111,6 +111,12 @@ export const SCHEMA: SchemaTree<Config> = {
     pingTimeout: { doc: 'Milliseconds to wait for a pong.', format: 'int-range', min: 1, default: 20000 },
     maxPayload: { doc: 'Largest accepted frame, in bytes.', format: 'int-range', min: 1, default: 65536 },
     maxBufferedBytes: { doc: 'Bytes buffered for a slow socket before it is closed.', format: 'int-range', min: 1, default: 1048576 },
+    dedupWindow: {
+      doc: 'Milliseconds a message id is remembered: a push repeating an id accepted by any node within it answers duplicate and is delivered to nobody again; a node delivers an id once within it.',
+      format: 'int-range',
+      min: 1,
+      default: 300000,
+    },
     remote: {
       delayDuration: { doc: 'Milliseconds a remote message waits to be coalesced.', format: 'int-range', min: 0, default: 1000 },
       maxDelayDuration: { doc: 'Longest total delay of a coalesced remote message, in milliseconds.', format: 'int-range', min: 0, default: 3000 },
@@ -119,10 +125,10 @@ export const SCHEMA: SchemaTree<Config> = {
   },
   cluster: {
     broker: {
-      doc: 'MQTT broker carrying cross-node traffic: embedded (in-process, on cluster.embedded.*) or a URL (mqtt://, mqtts://, ws://, wss://).',
+      doc: 'MQTT broker carrying cross-node traffic: embedded (in-process, on cluster.embedded.*), a URL (mqtt://, mqtts://, ws://, wss://), or the comma-separated URLs of the servers of one clustered broker (tried in turn, failing over).',
       format: 'text',
-      pattern: /^(embedded|(mqtts?|wss?):\/\/\S+)$/,
-      hint: 'embedded, or a URL such as mqtt://broker:1883',
+      pattern: /^(embedded|(mqtts?|wss?):\/\/[^\s,]+(\s*,\s*(mqtts?|wss?):\/\/[^\s,]+)*)$/,
+      hint: 'embedded, a URL such as mqtt://broker:1883, or URLs separated by commas',
       default: 'embedded',
       env: 'WSMESH_BROKER',
       arg: 'broker',
@@ -131,11 +137,29 @@ export const SCHEMA: SchemaTree<Config> = {
     username: { doc: 'Broker user name; empty connects without one.', format: 'text', default: '' },
     password: { doc: 'Broker password.', format: 'text', default: '', sensitive: true, env: 'WSMESH_BROKER_PASSWORD' },
     passwordFile: { doc: 'File whose first line is the broker password; wins over cluster.password.', format: 'text', default: '' },
+    secret: {
+      doc: 'Key that seals every node-internal message (HMAC-SHA256), the same on every node; empty derives it from the first session.keys entry. A client of the broker without it can forge nothing.',
+      format: 'text',
+      default: '',
+      sensitive: true,
+      env: 'WSMESH_CLUSTER_SECRET',
+    },
+    syncTimeout: {
+      doc: 'Longest wait, in milliseconds, for the broker to confirm what read-your-writes needs (a barrier before a session lookup, the subscription before a 101, the acknowledgement of a login); past it the node answers from what it knows.',
+      format: 'int-range',
+      min: 1,
+      default: 2000,
+    },
     keepalive: { doc: 'MQTT keepalive in seconds; the broker declares a silent node dead after 1.5 times this.', format: 'int-range', min: 1, max: 65535, default: 10 },
     outboxLimit: { doc: 'Cross-node publishes held while the broker is unreachable; the overflow is dropped, counted and logged.', format: 'int-range', min: 0, default: 10000 },
     embedded: {
       host: { doc: 'Address the embedded broker listens on.', format: 'text', pattern: /^\S+$/, hint: 'a host name or IP address', default: '127.0.0.1' },
       port: { doc: 'Port the embedded broker listens on.', format: 'tcp-port', default: 1883, arg: 'broker-port' },
+      allowAnonymous: {
+        doc: 'Let clients without a user name and password connect to the embedded broker; otherwise only the hosting node\'s own cluster.username/cluster.password pair is accepted.',
+        format: 'bool',
+        default: false,
+      },
     },
   },
   directory: {

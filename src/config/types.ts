@@ -49,16 +49,20 @@ export interface WebSocketsConfig {
   pingTimeout: number;
   maxPayload: number;
   maxBufferedBytes: number;
+  /** Milliseconds a message id is remembered, cluster-wide, for duplicates. */
+  dedupWindow: number;
   remote: RemoteBufferConfig;
 }
 
 export interface EmbeddedBrokerConfig {
   host: string;
   port: number;
+  /** Accept clients without credentials (otherwise only the hosting node's pair). */
+  allowAnonymous: boolean;
 }
 
 export interface ClusterConfig {
-  /** `embedded` (an in-process MQTT broker) or a broker URL: mqtt://, mqtts://, ws://, wss://. */
+  /** `embedded` (an in-process MQTT broker), a broker URL (mqtt://, mqtts://, ws://, wss://), or comma-separated URLs of one clustered broker. */
   broker: string;
   /** Prefix of every topic: clusters with other names can share a broker. */
   name: string;
@@ -66,6 +70,10 @@ export interface ClusterConfig {
   password: string;
   /** A file holding the broker password (first line); wins over `password`. */
   passwordFile: string;
+  /** Seals node-internal messages; empty: derived from `session.keys[0]`. */
+  secret: string;
+  /** Longest wait (ms) for the broker to confirm a read-your-writes step. */
+  syncTimeout: number;
   /** MQTT keepalive in seconds: a silent peer is declared dead after 1.5 x this. */
   keepalive: number;
   /** Cross-node publishes held while the broker is unreachable; beyond, they are dropped and counted. */

@@ -1,5 +1,10 @@
 /** A message on its way to a user's sockets, wherever they are. */
 export interface OutboundMessage {
+  /**
+   * Its id, given where it entered (the push's `id`, or one the node made): it
+   * travels with the message to every node, which delivers an id once.
+   */
+  id: string;
   message: string;
   contextId: number;
   userId: number;

@@ -3,22 +3,37 @@
  * closeWebSockets, counts, listing), over this node's index and the cluster's
  * `Remote`. Local delivery is O(sockets of the one user): the index hands over that
  * user's sockets; nothing scans the node.
+ *
+ * Every message has an id from where it entered. This node delivers an id at most
+ * once within the dedup window, whether it comes from a push here or from another
+ * node (a QoS 1 redelivery, or the same id accepted by two nodes at once).
  */
 import { CloseCode } from '../errors.ts';
 import { compilePathFilter, type PathMatcher } from './path-filter.ts';
 import type { OutboundMessage } from './message.ts';
 import type { ConnectionHandle, SocketIndex } from './socket-index.ts';
 import type { NodeStats } from './stats.ts';
-import type { Remote, RemoteSocketRow } from '../cluster/remote.ts';
+import type { Remote, RemoteSocketRow } from './remote.ts';
+import type { RecentIds } from '../cluster/dedup.ts';
 
 export interface SendResult {
+  id: string;
   /** Sockets on this node the message was written to. */
   local: number;
-  /** Other nodes the message was queued for. */
+  /** Other nodes holding a matching socket, as this node's view knows them (an estimate). */
   remote: number;
+  /** The id was accepted before (here or on another node) within the dedup window: delivered to nobody again. */
+  duplicate?: true;
 }
 
 export type SocketRow = RemoteSocketRow;
+
+export interface DeliveryIds {
+  /** Ids of pushes this node accepted. */
+  accepted: RecentIds;
+  /** Ids this node wrote to its sockets. */
+  delivered: RecentIds;
+}
 
 export class WebSocketService {
   constructor(
@@ -26,19 +41,37 @@ export class WebSocketService {
     private readonly index: SocketIndex,
     private readonly remote: Remote,
     private readonly stats: NodeStats,
+    private readonly ids: DeliveryIds,
   ) {}
+
+  /**
+   * Accepts a push: a repeat of an id accepted within the dedup window, here or
+   * elsewhere, answers `duplicate` and goes nowhere. Throws ERR_INVALID_PATH_FILTER
+   * before anything is sent.
+   */
+  async push(outbound: OutboundMessage, clientId: boolean): Promise<SendResult> {
+    const matches = compilePathFilter(outbound.pathFilter);
+    if (clientId && (this.ids.accepted.has(outbound.id) || (await this.remote.pushSeen(outbound.id)) || this.ids.accepted.has(outbound.id))) {
+      return { id: outbound.id, local: 0, remote: 0, duplicate: true };
+    }
+    this.ids.accepted.add(outbound.id);
+    const result = this.send(outbound, matches);
+    // Made here, an id cannot be repeated by a client: only a given one is announced.
+    if (clientId) await this.remote.pushAccepted(outbound.id);
+    return result;
+  }
 
   /** Throws ERR_INVALID_PATH_FILTER before anything is sent. */
   sendMessage(outbound: OutboundMessage): SendResult {
-    const matches = compilePathFilter(outbound.pathFilter);
-    const result = { local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound, matches) };
-    // Nothing is lost silently: a message no socket anywhere could take is counted.
-    if (result.local === 0 && result.remote === 0) this.stats.drop('offline');
-    return result;
+    return this.send(outbound, compilePathFilter(outbound.pathFilter));
   }
 
   /** Local half of delivery; the cluster calls it for messages that arrive from other nodes. */
   deliverLocally(outbound: OutboundMessage, matches: PathMatcher = compilePathFilter(outbound.pathFilter)): number {
+    if (!this.ids.delivered.firstSeen(outbound.id)) {
+      this.stats.drop('duplicate');
+      return 0;
+    }
     let written = 0;
     for (const handle of this.index.ofUser(outbound.contextId, outbound.userId)) {
       if (handle.connectionId === outbound.sourceToken || !matches(handle.path)) continue;
@@ -58,6 +91,11 @@ export class WebSocketService {
     const matches = compilePathFilter(pathFilter);
     for (const handle of this.index.ofUser(contextId, userId)) if (matches(handle.path)) return true;
     return this.remote.exists(contextId, userId, matches);
+  }
+
+  /** Resolves once pushes from any node reach this node's sockets of the user (see Remote#deliverable). */
+  deliverable(contextId: number, userId: number): Promise<boolean> {
+    return this.remote.deliverable(contextId, userId);
   }
 
   /**
@@ -110,6 +148,13 @@ export class WebSocketService {
         : [...this.index.all()].filter((h) => filter.contextId === undefined || h.contextId === filter.contextId);
     const rows = local.filter((h) => filter.userId === undefined || h.userId === filter.userId).map((h) => this.row(h));
     return filter.scope === 'cluster' ? rows.concat(this.remote.list(filter)) : rows;
+  }
+
+  private send(outbound: OutboundMessage, matches: PathMatcher): SendResult {
+    const result = { id: outbound.id, local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound, matches) };
+    // Nothing is lost silently: a message no socket anywhere is known to take is counted.
+    if (result.local === 0 && result.remote === 0) this.stats.drop('offline');
+    return result;
   }
 
   private row(handle: ConnectionHandle): SocketRow {

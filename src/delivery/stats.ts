@@ -8,9 +8,11 @@ import type { ErrorCode } from '../errors.ts';
  * Why a message did not reach a socket: the socket was closing; nobody had a matching
  * socket anywhere (offline); the outbox was full while the broker was away; it was
  * mail for an earlier process of this node (stale); an exact duplicate was coalesced
- * away; or it was a redelivery of a message already delivered (duplicate).
+ * away; it was a redelivery of a message already delivered (duplicate); its body
+ * did not decode (invalid); or it came through the broker without the cluster
+ * key's seal (forged).
  */
-export type DropReason = 'closing' | 'offline' | 'outboxFull' | 'stale' | 'coalesced' | 'duplicate' | 'invalid';
+export type DropReason = 'closing' | 'offline' | 'outboxFull' | 'stale' | 'coalesced' | 'duplicate' | 'invalid' | 'forged';
 
 export class NodeStats {
   handshakesAccepted = 0;
@@ -19,7 +21,7 @@ export class NodeStats {
   messagesReceived = 0;
   readonly dropped = new Map<DropReason, number>();
   slowConsumerCloses = 0;
-  /** Inbox publishes to other nodes (one per node per flush, however many messages). */
+  /** Delivery publishes to other nodes (one per coalesced entry, however many messages). */
   remotePublishes = 0;
   /** Messages sent to / received from other nodes. */
   remoteSent = 0;

@@ -32,6 +32,15 @@ export function expectObject(value: unknown, what = 'The body'): Record<string, 
   return value as Record<string, unknown>;
 }
 
+/** A positive integer in a JSON body: a number, never a string ("1" is a client bug to report, not to guess). */
+export function jsonPositiveInt(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new WsmeshError('ERR_BAD_REQUEST', `${name} must be a positive integer (a JSON number)`);
+  }
+  return value;
+}
+
+/** A positive integer from a query string (or a JSON number). */
 export function positiveInt(value: unknown, name: string): number {
   const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {

@@ -6,7 +6,7 @@ import { authState, type Guard } from './guards.ts';
 export function compose(guards: readonly Guard[], deps: AppDeps, handler: (ctx: Context) => Promise<void> | void) {
   return async (ctx: Context): Promise<void> => {
     const auth = authState(ctx);
-    for (const guard of guards) guard(ctx, auth, deps);
+    for (const guard of guards) await guard(ctx, auth, deps);
     await handler(ctx);
   };
 }

@@ -34,7 +34,8 @@ export interface AppDeps {
   wss: WebSocketServer;
   log: Logger;
   metrics: NodeMetrics;
-  readiness: () => { ready: boolean; checks: Record<string, unknown> };
+  /** What readiness is judged on (routes/health.ts): accepting sockets, and the broker link's state ('none' alone). */
+  probes: { accepting(): boolean; broker(): string };
   /** The live inspector's model of this node's actors (routes/inspector.ts). */
   inspector?: InspectorHub;
 }

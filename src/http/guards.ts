@@ -6,6 +6,7 @@
  *   -> connectionIdFormat (400) -> sessionKnown (403) -> accountEnabled (403)
  *   -> secretMatches (403) -> ipMatches (403) -> socketsEnabled (403)
  *   -> [admission, in the supervisor: connection id in use (400), per-user limit (429)]
+ *   -> [the user's delivery subscription confirmed by the broker, then the 101]
  *
  * "Connection id in use" needs the authenticated user, so it runs with the limit in
  * the supervisor's atomic admission step; checking it before authentication would
@@ -33,7 +34,8 @@ export interface AuthState {
   context?: DirectoryContext;
 }
 
-export type Guard = (ctx: Context, auth: AuthState, deps: AppDeps) => void;
+/** A check; the few that wait (for the cluster's read-your-writes) return a promise. */
+export type Guard = (ctx: Context, auth: AuthState, deps: AppDeps) => void | Promise<void>;
 
 const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const SEC_WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
@@ -107,7 +109,13 @@ export const connectionIdFormat: Guard = (ctx, auth) => {
   auth.connectionId = id;
 };
 
-export const sessionKnown: Guard = (_ctx, auth, deps) => {
+/**
+ * Read-your-writes: the store first catches up with every login and logout the
+ * cluster acknowledged before this request (a barrier through the broker), so a
+ * session made on another node a moment ago is known, and one ended there is not.
+ */
+export const sessionKnown: Guard = async (_ctx, auth, deps) => {
+  await deps.sessions.sync();
   const session = deps.sessions.get(auth.sessionId!);
   if (!session) throw new WsmeshError('ERR_SESSION_UNKNOWN');
   auth.session = session;

@@ -62,10 +62,15 @@ export function sessionCookieMiddleware(app: Koa, live: { readonly config: { ses
         async set(secret: string, data: Partial<NewSession> & { _expire?: number }) {
           if (!data.sid || sessions.get(data.sid)) return;
           sessions.create(toRecord(secret, data as NewSession, live.config.session.maxAge));
+          // The login answers once the record is durable: then every node can read it.
+          await sessions.durable(data.sid);
         },
         async destroy(secret: string) {
           const record = sessions.getBySecretHash(hashSecret(secret));
-          if (record) sessions.end(record.id, 'logout');
+          if (!record) return;
+          sessions.end(record.id, 'logout');
+          // The 204 waits for the end to be durable: then every node refuses the session.
+          await sessions.durable(record.id);
         },
       },
     },

@@ -83,7 +83,7 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
     const auth = authState(ctx);
     let actor: ConnectionActor | undefined;
     try {
-      for (const guard of UPGRADE_SYNTAX_CHECKS) guard(ctx, auth, deps);
+      for (const guard of UPGRADE_SYNTAX_CHECKS) await guard(ctx, auth, deps);
       const { websockets } = deps.live.config;
       actor = deps.supervisor.spawn({
         connectionId: auth.connectionId!,
@@ -94,7 +94,7 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
         hooks: deps.hooks,
       });
       if (!actor) throw new WsmeshError('ERR_SHUTTING_DOWN');
-      for (const guard of UPGRADE_AUTH_CHECKS) guard(ctx, auth, deps);
+      for (const guard of UPGRADE_AUTH_CHECKS) await guard(ctx, auth, deps);
       const session = auth.session!;
       const refusal = deps.supervisor.admit(actor, {
         identity: { contextId: session.contextId, userId: session.userId, sessionId: session.id },
@@ -104,6 +104,13 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
         remoteAddress: clientAddress(ctx),
       });
       if (refusal) throw new WsmeshError(refusal);
+      // Read-your-writes for sockets: the broker confirmed this node's subscription to
+      // the user's delivery topic before the 101, so any push accepted after it, on
+      // any node, reaches this socket. Bounded by cluster.syncTimeout.
+      await deps.service.deliverable(session.contextId, session.userId);
+      const { socket } = PENDING.get(ctx.req)!;
+      if (socket.destroyed) throw new WsmeshError('ERR_BAD_REQUEST', 'The client went away during the handshake');
+      if (!deps.sessions.get(session.id)) throw new WsmeshError('ERR_SESSION_UNKNOWN');
     } catch (error) {
       const code: ErrorCode = error instanceof WsmeshError ? error.code : 'ERR_INTERNAL';
       actor?.send({ type: 'handshake.rejected', code });

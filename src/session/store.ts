@@ -20,6 +20,13 @@ export interface SessionStore {
   end(id: string, reason: SessionEndReason): boolean;
   onEnded(listener: SessionEndedListener): () => void;
   size(): number;
+  /**
+   * Read-your-writes: resolves once every write acknowledged anywhere before the call
+   * is visible to `get` here. A store alone in its process has nothing to wait for.
+   */
+  sync(): Promise<void>;
+  /** Resolves once the last write of this session (create or end) is durable where the others read it. */
+  durable(id: string): Promise<void>;
   /** Drops every timer; the store is unusable afterwards. */
   close(): void;
 }
@@ -74,6 +81,14 @@ export class MemorySessionStore implements SessionStore {
 
   size(): number {
     return this.byId.size;
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  durable(_id: string): Promise<void> {
+    return Promise.resolve();
   }
 
   records(): Iterable<SessionRecord> {

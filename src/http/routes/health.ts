@@ -13,7 +13,7 @@ export function healthRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.on('GET', '/readyz', (ctx) => {
-    const { ready, checks } = deps.readiness();
+    const { ready, checks } = readiness(deps.probes.accepting(), deps.probes.broker());
     ctx.status = ready ? 200 : 503;
     ctx.body = { ready, node: deps.live.config.node.id, checks };
   });
@@ -24,4 +24,14 @@ export function healthRoutes(router: Router, deps: AppDeps): void {
     ctx.type = deps.metrics.contentType;
     ctx.body = await deps.metrics.text();
   });
+}
+
+/**
+ * Ready when the node accepts sockets: running (not draining) and, in a cluster,
+ * linked to the broker. The directory is always loaded (the node does not start
+ * without one; a failed reload keeps the previous).
+ */
+export function readiness(accepting: boolean, broker: string): { ready: boolean; checks: { accepting: boolean; broker: string; directory: boolean } } {
+  const brokerOk = broker === 'none' || broker === 'online';
+  return { ready: accepting && brokerOk, checks: { accepting, broker, directory: true } };
 }

@@ -1,10 +1,10 @@
 /**
- * The remote side of delivery: what the node asks of the rest of the cluster. On a
- * single node it is `singleNode` (nothing remote); the cluster issue implements it
- * over MQTT (registry, coalescing buffer, cross-node commands) behind this interface.
+ * The remote side of delivery: what this node's delivery asks of the rest of the
+ * cluster. Defined here, by its user; on a single node it is `singleNode` (nothing
+ * remote), in a cluster `ClusterRemote` (src/cluster) implements it over MQTT.
  */
-import type { OutboundMessage } from '../delivery/message.ts';
-import type { PathMatcher } from '../delivery/path-filter.ts';
+import type { OutboundMessage } from './message.ts';
+import type { PathMatcher } from './path-filter.ts';
 
 export interface RemoteSocketRow {
   contextId: number;
@@ -18,7 +18,11 @@ export interface RemoteSocketRow {
 }
 
 export interface Remote {
-  /** Queues the message for the other nodes that hold matching sockets; how many nodes. */
+  /**
+   * Sends the message on to every other node holding a socket of the user (through
+   * the coalescing buffer). Returns how many other nodes hold a matching socket, as
+   * far as this node's view knows: an estimate, the delivery does not depend on it.
+   */
   route(message: OutboundMessage, matches: PathMatcher): number;
   /** Whether another node holds a socket of the user matching the filter. */
   exists(contextId: number, userId: number, matches: PathMatcher): boolean;
@@ -33,6 +37,15 @@ export interface Remote {
   bufferedMessages(): number;
   /** This node's sockets of the user changed (admitted or ended): tell the cluster. */
   localChanged(contextId: number, userId: number): void;
+  /**
+   * Resolves once pushes from any node reach this node's sockets of the user (the
+   * broker confirmed the subscription); false when it could not be confirmed.
+   */
+  deliverable(contextId: number, userId: number): Promise<boolean>;
+  /** Whether a push with this id was accepted by another node within the dedup window (read-your-writes). */
+  pushSeen(id: string): Promise<boolean>;
+  /** Tells the other nodes this push id was accepted; resolves once the broker has it. */
+  pushAccepted(id: string): Promise<void>;
   /** Cluster totals for the stats route; undefined on a single node. */
   totals(): { nodes: number; sockets: number } | undefined;
 }
@@ -46,5 +59,8 @@ export const singleNode: Remote = {
   list: () => [],
   bufferedMessages: () => 0,
   localChanged: () => {},
+  deliverable: () => Promise.resolve(true),
+  pushSeen: () => Promise.resolve(false),
+  pushAccepted: () => Promise.resolve(),
   totals: () => undefined,
 };

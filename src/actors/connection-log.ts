@@ -1,0 +1,49 @@
+/**
+ * What the node counts and logs of its connections: the hooks every connection
+ * actor calls (inbound frames, slow consumers, drops), and the one line logged
+ * when a connection ends. Rules about connections live in connection.machine.ts;
+ * this is their bookkeeping.
+ */
+import type { ConnectionHooks, ConnectionOutput } from './connection.machine.ts';
+import type { ConnectionHandle } from '../delivery/socket-index.ts';
+import type { NodeStats } from '../delivery/stats.ts';
+import type { Logger } from '../log/logger.ts';
+
+export function connectionHooks(stats: NodeStats, log: Logger): ConnectionHooks {
+  return {
+    inbound: (connection, text) => {
+      stats.messagesReceived++;
+      log.debug('ws.message', { connectionId: connection.connectionId, bytes: text.length });
+    },
+    slowConsumer: (connection) => {
+      stats.slowConsumerCloses++;
+      log.warn('ws.slow_consumer', {
+        connectionId: connection.connectionId,
+        contextId: connection.identity?.contextId,
+        userId: connection.identity?.userId,
+        bufferedBytes: connection.socket?.bufferedAmount,
+      });
+    },
+    dropped: (connection, reason) => {
+      stats.drop(reason);
+      log.debug('ws.message_dropped', { connectionId: connection.connectionId, reason });
+    },
+  };
+}
+
+/** A connection reached `closed`: count it, and log one line (a refused handshake was logged by the handshake). */
+export function connectionEnded(stats: NodeStats, log: Logger, output: ConnectionOutput, handle: ConnectionHandle | undefined): void {
+  if (output.rejection) return;
+  if (handle) stats.socketEnded(handle.prefix, output.code);
+  log.info('ws.closed', {
+    connectionId: output.connectionId,
+    contextId: handle?.contextId,
+    userId: handle?.userId,
+    code: output.code,
+    reason: output.reason,
+    by: output.by,
+    durationMs: output.durationMs,
+    messagesSent: output.sent,
+    messagesReceived: output.received,
+  });
+}

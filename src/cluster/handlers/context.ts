@@ -1,0 +1,49 @@
+/**
+ * What a topic handler may use: the parts of the cluster side it reads and feeds.
+ * Each handler (one file per topic kind, dispatched from index.ts) gets the parsed
+ * topic, the body whose seal was already checked (undefined: an empty payload, a
+ * retained delete, which cannot be sealed), and these parts.
+ */
+import type { Logger } from '../../log/logger.ts';
+import type { NodeStats } from '../../delivery/stats.ts';
+import type { OutboundMessage } from '../../delivery/message.ts';
+import type { PathMatcher } from '../../delivery/path-filter.ts';
+import type { Barrier } from '../barrier.ts';
+import type { ClusterView } from '../cluster-view.ts';
+import type { RecentIds } from '../dedup.ts';
+import type { Peers } from '../peers.ts';
+import type { ReplicatedSessionStore } from '../replicated-sessions.ts';
+import type { ParsedTopic, Topics } from '../topics.ts';
+
+/** What the cluster needs of the local node. */
+export interface LocalNode {
+  /** Writes to this node's matching sockets; drops ids it delivered already. */
+  deliver(outbound: OutboundMessage): number;
+  close(contextId: number, userId: number, matches: PathMatcher, code: number): number;
+}
+
+export interface ClusterParts {
+  nodeId: string;
+  epoch: string;
+  topics: Topics;
+  view: ClusterView;
+  peers: Peers;
+  sessions: ReplicatedSessionStore;
+  barrier: Barrier;
+  /** Ids of pushes accepted anywhere (the 202's duplicate check). */
+  pushIds: RecentIds;
+  /** Ids of close commands already applied. */
+  commandIds: RecentIds;
+  local: LocalNode;
+  stats: NodeStats;
+  log: Logger;
+  now(): number;
+  /** The dedup window (ms): a delivery or command older than this is a replay. */
+  window(): number;
+  /** Publishes a sealed body, or clears a retained slot with `undefined`. */
+  publish(topic: string, body: string | undefined, retain: boolean): boolean;
+  /** A body that does not decode: counted and logged. */
+  invalid(kind: string, where: string): void;
+}
+
+export type Handler<K extends ParsedTopic['kind']> = (topic: Extract<ParsedTopic, { kind: K }>, body: string | undefined, parts: ClusterParts) => void;
