@@ -56,7 +56,13 @@ export function sessionCookieMiddleware(app: Koa, live: { readonly config: { ses
       },
       store: {
         async get(secret: string) {
-          const record = sessions.getBySecretHash(hashSecret(secret));
+          const hash = hashSecret(secret);
+          let record = sessions.getBySecretHash(hash);
+          if (!record) {
+            // A login on another node a moment ago: catch up with the cluster first.
+            await sessions.sync();
+            record = sessions.getBySecretHash(hash);
+          }
           return record ? { sid: record.id } : undefined;
         },
         async set(secret: string, data: Partial<NewSession> & { _expire?: number }) {

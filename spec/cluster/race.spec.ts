@@ -1,0 +1,107 @@
+/**
+ * Read-your-writes across nodes, tried the way a new user would break it: no pause
+ * between the steps. Each cycle logs in on one node, opens a socket on another at
+ * once, and pushes on the first right after the 101 (delayDuration 0, so nothing
+ * hides in the buffer's delay); then the same the other way round. A logout cycle
+ * checks that a session ended with a 204 on one node is refused on the other at
+ * once. Every cycle is counted and the counts are printed; the guarantee is 0
+ * refused, 0 lost, 0 accepted after logout.
+ */
+import { expect } from 'chai';
+import { login, openSocket, push, type TestSocket } from '../support/client.ts';
+import { requireBinary } from '../support/binaries.ts';
+import { hasMosquitto, killAllBrokers } from '../support/broker.ts';
+import { startCluster, type BrokerKind, type TestCluster } from './support.ts';
+
+const CYCLES = 200;
+const LOGOUT_CYCLES = 50;
+
+interface Counts {
+  cycles: number;
+  refused: number;
+  lost: number;
+  duplicated: number;
+}
+
+for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
+  describe(`read-your-writes races on the ${kind} broker`, function () {
+    this.timeout(120_000);
+    let cluster: TestCluster;
+    const sockets: TestSocket[] = [];
+
+    before(async function () {
+      if (kind === 'mosquitto' && !hasMosquitto()) {
+        requireBinary('mosquitto'); // throws under CI
+        this.skip();
+      }
+      cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '0']);
+    });
+    afterEach(() => {
+      for (const socket of sockets.splice(0)) socket.close();
+    });
+    after(async () => {
+      await cluster?.stop();
+      await killAllBrokers();
+    });
+
+    /** One direction: log in on `from`, open on `to`, push on `from`, with no pause. */
+    async function cycles(fromKey: 'a' | 'b', toKey: 'a' | 'b', label: string): Promise<Counts> {
+      const from = cluster.nodes[fromKey];
+      const to = cluster.nodes[toKey];
+      const counts: Counts = { cycles: 0, refused: 0, lost: 0, duplicated: 0 };
+      for (let i = 0; i < CYCLES; i++) {
+        counts.cycles++;
+        const auth = await login(from.url);
+        let socket: TestSocket;
+        try {
+          socket = await openSocket(to.wsUrl, auth, '/ws/race', { connection: `c${i}` });
+        } catch (error) {
+          counts.refused++;
+          process.stdout.write(`      refused in cycle ${i}: ${(error as Error).message}\n`);
+          continue;
+        }
+        const text = `${label}-${i}`;
+        const pushed = await push(from.url, { contextId: auth.contextId, userId: auth.userId, message: text });
+        expect(pushed.status).to.equal(202);
+        try {
+          await socket.nextFrames(1, 2000);
+        } catch {
+          counts.lost++;
+        }
+        // Nothing else for this socket; a second copy would be a duplicate.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (socket.frames.length > 1 || (socket.frames.length === 1 && socket.frames[0] !== text)) counts.duplicated++;
+        socket.close();
+        // Ends the session, so the per-user limit never fills over the cycles.
+        await fetch(`${from.url}/api/logout`, { method: 'POST', headers: { cookie: auth.cookie } });
+      }
+      process.stdout.write(`      ${kind} ${label}: ${counts.cycles} cycles, ${counts.refused} refused, ${counts.lost} lost, ${counts.duplicated} duplicated\n`);
+      return counts;
+    }
+
+    it(`opens and delivers in ${CYCLES} cycles of log in on a, open on b, push on a: 0 refused, 0 lost`, async () => {
+      expect(await cycles('a', 'b', 'a->b')).to.deep.equal({ cycles: CYCLES, refused: 0, lost: 0, duplicated: 0 });
+    });
+
+    it(`and in ${CYCLES} cycles the other way round: log in on b, open on a, push on b`, async () => {
+      expect(await cycles('b', 'a', 'b->a')).to.deep.equal({ cycles: CYCLES, refused: 0, lost: 0, duplicated: 0 });
+    });
+
+    it(`refuses a session on b at once after its logout on a answered 204 (${LOGOUT_CYCLES} cycles)`, async () => {
+      const { a, b } = cluster.nodes;
+      let acceptedAfterLogout = 0;
+      let refusedBeforeLogout = 0;
+      for (let i = 0; i < LOGOUT_CYCLES; i++) {
+        const auth = await login(a.url);
+        const before = await fetch(`${b.url}/api/session?session=${auth.session}`, { headers: { cookie: auth.cookie } });
+        if (before.status !== 200) refusedBeforeLogout++;
+        const out = await fetch(`${a.url}/api/logout?session=${auth.session}`, { method: 'POST', headers: { cookie: auth.cookie } });
+        expect(out.status).to.equal(204);
+        const after = await fetch(`${b.url}/api/session?session=${auth.session}`, { headers: { cookie: auth.cookie } });
+        if (after.status !== 403) acceptedAfterLogout++;
+      }
+      process.stdout.write(`      ${kind} logout: ${LOGOUT_CYCLES} cycles, ${refusedBeforeLogout} refused before, ${acceptedAfterLogout} accepted after logout\n`);
+      expect({ refusedBeforeLogout, acceptedAfterLogout }).to.deep.equal({ refusedBeforeLogout: 0, acceptedAfterLogout: 0 });
+    });
+  });
+}
