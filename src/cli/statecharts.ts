@@ -9,7 +9,7 @@ import { ExitCode } from './io.ts';
 export const STATECHARTS_USAGE = `Usage: wsmesh statecharts export [--out DIR]
 
 Writes the statecharts of every actor a node runs (node, connection, buffer,
-ticker, drainer, broker), generated from the XState definitions in src/actors:
+ticker, drainer, broker, peer), generated from the XState definitions in src/actors:
 for each, <name>.mmd (a Mermaid stateDiagram-v2) and <name>.json (the machine's
 definition, stable key order, functions omitted), plus an index README.md.
 Prints the files written. Exit codes: 0 written, 1 could not write, 2 bad usage.

@@ -8,6 +8,7 @@ import { connectionMachine } from '../actors/connection.machine.ts';
 import { nodeMachine } from '../actors/node.machine.ts';
 import { bufferMachine } from '../actors/buffer.machine.ts';
 import { brokerMachine } from '../actors/broker.machine.ts';
+import { peerMachine } from '../actors/peer.machine.ts';
 import { machineDefinition, type StateJSON } from './definition.ts';
 
 export interface ChartEntry {
@@ -67,6 +68,13 @@ export function charts(): readonly ChartEntry[] {
       kind: 'machine',
       source: 'src/actors/broker.machine.ts',
       definition: machineDefinition(brokerMachine),
+    },
+    {
+      name: 'peer',
+      description: "What this node believes of one other node: online, suspect during the offline grace (taken back when our own link drops), offline.",
+      kind: 'machine',
+      source: 'src/actors/peer.machine.ts',
+      definition: machineDefinition(peerMachine),
     },
   ];
   return cached;
