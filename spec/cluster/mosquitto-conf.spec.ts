@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { requireBinariesOrSkip, requireBinary } from '../support/binaries.ts';
-import { deriveTestConfig, killAllBrokers, MOSQUITTO_CONF, startMosquitto, type MosquittoProcess, type TestConfigPaths } from '../support/broker.ts';
+import { ACL_EXAMPLE, deriveTestConfig, killAllBrokers, MOSQUITTO_CONF, MOSQUITTO_NODE_ACCOUNTS, startMosquitto, type MosquittoProcess, type TestConfigPaths } from '../support/broker.ts';
 
 const WAIT_MS = 3000;
 const DEVICE = { username: 'device-1', password: 'test-device-password' };
@@ -105,6 +105,21 @@ describe('mosquitto.conf', () => {
         return j < 0 || !lines[j].startsWith('#');
       });
       expect(unexplained).to.deep.equal([]);
+    });
+  });
+
+  describe('docs/cluster.md and the example files', () => {
+    it('gives every node account the docs create a block in the example ACL, and the tests use those accounts', () => {
+      const docs = readFileSync(new URL('../../docs/cluster.md', import.meta.url), 'utf8');
+      const created = [...docs.matchAll(/mosquitto_passwd(?: -c)?\s+\/etc\/mosquitto\/wsmesh\.passwd (\S+)/g)].map((m) => m[1]);
+      const acl = readFileSync(ACL_EXAMPLE, 'utf8');
+      const users = [...acl.matchAll(/^user (\S+)$/gm)].map((m) => m[1]);
+      expect(created).to.deep.equal(['node-1', 'node-2', 'node-3']);
+      expect(users).to.include.members(created);
+      for (const user of created) expect(acl).to.contain(`user ${user}\ntopic readwrite wsmesh/internal/#\n`);
+      expect(MOSQUITTO_NODE_ACCOUNTS.map((a) => a.username)).to.deep.equal(created);
+      // The nodes' flags in the docs use the same accounts.
+      expect([...docs.matchAll(/--cluster\.username (\S+)/g)].map((m) => m[1])).to.deep.equal(created);
     });
   });
 

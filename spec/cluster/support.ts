@@ -6,7 +6,7 @@
 import { freePort } from '../support/process.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 import { eventually } from '../support/client.ts';
-import { MOSQUITTO_NODE_PASSWORD, MOSQUITTO_NODE_USER, startMosquitto, type BrokerProcess } from '../support/broker.ts';
+import { MOSQUITTO_NODE_ACCOUNTS, MOSQUITTO_NODE_PASSWORD, MOSQUITTO_NODE_USER, startMosquitto, type BrokerProcess } from '../support/broker.ts';
 
 export type BrokerKind = 'embedded' | 'mosquitto';
 
@@ -14,6 +14,11 @@ export interface TestCluster {
   nodes: Record<'a' | 'b' | 'c', TestNode>;
   broker?: BrokerProcess;
   stop(): Promise<void>;
+}
+
+function account(i: number): string[] {
+  const { username, password } = MOSQUITTO_NODE_ACCOUNTS[i];
+  return ['--cluster.username', username, '--cluster.password', password];
 }
 
 export async function startCluster(kind: BrokerKind, flags: string[] = []): Promise<TestCluster> {
@@ -33,11 +38,11 @@ export async function startCluster(kind: BrokerKind, flags: string[] = []): Prom
   } else {
     broker = await startMosquitto();
     url = broker.url;
-    common.push('--cluster.username', broker.username!, '--cluster.password', broker.password!);
-    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', url, ...common]);
+    // One broker account per node, as docs/cluster.md sets them up.
+    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', url, ...common, ...account(0)]);
   }
-  const b = await startNode(['--node-id', 'b', '--route', 'B', '--broker', url, ...common]);
-  const c = await startNode(['--node-id', 'c', '--route', 'C', '--broker', url, ...common]);
+  const b = await startNode(['--node-id', 'b', '--route', 'B', '--broker', url, ...common, ...(kind === 'mosquitto' ? account(1) : [])]);
+  const c = await startNode(['--node-id', 'c', '--route', 'C', '--broker', url, ...common, ...(kind === 'mosquitto' ? account(2) : [])]);
   const nodes = { a, b, c };
   // Every node sees the two others online before the test starts.
   await eventually(() => Object.values(nodes).every((n) => n.node.cluster!.view.liveNodes().length === 2), 'three nodes to see each other', 5000);

@@ -19,9 +19,18 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MOSQUITTO_CONF = join(ROOT, 'mosquitto.conf');
 export const ACL_EXAMPLE = join(ROOT, 'config/mosquitto/wsmesh.acl.example');
 
-/** The node account the derived config's password file holds (it has a block in the example ACL). */
-export const MOSQUITTO_NODE_USER = 'wsmesh-node';
-export const MOSQUITTO_NODE_PASSWORD = 'test-node-password';
+/**
+ * The node accounts of docs/cluster.md (node-1..node-3), each with its block in the
+ * example ACL; the password file holds all three. Test brokers of any kind accept
+ * the first, so a test that needs one account uses it.
+ */
+export const MOSQUITTO_NODE_ACCOUNTS = [
+  { username: 'node-1', password: 'test-node-1-password' },
+  { username: 'node-2', password: 'test-node-2-password' },
+  { username: 'node-3', password: 'test-node-3-password' },
+] as const;
+export const MOSQUITTO_NODE_USER = MOSQUITTO_NODE_ACCOUNTS[0].username;
+export const MOSQUITTO_NODE_PASSWORD = MOSQUITTO_NODE_ACCOUNTS[0].password;
 
 const START_TIMEOUT_MS = 10_000;
 
@@ -151,7 +160,7 @@ export function mosquittoPasswd(file: string, username: string, password: string
 
 /**
  * Starts `mosquitto -c <derived config>` on a free loopback port and waits until the
- * port accepts TCP. The password file holds `MOSQUITTO_NODE_USER` plus `options.users`;
+ * port accepts TCP. The password file holds `MOSQUITTO_NODE_ACCOUNTS` plus `options.users`;
  * the ACL is the example's.
  */
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoProcess> {
@@ -164,7 +173,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const aclFile = join(dir, 'wsmesh.acl');
   const configFile = join(dir, 'mosquitto.conf');
 
-  mosquittoPasswd(passwordFile, MOSQUITTO_NODE_USER, MOSQUITTO_NODE_PASSWORD, true);
+  // As docs/cluster.md says: -c for the first account, then one more per node.
+  MOSQUITTO_NODE_ACCOUNTS.forEach((account, i) => mosquittoPasswd(passwordFile, account.username, account.password, i === 0));
   for (const [username, password] of Object.entries(options.users ?? {})) mosquittoPasswd(passwordFile, username, password);
   copyFileSync(ACL_EXAMPLE, aclFile);
   const port = await freePort();
