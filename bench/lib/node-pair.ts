@@ -60,7 +60,9 @@ export class NodePair {
     const sessionKeys = randomBytes(24).toString('base64url');
     // A cluster name of its own: the topics of an earlier (killed) run cannot leak in.
     const clusterName = `bench-${randomBytes(4).toString('hex')}`;
-    const common = ['--session.keys', sessionKeys, '--cluster.name', clusterName];
+    // A hosts the embedded broker, which accepts only its own account: B presents the same one.
+    const brokerAccount = ['--cluster.username', 'bench-node', '--cluster.password', randomBytes(18).toString('base64url')];
+    const common = ['--session.keys', sessionKeys, '--cluster.name', clusterName, ...brokerAccount];
     const brokerPort = await freePort();
     const a = await startNode('A', setup, adminToken, ['--node-id', 'A', '--route', 'A', '--broker', 'embedded', '--broker-port', String(brokerPort), ...common, ...(setup.flagsA ?? [])]);
     const b = await startNode('B', setup, adminToken, ['--node-id', 'B', '--route', 'B', '--broker', `mqtt://127.0.0.1:${brokerPort}`, ...common, ...(setup.flagsB ?? [])]);
@@ -130,7 +132,7 @@ export class NodePair {
 async function startNode(name: string, setup: PairSetup, adminToken: string, flags: string[]): Promise<PairNode> {
   const port = await freePort();
   const spec = wsmesh.serverSpec({ port, directoryFile: setup.directoryFile, adminToken, repoRoot: setup.repoRoot });
-  setup.log(`node ${name}: starting on port ${port}: ${flags.join(' ').replace(/(--session\.keys) \S+/, '$1 ***')}`);
+  setup.log(`node ${name}: starting on port ${port}: ${flags.join(' ').replace(/(--session\.keys|--cluster\.password) \S+/g, '$1 ***')}`);
   const child = await ServerChild.start({ ...spec, name: `wsmesh node ${name}`, args: [...spec.args, ...flags] });
   const node: PairNode = { name, child, http: new JsonClient(child.baseUrl, setup.maxSockets) };
   setup.onCleanup(async () => {
