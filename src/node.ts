@@ -204,7 +204,7 @@ export class WsmeshNode {
       username,
       password,
       keepalive: settings.keepalive,
-      will: { topic: this.topics.presence(node.id), payload: cluster.sealedPresence('offline') },
+      will: () => ({ topic: this.topics.presence(node.id), payload: cluster.nextWill() }),
       subscriptions: () => [...this.topics.subscriptions(), ...cluster.subscriptions.topics()],
       outboxLimit: settings.outboxLimit,
       log: this.log,

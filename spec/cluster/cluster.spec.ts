@@ -1,25 +1,27 @@
 /**
  * Three real nodes on one broker: sessions, delivery, limits, listing and closing
- * hold across the cluster. Run once on the embedded broker and once on Mosquitto
- * (started with the project's mosquitto.conf; a missing binary fails under CI).
+ * hold across the cluster. Run on the embedded broker, on Mosquitto (started with
+ * the project's mosquitto.conf) and on a 3-server NATS cluster (config/nats/, each
+ * node on its own server); a missing binary fails under CI.
  */
 import { expect } from 'chai';
 import { admin, eventually, login, openSocket, push, type TestSocket } from '../support/client.ts';
-import { requireBinary } from '../support/binaries.ts';
-import { hasMosquitto, killAllBrokers } from '../support/broker.ts';
-import { registrySettled, startCluster, type BrokerKind, type TestCluster } from './support.ts';
+import { killAllBrokers } from '../support/broker.ts';
+import { startNatsCluster, type NatsCluster } from '../support/nats.ts';
+import { BROKER_KINDS, registrySettled, requireBroker, startCluster, type TestCluster } from './support.ts';
 
-for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
+for (const kind of BROKER_KINDS) {
   describe(`cluster on the ${kind} broker`, function () {
     this.timeout(30000);
     let cluster: TestCluster;
     const sockets: TestSocket[] = [];
 
-    before(function () {
-      if (kind === 'mosquitto' && !hasMosquitto()) {
-        requireBinary('mosquitto'); // throws under CI: a missing broker fails the run
-        this.skip(); // outside CI: say why, once
-      }
+    /** One NATS cluster for the suite (it takes seconds to start); nodes are new per test. */
+    const shared: { nats?: NatsCluster } = {};
+
+    before(async function () {
+      requireBroker(this, kind);
+      if (kind === 'nats') shared.nats = await startNatsCluster();
     });
     afterEach(async () => {
       for (const socket of sockets.splice(0)) socket.close();
@@ -40,7 +42,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
 
     describe('sessions', () => {
       it('accepts a login made on node a for an API call on b and a socket on c within a second', async () => {
-        cluster = await startCluster(kind);
+        cluster = await startCluster(kind, [], shared);
         const { a, b, c } = cluster.nodes;
         const auth = await login(a.url);
         await eventually(async () => (await fetch(`${b.url}/api/session?session=${auth.session}`, { headers: { cookie: auth.cookie } })).status === 200, 'the session on b', 1000);
@@ -48,7 +50,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
       });
 
       it('closes the session\'s sockets on every node with 4401 on a logout anywhere', async () => {
-        cluster = await startCluster(kind);
+        cluster = await startCluster(kind, [], shared);
         const { a, b, c } = cluster.nodes;
         const auth = await login(a.url);
         const other = await login(a.url); // another session of the same user stays open
@@ -67,7 +69,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
       });
 
       it('never puts a raw secret on the broker: records carry only its hash', async () => {
-        cluster = await startCluster(kind);
+        cluster = await startCluster(kind, [], shared);
         const { a, b } = cluster.nodes;
         const auth = await login(a.url);
         await eventually(() => b.node.sessions.get(auth.session) !== undefined, 'replication');
@@ -80,7 +82,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
 
     describe('delivery', () => {
       it('delivers a push on a to the user\'s sockets on b and c, and only to nodes with matching sockets', async () => {
-        cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '0']);
+        cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '0'], shared);
         const { a, b, c } = cluster.nodes;
         const auth = await login(a.url);
         await eventually(() => c.node.sessions.get(auth.session) !== undefined, 'replication');
@@ -103,7 +105,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
       });
 
       it('carries the sourceToken to the other nodes: the sender\'s own socket is skipped wherever it is', async () => {
-        cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '0']);
+        cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '0'], shared);
         const { a, b, c } = cluster.nodes;
         const auth = await login(a.url);
         await eventually(() => c.node.sessions.get(auth.session) !== undefined, 'replication');
@@ -118,7 +120,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
       });
 
       it('with the defaults, coalesces a burst into one publish per node, in arrival order, without exact duplicates', async () => {
-        cluster = await startCluster(kind);
+        cluster = await startCluster(kind, [], shared);
         const { a } = cluster.nodes;
         const onB = await aliceOnB();
         const publishes = a.node.stats.remotePublishes;
@@ -136,7 +138,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
       });
 
       it('applies reloaded buffer settings at runtime: delayDuration 0 forwards the next message at once', async () => {
-        cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '2000', '--websockets.remote.maxDelayDuration', '3000']);
+        cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '2000', '--websockets.remote.maxDelayDuration', '3000'], shared);
         const { a } = cluster.nodes;
         const onB = await aliceOnB();
         const next = structuredClone(a.config);
@@ -151,7 +153,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
 
     describe('cluster-wide operations', () => {
       it('lists every node\'s sockets with the node id, and counts them in the stats', async () => {
-        cluster = await startCluster(kind);
+        cluster = await startCluster(kind, [], shared);
         const { a, b, c } = cluster.nodes;
         const auth = await login(a.url);
         await eventually(() => c.node.sessions.get(auth.session) !== undefined, 'replication');
@@ -170,7 +172,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
       });
 
       it('closes the user\'s sockets on every node with 4403 from one DELETE', async () => {
-        cluster = await startCluster(kind);
+        cluster = await startCluster(kind, [], shared);
         const { a, b, c } = cluster.nodes;
         const auth = await login(a.url);
         await eventually(() => c.node.sessions.get(auth.session) !== undefined, 'replication');
@@ -186,7 +188,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
       });
 
       it('counts the per-user limit and connection ids over every node', async () => {
-        cluster = await startCluster(kind, ['--websockets.maxSocketsPerUser', '2']);
+        cluster = await startCluster(kind, ['--websockets.maxSocketsPerUser', '2'], shared);
         const { a, b, c } = cluster.nodes;
         const auth = await login(a.url);
         await eventually(() => c.node.sessions.get(auth.session) !== undefined, 'replication');

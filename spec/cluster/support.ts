@@ -1,18 +1,38 @@
 /**
- * A cluster for a test: three in-process nodes on one broker, either the embedded
- * one (hosted by node a, the others connect to it) or a real Mosquitto started with
- * the project's mosquitto.conf.
+ * A cluster for a test: three in-process nodes on one broker: the embedded one
+ * (hosted by node a, the others connect to it), a real Mosquitto started with the
+ * project's mosquitto.conf, or a real 3-server NATS cluster started from
+ * config/nats/, each node on a different server (a on nats-1, b on nats-2, c on
+ * nats-3) with the others as its failover list.
  */
 import { freePort } from '../support/process.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 import { eventually } from '../support/client.ts';
-import { MOSQUITTO_NODE_ACCOUNTS, MOSQUITTO_NODE_PASSWORD, MOSQUITTO_NODE_USER, startMosquitto, type BrokerProcess } from '../support/broker.ts';
+import { hasMosquitto, MOSQUITTO_NODE_ACCOUNTS, MOSQUITTO_NODE_PASSWORD, MOSQUITTO_NODE_USER, startMosquitto, type BrokerProcess } from '../support/broker.ts';
+import { requireBinary } from '../support/binaries.ts';
+import { startNatsCluster, type NatsCluster } from '../support/nats.ts';
 
-export type BrokerKind = 'embedded' | 'mosquitto';
+export type BrokerKind = 'embedded' | 'mosquitto' | 'nats';
+
+/** Every broker the cluster suites run on. */
+export const BROKER_KINDS: BrokerKind[] = ['embedded', 'mosquitto', 'nats'];
+
+/**
+ * For a suite's `before` hook: skips a suite whose broker binary is missing, or
+ * fails under CI (a missing broker must never pass silently).
+ */
+export function requireBroker(ctx: Mocha.Context, kind: BrokerKind): void {
+  const binary = kind === 'mosquitto' ? (hasMosquitto() ? undefined : 'mosquitto') : kind === 'nats' ? 'nats-server' : undefined;
+  if (binary === undefined || requireBinary(binary)) return; // requireBinary throws under CI
+  process.stderr.write(`      skipped: ${binary} is not installed (apt-get install ${binary})\n`);
+  ctx.skip();
+}
 
 export interface TestCluster {
   nodes: Record<'a' | 'b' | 'c', TestNode>;
   broker?: BrokerProcess;
+  /** On `nats`: the three servers. */
+  nats?: NatsCluster;
   stop(): Promise<void>;
 }
 
@@ -21,38 +41,56 @@ function account(i: number): string[] {
   return ['--cluster.username', username, '--cluster.password', password];
 }
 
-export async function startCluster(kind: BrokerKind, flags: string[] = []): Promise<TestCluster> {
+/**
+ * Starts three nodes on a broker of `kind`. On `nats`, pass `shared.nats` to reuse a
+ * NATS cluster the suite started (starting one takes seconds); it is then left
+ * running by `stop()`. The nodes use cluster.name `wsmesh` there (the example
+ * permissions), and every node leaves the broker clean when it stops.
+ */
+export async function startCluster(kind: BrokerKind, flags: string[] = [], shared: { nats?: NatsCluster } = {}): Promise<TestCluster> {
   // Mosquitto's ACL (the project's example) allows `wsmesh/internal/#`: use that name there;
   // each test has a broker of its own anyway.
-  const name = kind === 'mosquitto' ? 'wsmesh' : `t${Math.random().toString(36).slice(2, 8)}`;
+  // So does the NATS example's (subjects `wsmesh.internal.>`).
+  const name = kind === 'embedded' ? `t${Math.random().toString(36).slice(2, 8)}` : 'wsmesh';
   const common = ['--cluster.name', name, '--cluster.keepalive', '2', ...flags];
   let broker: BrokerProcess | undefined;
+  let nats: NatsCluster | undefined;
   let a: TestNode;
-  let url: string;
+  const urls: string[] = [];
   if (kind === 'embedded') {
     // Node a hosts the broker; every node presents the same account, which is the one it accepts.
     common.push('--cluster.username', MOSQUITTO_NODE_USER, '--cluster.password', MOSQUITTO_NODE_PASSWORD);
     const port = await freePort();
     a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', 'embedded', '--broker-port', String(port), ...common]);
-    url = `mqtt://127.0.0.1:${port}`;
+    urls.push(...Array(3).fill(`mqtt://127.0.0.1:${port}`));
   } else {
-    broker = await startMosquitto();
-    url = broker.url;
+    if (kind === 'mosquitto') {
+      broker = await startMosquitto();
+      urls.push(...Array(3).fill(broker.url));
+    } else {
+      nats = shared.nats ?? (await startNatsCluster());
+      urls.push(...[0, 1, 2].map((i) => nats!.brokerSetting(i)));
+    }
     // One broker account per node, as docs/cluster.md sets them up.
-    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', url, ...common, ...account(0)]);
+    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', urls[0], ...common, ...account(0)]);
   }
-  const b = await startNode(['--node-id', 'b', '--route', 'B', '--broker', url, ...common, ...(kind === 'mosquitto' ? account(1) : [])]);
-  const c = await startNode(['--node-id', 'c', '--route', 'C', '--broker', url, ...common, ...(kind === 'mosquitto' ? account(2) : [])]);
+  const own = (i: number) => (kind === 'embedded' ? [] : account(i));
+  const [b, c] = await Promise.all([
+    startNode(['--node-id', 'b', '--route', 'B', '--broker', urls[1], ...common, ...own(1)]),
+    startNode(['--node-id', 'c', '--route', 'C', '--broker', urls[2], ...common, ...own(2)]),
+  ]);
   const nodes = { a, b, c };
   // Every node sees the two others online before the test starts.
   await eventually(() => Object.values(nodes).every((n) => n.node.cluster!.view.liveNodes().length === 2), 'three nodes to see each other', 5000);
   return {
     nodes,
     broker,
+    nats,
     async stop() {
       await Promise.all([c.stop(), b.stop()]);
       await a.stop();
       await broker?.stop();
+      if (!shared.nats) await nats?.stop();
     },
   };
 }

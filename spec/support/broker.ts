@@ -76,7 +76,8 @@ export interface MosquittoOptions {
 }
 
 const children = new ChildSet();
-const tempDirs = new Set<string>();
+/** Temp dirs made by the broker helpers (this file and nats.ts), removed by killAllBrokers(). */
+export const tempDirs = new Set<string>();
 
 // ---------------------------------------------------------------- mosquitto
 
@@ -254,7 +255,7 @@ export async function killAllBrokers(): Promise<void> {
 }
 
 /** One broker process, started again on demand; ready is "port accepts TCP" or a matching output line. */
-class Supervisor {
+export class Supervisor {
   readonly output: string[] = [];
   private child: ChildProcess | undefined;
 

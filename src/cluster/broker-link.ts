@@ -28,7 +28,8 @@ export interface BrokerLinkOptions {
   username?: string;
   password?: string;
   keepalive: number;
-  will: { topic: string; payload: Buffer };
+  /** The Last Will, asked for before each connection (its payload names the connection). */
+  will: () => { topic: string; payload: Buffer };
   /** Everything to subscribe to on each connection: the fixed topics and the current delivery topics. */
   subscriptions: () => string[];
   outboxLimit: number;
@@ -55,11 +56,15 @@ export class BrokerLink {
   private readonly clientOptions: IClientOptions;
   /** Whether this process has wiped its client id's earlier session yet. */
   private wiped = false;
+  /** Wipe attempts so far: each tries the next server, so a dead first server does not stop the start. */
+  private wipeAttempts = 0;
+  private readonly servers: Server[];
 
   constructor(private readonly options: BrokerLinkOptions) {
     this.log = options.log;
     this.outbox = new Outbox(options.outboxLimit);
     const servers = options.urls.map(serverOf);
+    this.servers = servers;
     this.clientOptions = {
       ...servers[0],
       servers: servers.length > 1 ? servers : undefined,
@@ -73,7 +78,6 @@ export class BrokerLink {
       resubscribe: false, // we subscribe ourselves on every connection (see connected())
       username: options.username || urlCredentials(options.urls[0]).username,
       password: options.password || urlCredentials(options.urls[0]).password,
-      will: { topic: options.will.topic, payload: options.will.payload, qos: 1, retain: true },
     };
     this.client = mqtt.connect(this.clientOptions);
     this.client.on('connect', (connack) => this.connected(connack.sessionPresent));
@@ -189,12 +193,16 @@ export class BrokerLink {
 
   private connect(): void {
     if (this.client.connected) return;
+    const will = this.options.will();
+    this.client.options.will = { topic: will.topic, payload: will.payload, qos: 1, retain: true };
     if (this.wiped) {
       this.client.reconnect();
       return;
     }
     // One short connection with clean=true ends the earlier process's session.
-    const wipe = mqtt.connect({ ...this.clientOptions, clean: true, will: undefined, manualConnect: false, reconnectPeriod: 0 });
+    const first = this.wipeAttempts++ % this.servers.length;
+    const servers = [...this.servers.slice(first), ...this.servers.slice(0, first)];
+    const wipe = mqtt.connect({ ...this.clientOptions, ...servers[0], servers: servers.length > 1 ? servers : undefined, clean: true, will: undefined, manualConnect: false, reconnectPeriod: 0 });
     const done = (wiped: boolean) => {
       wipe.removeAllListeners();
       wipe.on('error', () => {});

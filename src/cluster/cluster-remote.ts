@@ -77,6 +77,8 @@ export class ClusterRemote implements Remote {
   private readonly parts: ClusterParts;
   private readonly timers: Timers;
   private readonly startedAt: number;
+  /** The broker connection our presences speak for (isNewerPresence in peers.ts orders by it). */
+  private connection = 0;
   private link: Link | undefined;
   private buffer: AnyActorRef | undefined;
   private sweepTimer: unknown;
@@ -256,7 +258,13 @@ export class ClusterRemote implements Remote {
 
   presence(state: 'online' | 'offline'): PresencePayload {
     const { nodeId, epoch, route } = this.options;
-    return { v: 1, node: nodeId, epoch, route, state, since: this.startedAt };
+    return { v: 1, node: nodeId, epoch, route, state, since: this.startedAt, n: this.connection };
+  }
+
+  /** The Last Will for the next broker connection, sealed: that connection's offline. */
+  nextWill(): Buffer {
+    this.connection++;
+    return this.sealedPresence('offline');
   }
 
   /** A presence payload sealed for its topic: the Last Will and the goodbye are sealed like the rest. */

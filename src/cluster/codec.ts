@@ -15,7 +15,14 @@ export interface PresencePayload {
   epoch: string;
   route: string;
   state: 'online' | 'offline';
+  /** When the process started: orders the presences of different processes (epochs). */
   since: number;
+  /**
+   * The connection of this process it speaks for (1, 2, ...): orders the presences of
+   * one process. A Will of connection n outranks its online (the connection died);
+   * the online of connection n+1 outranks both. Absent (older nodes) = 0.
+   */
+  n: number;
 }
 
 /** One socket in the registry: connection id, path, remote address, connected at. */
@@ -116,7 +123,8 @@ const isMessageId = (v: unknown): v is string => typeof v === 'string' && v.leng
 export function decodePresence(body: string): PresencePayload | undefined {
   const p = parse(body);
   if (!p || !isString(p.node) || !isString(p.epoch) || !isString(p.route) || !isTime(p.since)) return undefined;
-  return p.state === 'online' || p.state === 'offline' ? (p as unknown as PresencePayload) : undefined;
+  if (p.n !== undefined && !isTime(p.n)) return undefined;
+  return p.state === 'online' || p.state === 'offline' ? ({ ...p, n: p.n ?? 0 } as unknown as PresencePayload) : undefined;
 }
 
 export function decodeRegistry(body: string): RegistryPayload | undefined {

@@ -43,10 +43,13 @@ export class ClusterKey {
     if (payload.length < PREFIX.length + MAC_CHARS + 1) return undefined;
     const text = payload.toString('utf8');
     if (!text.startsWith(PREFIX) || text[PREFIX.length + MAC_CHARS] !== '.') return undefined;
-    const presented = Buffer.from(text.slice(PREFIX.length, PREFIX.length + MAC_CHARS), 'base64url');
+    // Compared as text: base64url decoding also accepts '+' and '/', and ignores the
+    // last character's padding bits, so several spellings decode to the same MAC.
+    const presented = Buffer.from(text.slice(PREFIX.length, PREFIX.length + MAC_CHARS));
     const body = text.slice(PREFIX.length + MAC_CHARS + 1);
-    if (presented.length !== MAC_BYTES) return undefined;
-    return timingSafeEqual(presented, this.mac(topic, body)) ? body : undefined;
+    const expected = Buffer.from(this.mac(topic, body).toString('base64url'));
+    if (presented.length !== expected.length) return undefined;
+    return timingSafeEqual(presented, expected) ? body : undefined;
   }
 
   private mac(topic: string, body: string): Buffer {

@@ -2,6 +2,12 @@
  * One `peer` actor (peer.machine.ts) per other node this node has heard of: the
  * online / suspect / offline verdict on injected timers, visible in the inspector.
  * Presence messages feed it; its verdict is applied to the cluster view.
+ *
+ * Presences can arrive out of order: a clustered broker (NATS) sends a new
+ * subscription the retained copy its server holds, which may be older than what
+ * arrived live a moment before; a Will queued at the broker may come after the
+ * process's next online. So a presence older than the last one heard (see
+ * `isNewerPresence`) is ignored.
  */
 import { createActor, type ActorOptions, type AnyActor, type AnyActorLogic } from 'xstate';
 import { peerMachine } from '../actors/peer.machine.ts';
@@ -20,7 +26,23 @@ export interface PeersOptions {
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
 }
 
+/**
+ * Whether `next` says something newer than `last` about the same node: a later
+ * process (`since`), or the same process at a later connection (`n`), where a
+ * connection's offline (its Will or goodbye) comes after its online. Presences of
+ * two processes started in the same millisecond cannot be ordered: the newer
+ * message wins.
+ */
+export function isNewerPresence(next: PresencePayload, last: PresencePayload | undefined): boolean {
+  if (!last) return true;
+  if (next.since !== last.since || next.epoch !== last.epoch) return next.since >= last.since;
+  if (next.n !== last.n) return next.n > last.n;
+  return next.state === 'offline' && last.state === 'online';
+}
+
 export class Peers {
+  /** Presences ignored because a newer one had been heard. */
+  stale = 0;
   private readonly actors = new Map<string, AnyActor>();
   /** The last presence heard of each peer: what a verdict applies. */
   private readonly heard = new Map<string, PresencePayload | undefined>();
@@ -29,6 +51,7 @@ export class Peers {
 
   /** An `online` presence: counts at once (a suspect is cleared). */
   online(node: string, presence: PresencePayload): void {
+    if (this.isStale(node, presence)) return;
     this.heard.set(node, presence);
     const actor = this.actors.get(node);
     if (!actor) this.actors.set(node, this.spawn(node));
@@ -38,10 +61,17 @@ export class Peers {
 
   /** An `offline` presence (its Will or its goodbye): counts after the grace, unless taken back. */
   offline(node: string, presence: PresencePayload | undefined): void {
+    if (presence && this.isStale(node, presence)) return;
     this.heard.set(node, presence);
     const actor = this.actors.get(node);
     if (actor) actor.send({ type: 'peer.offline' });
     else this.options.verdicts.offline(node, presence); // never seen online: nothing to take back
+  }
+
+  private isStale(node: string, presence: PresencePayload): boolean {
+    if (isNewerPresence(presence, this.heard.get(node))) return false;
+    this.stale++;
+    return true;
   }
 
   /** Our own link dropped: the offlines heard just before were the broker leaving. */

@@ -88,7 +88,7 @@ export class Topics {
       case 'presence':
         return parts.length === 2 && LEVEL.test(parts[1]) ? { kind: 'presence', node: parts[1] } : undefined;
       case 'registry':
-        return parts.length === 5 && LEVEL.test(parts[1]) && LEVEL.test(parts[2]) && ID.test(parts[3]) && ID.test(parts[4])
+        return parts.length === 5 && LEVEL.test(parts[1]) && LEVEL.test(parts[2]) && isId(parts[3]) && isId(parts[4])
           ? { kind: 'registry', node: parts[1], epoch: parts[2], contextId: Number(parts[3]), userId: Number(parts[4]) }
           : undefined;
       case 'sessions':
@@ -96,7 +96,7 @@ export class Topics {
         if (parts[1] === SYNC) return { kind: 'sync', lane: 'sessions' };
         return LEVEL.test(parts[1]) ? { kind: 'session', sessionId: parts[1] } : undefined;
       case 'deliver':
-        return parts.length === 3 && ID.test(parts[1]) && ID.test(parts[2]) ? { kind: 'deliver', contextId: Number(parts[1]), userId: Number(parts[2]) } : undefined;
+        return parts.length === 3 && isId(parts[1]) && isId(parts[2]) ? { kind: 'deliver', contextId: Number(parts[1]), userId: Number(parts[2]) } : undefined;
       case 'pushes':
         return parts.length === 1 ? { kind: 'pushes' } : undefined;
       case 'commands':
@@ -105,6 +105,11 @@ export class Topics {
         return undefined;
     }
   }
+}
+
+/** 16 digits reach past 2^53: such a level would parse to another (rounded) number. */
+function isId(value: string): boolean {
+  return ID.test(value) && Number.isSafeInteger(Number(value));
 }
 
 function level(value: string): string {
