@@ -12,7 +12,9 @@ import { BROKER_KINDS, registrySettled, requireBroker, startCluster, type TestCl
 
 for (const kind of BROKER_KINDS) {
   describe(`cluster on the ${kind} broker`, function () {
-    this.timeout(30000);
+    // On NATS every subscription is a replicated JetStream consumer (0.3-0.6 s each),
+    // so a cluster start and a socket open take seconds (config/nats/README.md).
+    this.timeout(kind === 'nats' ? 90_000 : 30_000);
     let cluster: TestCluster;
     const sockets: TestSocket[] = [];
 

@@ -52,7 +52,10 @@ export async function startCluster(kind: BrokerKind, flags: string[] = [], share
   // each test has a broker of its own anyway.
   // So does the NATS example's (subjects `wsmesh.internal.>`).
   const name = kind === 'embedded' ? `t${Math.random().toString(36).slice(2, 8)}` : 'wsmesh';
-  const common = ['--cluster.name', name, '--cluster.keepalive', '2', ...flags];
+  // A short keepalive finds a dead link fast. Not on NATS: it answers a PINGREQ only
+  // after the SUBSCRIBE before it, and creating the JetStream consumers of a node's
+  // subscriptions takes seconds (config/nats/README.md).
+  const common = ['--cluster.name', name, '--cluster.keepalive', kind === 'nats' ? '10' : '2', ...flags];
   let broker: BrokerProcess | undefined;
   let nats: NatsCluster | undefined;
   let a: TestNode;
@@ -75,24 +78,33 @@ export async function startCluster(kind: BrokerKind, flags: string[] = [], share
     a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', urls[0], ...common, ...account(0)]);
   }
   const own = (i: number) => (kind === 'embedded' ? [] : account(i));
-  const [b, c] = await Promise.all([
-    startNode(['--node-id', 'b', '--route', 'B', '--broker', urls[1], ...common, ...own(1)]),
-    startNode(['--node-id', 'c', '--route', 'C', '--broker', urls[2], ...common, ...own(2)]),
-  ]);
-  const nodes = { a, b, c };
-  // Every node sees the two others online before the test starts.
-  await eventually(() => Object.values(nodes).every((n) => n.node.cluster!.view.liveNodes().length === 2), 'three nodes to see each other', 5000);
-  return {
-    nodes,
-    broker,
-    nats,
-    async stop() {
-      await Promise.all([c.stop(), b.stop()]);
-      await a.stop();
-      await broker?.stop();
-      if (!shared.nats) await nats?.stop();
-    },
+  const started: TestNode[] = [a];
+  const stopAll = async () => {
+    await Promise.all(started.filter((n) => n !== a).map((n) => n.stop()));
+    await a.stop();
+    await broker?.stop();
+    if (!shared.nats) await nats?.stop();
   };
+  try {
+    // allSettled: a node that did start while the other failed is stopped too.
+    const settled = await Promise.allSettled([
+      startNode(['--node-id', 'b', '--route', 'B', '--broker', urls[1], ...common, ...own(1)]),
+      startNode(['--node-id', 'c', '--route', 'C', '--broker', urls[2], ...common, ...own(2)]),
+    ]);
+    for (const s of settled) if (s.status === 'fulfilled') started.push(s.value);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [b, c] = started.slice(1);
+    const nodes = { a, b, c };
+    // Every node sees the two others online before the test starts. On NATS each
+    // node first creates a JetStream consumer per subscription (hundreds of ms each).
+    await eventually(() => Object.values(nodes).every((n) => n.node.cluster!.view.liveNodes().length === 2), 'three nodes to see each other', kind === 'nats' ? 30_000 : 5000);
+    return { nodes, broker, nats, stop: stopAll };
+  } catch (err) {
+    // A cluster that did not come up must not outlive its test (mocha waits for every handle).
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Waits until every node's registry shows `count` sockets of the user on other nodes combined with its own. */

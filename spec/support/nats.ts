@@ -71,6 +71,9 @@ export function requireNatsOrSkip(ctx: Mocha.Context): void {
  * accepts a node account's persistent session (JetStream ready). Node accounts are
  * MOSQUITTO_NODE_ACCOUNTS (passwords through the env vars the configs read).
  */
+/** The example's device account (config/nats/accounts.conf): may publish to `wsmesh/ingress/#` only. */
+export const NATS_DEVICE = { username: 'device-1', password: 'device-1-password' };
+
 export async function startNatsCluster(): Promise<NatsCluster> {
   const bin = installedBinary('nats-server');
   const dir = mkdtempSync(join(tmpdir(), 'wsmesh-nats-'));
@@ -80,6 +83,7 @@ export async function startNatsCluster(): Promise<NatsCluster> {
   for (const kind of Object.keys(DEFAULT_PORTS) as PortKind[]) ports[kind] = await Promise.all(SERVERS.map(() => freePort()));
   const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
   MOSQUITTO_NODE_ACCOUNTS.forEach((account, i) => (env[`WSMESH_NODE_${i + 1}_PASSWORD`] = account.password));
+  env.WSMESH_DEVICE_1_PASSWORD = NATS_DEVICE.password;
 
   const servers = SERVERS.map((n) => {
     const storeDir = join(dir, `nats-${n}`);

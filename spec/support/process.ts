@@ -8,14 +8,28 @@ import { ChildSet, collectLines } from './children.ts';
 
 const children = new ChildSet();
 
+/**
+ * Ports below Linux's ephemeral range (32768-60999): a port the kernel handed out
+ * with listen(0) is ephemeral, and an outgoing connection (a NATS route, a client)
+ * may take it before the server that was meant to listen on it binds it.
+ */
+const PORT_LOW = 20000;
+const PORT_HIGH = 32767;
+
+/** A port nothing listens on now, outside the ephemeral range. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${PORT_LOW}-${PORT_HIGH} after 100 tries: is something holding that range?`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

@@ -176,11 +176,26 @@ export class BrokerLink {
     });
   }
 
-  /** Publishes the last words (e.g. presence offline), then disconnects cleanly. */
+  /**
+   * Publishes the last words (e.g. presence offline), then disconnects cleanly. A
+   * broker that does not acknowledge within a keepalive (a connection that died
+   * unnoticed, a server that is failing over) does not hold the shutdown: the
+   * connection is dropped, and the Will says the rest.
+   */
   async close(lastWords: Publish[] = []): Promise<void> {
     if (this.state === 'online') {
-      await Promise.all(lastWords.map((p) => this.client.publishAsync(p.topic, p.payload, { qos: 1, retain: p.retain }).catch(() => undefined)));
-      await this.client.endAsync().catch(() => undefined);
+      const polite = (async () => {
+        await Promise.all(lastWords.map((p) => this.client.publishAsync(p.topic, p.payload, { qos: 1, retain: p.retain }).catch(() => undefined)));
+        await this.client.endAsync().catch(() => undefined);
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.options.keepalive * 1000)));
+      const outcome = await Promise.race([polite, late]);
+      clearTimeout(timer);
+      if (outcome === 'late') {
+        this.log.warn('broker.close_timeout', { url: this.where(), seconds: this.options.keepalive, advice: 'the broker did not acknowledge the last words; peers learn of this node\'s end from its Will' });
+        this.client.end(true);
+      }
     }
     this.actor.send({ type: 'link.close' });
   }
