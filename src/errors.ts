@@ -27,6 +27,7 @@ export const ERRORS = {
   ERR_TOO_MANY_SOCKETS: { status: 429, message: 'The per-user socket limit is reached' },
   ERR_INTERNAL: { status: 500, message: 'Internal error' },
   ERR_SHUTTING_DOWN: { status: 503, message: 'The node is shutting down' },
+  ERR_DELIVERY_UNAVAILABLE: { status: 503, message: "The broker refused this node's subscription to the user's messages; retry later or on another node" },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -11,28 +11,28 @@ import { expect } from 'chai';
 import Keygrip from 'keygrip';
 import mqtt, { type MqttClient } from 'mqtt';
 import { admin, eventually, login, openSocket, push, type TestSocket } from '../support/client.ts';
-import { requireBinary } from '../support/binaries.ts';
-import { hasMosquitto, killAllBrokers, MOSQUITTO_NODE_PASSWORD, MOSQUITTO_NODE_USER } from '../support/broker.ts';
-import { startCluster, type BrokerKind, type TestCluster } from './support.ts';
+import { killAllBrokers, MOSQUITTO_NODE_PASSWORD, MOSQUITTO_NODE_USER } from '../support/broker.ts';
+import { startNatsCluster, type NatsCluster } from '../support/nats.ts';
+import { BROKER_KINDS, requireBroker, startCluster, type TestCluster } from './support.ts';
 
 const SESSION_KEY = 'test-signing-key'; // spec/support/node.ts gives every node this one
 
-for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
+for (const kind of BROKER_KINDS) {
   describe(`forged internal messages on the ${kind} broker`, function () {
-    this.timeout(30_000);
+    this.timeout(kind === 'nats' ? 90_000 : 30_000);
     let cluster: TestCluster;
+    let nats: NatsCluster | undefined;
     let attacker: MqttClient;
     let name: string;
     const sockets: TestSocket[] = [];
 
     before(async function () {
-      if (kind === 'mosquitto' && !hasMosquitto()) {
-        requireBinary('mosquitto');
-        this.skip();
-      }
-      cluster = await startCluster(kind, ['--cluster.secret', 'the-cluster-secret', '--websockets.remote.delayDuration', '0']);
+      requireBroker(this, kind); // a missing binary fails under CI
+      if (kind === 'nats') nats = await startNatsCluster();
+      cluster = await startCluster(kind, ['--cluster.secret', 'the-cluster-secret', '--websockets.remote.delayDuration', '0'], { nats });
       name = cluster.nodes.a.config.cluster.name;
-      const url = cluster.broker?.url ?? `mqtt://127.0.0.1:${cluster.nodes.a.config.cluster.embedded.port}`;
+      // On NATS the attacker writes through server 1 (node a's), with node a's account.
+      const url = nats?.servers[0].url ?? cluster.broker?.url ?? `mqtt://127.0.0.1:${cluster.nodes.a.config.cluster.embedded.port}`;
       attacker = await mqtt.connectAsync(url, { username: MOSQUITTO_NODE_USER, password: MOSQUITTO_NODE_PASSWORD, protocolVersion: 4, reconnectPeriod: 0, clientId: 'attacker' });
     });
     afterEach(() => {
@@ -41,6 +41,7 @@ for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
     after(async () => {
       await attacker?.endAsync(true);
       await cluster?.stop();
+      await nats?.stop();
       await killAllBrokers();
     });
 

@@ -9,9 +9,9 @@
  */
 import { expect } from 'chai';
 import { login, openSocket, push, type TestSocket } from '../support/client.ts';
-import { requireBinary } from '../support/binaries.ts';
-import { hasMosquitto, killAllBrokers } from '../support/broker.ts';
-import { startCluster, type BrokerKind, type TestCluster } from './support.ts';
+import { killAllBrokers } from '../support/broker.ts';
+import { startNatsCluster, type NatsCluster } from '../support/nats.ts';
+import { BROKER_KINDS, requireBroker, startCluster, type TestCluster } from './support.ts';
 
 const CYCLES = 200;
 const LOGOUT_CYCLES = 50;
@@ -23,24 +23,25 @@ interface Counts {
   duplicated: number;
 }
 
-for (const kind of ['embedded', 'mosquitto'] as BrokerKind[]) {
+for (const kind of BROKER_KINDS) {
   describe(`read-your-writes races on the ${kind} broker`, function () {
-    this.timeout(120_000);
+    // On NATS each cycle's socket makes a replicated JetStream consumer (0.3-0.6 s).
+    this.timeout(kind === 'nats' ? 600_000 : 120_000);
     let cluster: TestCluster;
+    let nats: NatsCluster | undefined;
     const sockets: TestSocket[] = [];
 
     before(async function () {
-      if (kind === 'mosquitto' && !hasMosquitto()) {
-        requireBinary('mosquitto'); // throws under CI
-        this.skip();
-      }
-      cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '0']);
+      requireBroker(this, kind); // a missing binary fails under CI
+      if (kind === 'nats') nats = await startNatsCluster();
+      cluster = await startCluster(kind, ['--websockets.remote.delayDuration', '0'], { nats });
     });
     afterEach(() => {
       for (const socket of sockets.splice(0)) socket.close();
     });
     after(async () => {
       await cluster?.stop();
+      await nats?.stop();
       await killAllBrokers();
     });
 

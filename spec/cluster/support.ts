@@ -47,7 +47,7 @@ function account(i: number): string[] {
  * running by `stop()`. The nodes use cluster.name `wsmesh` there (the example
  * permissions), and every node leaves the broker clean when it stops.
  */
-export async function startCluster(kind: BrokerKind, flags: string[] = [], shared: { nats?: NatsCluster } = {}): Promise<TestCluster> {
+export async function startCluster(kind: BrokerKind, flags: string[] = [], shared: { nats?: NatsCluster; logs?: Partial<Record<'a' | 'b' | 'c', string[]>> } = {}): Promise<TestCluster> {
   // Mosquitto's ACL (the project's example) allows `wsmesh/internal/#`: use that name there;
   // each test has a broker of its own anyway.
   // So does the NATS example's (subjects `wsmesh.internal.>`).
@@ -64,7 +64,7 @@ export async function startCluster(kind: BrokerKind, flags: string[] = [], share
     // Node a hosts the broker; every node presents the same account, which is the one it accepts.
     common.push('--cluster.username', MOSQUITTO_NODE_USER, '--cluster.password', MOSQUITTO_NODE_PASSWORD);
     const port = await freePort();
-    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', 'embedded', '--broker-port', String(port), ...common]);
+    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', 'embedded', '--broker-port', String(port), ...common], { logs: shared.logs?.a });
     urls.push(...Array(3).fill(`mqtt://127.0.0.1:${port}`));
   } else {
     if (kind === 'mosquitto') {
@@ -75,7 +75,7 @@ export async function startCluster(kind: BrokerKind, flags: string[] = [], share
       urls.push(...[0, 1, 2].map((i) => nats!.brokerSetting(i)));
     }
     // One broker account per node, as docs/cluster.md sets them up.
-    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', urls[0], ...common, ...account(0)]);
+    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', urls[0], ...common, ...account(0)], { logs: shared.logs?.a });
   }
   const own = (i: number) => (kind === 'embedded' ? [] : account(i));
   const started: TestNode[] = [a];
@@ -88,8 +88,8 @@ export async function startCluster(kind: BrokerKind, flags: string[] = [], share
   try {
     // allSettled: a node that did start while the other failed is stopped too.
     const settled = await Promise.allSettled([
-      startNode(['--node-id', 'b', '--route', 'B', '--broker', urls[1], ...common, ...own(1)]),
-      startNode(['--node-id', 'c', '--route', 'C', '--broker', urls[2], ...common, ...own(2)]),
+      startNode(['--node-id', 'b', '--route', 'B', '--broker', urls[1], ...common, ...own(1)], { logs: shared.logs?.b }),
+      startNode(['--node-id', 'c', '--route', 'C', '--broker', urls[2], ...common, ...own(2)], { logs: shared.logs?.c }),
     ]);
     for (const s of settled) if (s.status === 'fulfilled') started.push(s.value);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');

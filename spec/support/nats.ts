@@ -74,7 +74,12 @@ export function requireNatsOrSkip(ctx: Mocha.Context): void {
 /** The example's device account (config/nats/accounts.conf): may publish to `wsmesh/ingress/#` only. */
 export const NATS_DEVICE = { username: 'device-1', password: 'device-1-password' };
 
-export async function startNatsCluster(): Promise<NatsCluster> {
+export interface NatsClusterOptions {
+  /** Replaces `mqtt.max_ack_pending` of the shipped configs (to reach NATS's per-session cap in a test). */
+  maxAckPending?: number;
+}
+
+export async function startNatsCluster(options: NatsClusterOptions = {}): Promise<NatsCluster> {
   const bin = installedBinary('nats-server');
   const dir = mkdtempSync(join(tmpdir(), 'wsmesh-nats-'));
   tempDirs.add(dir);
@@ -89,7 +94,12 @@ export async function startNatsCluster(): Promise<NatsCluster> {
     const storeDir = join(dir, `nats-${n}`);
     mkdirSync(storeDir, { recursive: true });
     const configFile = join(dir, `nats-${n}.conf`);
-    writeFileSync(configFile, deriveNatsConfig(readFileSync(join(NATS_CONFIG_DIR, `nats-${n}.conf`), 'utf8'), n, ports, storeDir));
+    let conf = deriveNatsConfig(readFileSync(join(NATS_CONFIG_DIR, `nats-${n}.conf`), 'utf8'), n, ports, storeDir);
+    if (options.maxAckPending !== undefined) {
+      if (!/^\s*max_ack_pending:/m.test(conf)) throw new Error(`config/nats/nats-${n}.conf: max_ack_pending not found; the test config replaces it`);
+      conf = conf.replace(/^(\s*max_ack_pending:\s*).*$/m, `$1${options.maxAckPending}`);
+    }
+    writeFileSync(configFile, conf);
     const mqttPort = ports.mqtt[n - 1];
     const supervisor = new Supervisor(`nats-${n}`, () => spawn(bin, ['-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }), mqttPort);
     const server: NatsServer & { supervisor: Supervisor } = {

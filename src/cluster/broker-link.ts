@@ -20,6 +20,7 @@ import type { ActorOptions, AnyActorLogic } from 'xstate';
 import { brokerMachine } from '../actors/broker.machine.ts';
 import type { Logger } from '../log/logger.ts';
 import { Outbox, type Publish } from './outbox.ts';
+import type { SubscribeOutcome } from './user-subscriptions.ts';
 
 export interface BrokerLinkOptions {
   /** One URL, or the servers of one clustered broker (tried in turn). */
@@ -148,12 +149,18 @@ export class BrokerLink {
     return new Promise((resolve) => this.client.publish(topic, payload, { qos: 1, retain }, (error) => resolve(!error)));
   }
 
-  /** Subscribes (QoS 1) and resolves true on the SUBACK; false when offline or refused. */
-  subscribe(topics: string[]): Promise<boolean> {
-    if (this.state !== 'online' || topics.length === 0) return Promise.resolve(this.state === 'online');
+  /** Subscribes (QoS 1) and says how the broker answered (see SubscribeOutcome). */
+  subscribe(topics: string[]): Promise<SubscribeOutcome> {
+    if (this.state !== 'online') return Promise.resolve('offline');
+    if (topics.length === 0) return Promise.resolve('granted');
     return new Promise((resolve) => {
-      this.client.subscribe(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])), (error, granted) => {
-        resolve(!error && (granted ?? []).every((g) => g.qos !== 128));
+      this.client.subscribe(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])), (error, _granted, suback) => {
+        // mqtt.js fails the call on a SUBACK with a 0x80 return code, and hands over
+        // the SUBACK itself; a failure without one means the packet got no answer
+        // (the link dropped).
+        const codes = (suback as { granted?: Array<number | { qos: number }> } | undefined)?.granted ?? [];
+        if (codes.some((c) => ((typeof c === 'number' ? c : c.qos) & 0x80) !== 0)) resolve('refused');
+        else resolve(error ? 'offline' : 'granted');
       });
     });
   }

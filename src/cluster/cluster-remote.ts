@@ -16,7 +16,7 @@ import type { OutboundMessage } from '../delivery/message.ts';
 import { compilePathFilter, type PathMatcher } from '../delivery/path-filter.ts';
 import type { SocketIndex } from '../delivery/socket-index.ts';
 import type { NodeStats } from '../delivery/stats.ts';
-import type { Remote, RemoteSocketRow } from '../delivery/remote.ts';
+import type { Deliverability, Remote, RemoteSocketRow } from '../delivery/remote.ts';
 import { systemTimers, type Timers } from '../time/timers.ts';
 import { Barrier } from './barrier.ts';
 import type { CoalescingQueue, QueuedEntry } from './coalesce.ts';
@@ -29,7 +29,7 @@ import type { ClusterParts, LocalNode } from './handlers/context.ts';
 import { Peers } from './peers.ts';
 import { ReplicatedSessionStore } from './replicated-sessions.ts';
 import type { SyncLane, Topics } from './topics.ts';
-import { UserSubscriptions } from './user-subscriptions.ts';
+import { UserSubscriptions, type SubscribeOutcome } from './user-subscriptions.ts';
 
 export type { LocalNode } from './handlers/context.ts';
 
@@ -38,7 +38,7 @@ export interface Link {
   readonly state: string;
   publish(topic: string, payload: Buffer, retain?: boolean): boolean;
   publishAcked(topic: string, payload: Buffer, retain?: boolean): Promise<boolean>;
-  subscribe(topics: string[]): Promise<boolean>;
+  subscribe(topics: string[]): Promise<SubscribeOutcome>;
   unsubscribe(topics: string[]): void;
 }
 
@@ -100,7 +100,7 @@ export class ClusterRemote implements Remote {
     );
     this.pushIds = new RecentIds(options.dedupWindow(), now);
     this.subscriptions = new UserSubscriptions(
-      { subscribe: (topics) => this.link?.subscribe(topics) ?? Promise.resolve(false), unsubscribe: (topics) => this.link?.unsubscribe(topics) },
+      { subscribe: (topics) => this.link?.subscribe(topics) ?? Promise.resolve('offline' as const), unsubscribe: (topics) => this.link?.unsubscribe(topics) },
       (contextId, userId) => options.topics.deliver(contextId, userId),
     );
     this.peers = new Peers({
@@ -195,8 +195,16 @@ export class ClusterRemote implements Remote {
     if (sockets.length === 0) this.publish(topic, undefined, true);
   }
 
-  deliverable(contextId: number, userId: number): Promise<boolean> {
-    return this.bounded(this.subscriptions.ready(contextId, userId));
+  async deliverable(contextId: number, userId: number): Promise<Deliverability> {
+    const outcome = await this.bounded(this.subscriptions.ready(contextId, userId), 'offline');
+    if (outcome === 'granted') return 'ready';
+    if (outcome === 'offline') return 'unconfirmed';
+    this.options.log.warn('cluster.subscribe_refused', {
+      contextId,
+      userId,
+      hint: "the broker refused this node's subscription to the user's delivery topic: check the node account's ACL; on NATS, lower mqtt.max_ack_pending (config/nats/README.md)",
+    });
+    return 'refused';
   }
 
   async pushSeen(id: string): Promise<boolean> {
@@ -339,7 +347,7 @@ export class ClusterRemote implements Remote {
   /** Resolves once the broker acknowledged it, or when it cannot now (offline: held in the outbox) or within the sync timeout. */
   private publishAcked(topic: string, body: string | undefined, retain: boolean): Promise<boolean> {
     if (!this.link) return Promise.resolve(false);
-    return this.bounded(this.link.publishAcked(topic, this.seal(topic, body), retain));
+    return this.bounded(this.link.publishAcked(topic, this.seal(topic, body), retain), false);
   }
 
   private seal(topic: string, body: string | undefined): Buffer {
@@ -357,9 +365,10 @@ export class ClusterRemote implements Remote {
   }
 
   /** At most `syncTimeout`: a broker that does not answer must not hold a request for long. */
-  private bounded(promise: Promise<boolean>): Promise<boolean> {
+  /** `promise`, or `fallback` after cluster.syncTimeout. */
+  private bounded<T>(promise: Promise<T>, fallback: T): Promise<T> {
     return new Promise((resolve) => {
-      const timer = this.timers.setTimeout(() => resolve(false), this.options.syncTimeout);
+      const timer = this.timers.setTimeout(() => resolve(fallback), this.options.syncTimeout);
       void promise.then((value) => {
         this.timers.clearTimeout(timer);
         resolve(value);

@@ -8,20 +8,30 @@
  * `want` on a user's first socket, `unwant` after the last; both O(1). A user who
  * comes back while the UNSUBSCRIBE is in flight is subscribed again: MQTT keeps a
  * connection's packets in order, so the broker sees UNSUBSCRIBE then SUBSCRIBE.
+ *
+ * A broker may refuse a subscription (SUBACK 0x80: an ACL, or NATS's cap on the QoS 1
+ * messages in flight per session). The user is then forgotten, so the socket that
+ * waited is refused and the next one of that user tries again.
  */
 import { userKey } from '../delivery/socket-index.ts';
 
+/**
+ * How a SUBSCRIBE ended: `granted` (SUBACK), `refused` (SUBACK 0x80 for a topic), or
+ * `offline` (not sent, or the link dropped first: the next connection subscribes
+ * every wanted topic anyway).
+ */
+export type SubscribeOutcome = 'granted' | 'refused' | 'offline';
+
 /** What subscribing needs of the broker link. */
 export interface Subscriber {
-  /** Resolves true on the SUBACK; false when offline (the next connection subscribes everything anyway). */
-  subscribe(topics: string[]): Promise<boolean>;
+  subscribe(topics: string[]): Promise<SubscribeOutcome>;
   unsubscribe(topics: string[]): void;
 }
 
 interface Wanted {
   topic: string;
   /** The SUBACK of this topic's latest SUBSCRIBE (or of the connection that subscribed it). */
-  ready: Promise<boolean>;
+  ready: Promise<SubscribeOutcome>;
 }
 
 export class UserSubscriptions {
@@ -40,7 +50,12 @@ export class UserSubscriptions {
     const key = userKey(contextId, userId);
     if (this.wanted.has(key)) return;
     const topic = this.topicOf(contextId, userId);
-    this.wanted.set(key, { topic, ready: this.subscriber.subscribe([topic]) });
+    const wanted: Wanted = { topic, ready: this.subscriber.subscribe([topic]) };
+    this.wanted.set(key, wanted);
+    void wanted.ready.then((outcome) => {
+      // Only this SUBSCRIBE's own entry: a newer want (after an unwant) has its own.
+      if (outcome === 'refused' && this.wanted.get(key) === wanted) this.wanted.delete(key);
+    });
   }
 
   unwant(contextId: number, userId: number): void {
@@ -51,9 +66,9 @@ export class UserSubscriptions {
     this.subscriber.unsubscribe([wanted.topic]);
   }
 
-  /** Resolves true once the broker confirmed the user's subscription; false when it could not (offline). */
-  ready(contextId: number, userId: number): Promise<boolean> {
-    return this.wanted.get(userKey(contextId, userId))?.ready ?? Promise.resolve(false);
+  /** How the user's subscription stands: `offline` for a user not wanted. */
+  ready(contextId: number, userId: number): Promise<SubscribeOutcome> {
+    return this.wanted.get(userKey(contextId, userId))?.ready ?? Promise.resolve('offline');
   }
 
   /** Every wanted topic: a new connection subscribes them all. */
@@ -63,6 +78,6 @@ export class UserSubscriptions {
 
   /** A new connection subscribed everything: every wanted topic is ready with it. */
   resubscribed(): void {
-    for (const wanted of this.wanted.values()) wanted.ready = Promise.resolve(true);
+    for (const wanted of this.wanted.values()) wanted.ready = Promise.resolve('granted');
   }
 }

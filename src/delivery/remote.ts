@@ -6,6 +6,9 @@
 import type { OutboundMessage } from './message.ts';
 import type { PathMatcher } from './path-filter.ts';
 
+/** Whether pushes from other nodes reach a user's sockets here (Remote#deliverable). */
+export type Deliverability = 'ready' | 'unconfirmed' | 'refused';
+
 export interface RemoteSocketRow {
   contextId: number;
   userId: number;
@@ -38,10 +41,12 @@ export interface Remote {
   /** This node's sockets of the user changed (admitted or ended): tell the cluster. */
   localChanged(contextId: number, userId: number): void;
   /**
-   * Resolves once pushes from any node reach this node's sockets of the user (the
-   * broker confirmed the subscription); false when it could not be confirmed.
+   * Resolves once pushes from any node reach this node's sockets of the user: `ready`
+   * (the broker confirmed the subscription), `unconfirmed` (offline, or no answer
+   * within cluster.syncTimeout: the node serves what it can), `refused` (the broker
+   * said no: the socket would miss other nodes' pushes).
    */
-  deliverable(contextId: number, userId: number): Promise<boolean>;
+  deliverable(contextId: number, userId: number): Promise<Deliverability>;
   /** Whether a push with this id was accepted by another node within the dedup window (read-your-writes). */
   pushSeen(id: string): Promise<boolean>;
   /** Tells the other nodes this push id was accepted; resolves once the broker has it. */
@@ -59,7 +64,7 @@ export const singleNode: Remote = {
   list: () => [],
   bufferedMessages: () => 0,
   localChanged: () => {},
-  deliverable: () => Promise.resolve(true),
+  deliverable: () => Promise.resolve('ready'),
   pushSeen: () => Promise.resolve(false),
   pushAccepted: () => Promise.resolve(),
   totals: () => undefined,

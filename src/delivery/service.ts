@@ -13,7 +13,7 @@ import { compilePathFilter, type PathMatcher } from './path-filter.ts';
 import type { OutboundMessage } from './message.ts';
 import type { ConnectionHandle, SocketIndex } from './socket-index.ts';
 import type { NodeStats } from './stats.ts';
-import type { Remote, RemoteSocketRow } from './remote.ts';
+import type { Deliverability, Remote, RemoteSocketRow } from './remote.ts';
 import type { RecentIds } from '../cluster/dedup.ts';
 
 export interface SendResult {
@@ -94,7 +94,7 @@ export class WebSocketService {
   }
 
   /** Resolves once pushes from any node reach this node's sockets of the user (see Remote#deliverable). */
-  deliverable(contextId: number, userId: number): Promise<boolean> {
+  deliverable(contextId: number, userId: number): Promise<Deliverability> {
     return this.remote.deliverable(contextId, userId);
   }
 

@@ -106,8 +106,9 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
       if (refusal) throw new WsmeshError(refusal);
       // Read-your-writes for sockets: the broker confirmed this node's subscription to
       // the user's delivery topic before the 101, so any push accepted after it, on
-      // any node, reaches this socket. Bounded by cluster.syncTimeout.
-      await deps.service.deliverable(session.contextId, session.userId);
+      // any node, reaches this socket. Bounded by cluster.syncTimeout. A broker that
+      // refused the subscription gets the socket refused: it would miss pushes silently.
+      if ((await deps.service.deliverable(session.contextId, session.userId)) === 'refused') throw new WsmeshError('ERR_DELIVERY_UNAVAILABLE');
       const { socket } = PENDING.get(ctx.req)!;
       if (socket.destroyed) throw new WsmeshError('ERR_BAD_REQUEST', 'The client went away during the handshake');
       if (!deps.sessions.get(session.id)) throw new WsmeshError('ERR_SESSION_UNKNOWN');

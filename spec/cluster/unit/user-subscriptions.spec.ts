@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { UserSubscriptions, type Subscriber } from '../../../src/cluster/user-subscriptions.ts';
+import { UserSubscriptions, type SubscribeOutcome, type Subscriber } from '../../../src/cluster/user-subscriptions.ts';
 
 /** A broker link whose SUBACKs are answered by hand, recording every packet in order. */
 class FakeSubscriber implements Subscriber {
   readonly packets: string[] = [];
-  private readonly pending: Array<{ topics: string[]; resolve: (ok: boolean) => void }> = [];
+  private readonly pending: Array<{ topics: string[]; resolve: (outcome: SubscribeOutcome) => void }> = [];
 
-  subscribe(topics: string[]): Promise<boolean> {
+  subscribe(topics: string[]): Promise<SubscribeOutcome> {
     this.packets.push(`SUBSCRIBE ${topics.join(',')}`);
     return new Promise((resolve) => this.pending.push({ topics, resolve }));
   }
@@ -16,10 +16,10 @@ class FakeSubscriber implements Subscriber {
   }
 
   /** Answers the oldest SUBSCRIBE still waiting. */
-  suback(granted = true): string[] {
+  suback(outcome: SubscribeOutcome = 'granted'): string[] {
     const next = this.pending.shift();
     if (!next) throw new Error('no SUBSCRIBE waiting');
-    next.resolve(granted);
+    next.resolve(outcome);
     return next.topics;
   }
 
@@ -71,15 +71,15 @@ describe('UserSubscriptions', () => {
     expect(subs.size).to.equal(3);
   });
 
-  it('ready waits for the SUBACK, then resolves true', async () => {
+  it('ready waits for the SUBACK, then resolves granted', async () => {
     const { broker, subs } = setup();
     subs.want(1, 3);
     const ready = track(subs.ready(1, 3));
     await settle();
     expect(ready.settled).to.equal(false);
-    expect(broker.suback(true)).to.deep.equal(['wsmesh/internal/deliver/1/3']);
+    expect(broker.suback('granted')).to.deep.equal(['wsmesh/internal/deliver/1/3']);
     await settle();
-    expect(ready.value).to.equal(true);
+    expect(ready.value).to.equal('granted');
   });
 
   it('ready of a second socket waits for the same, first SUBACK', async () => {
@@ -88,26 +88,53 @@ describe('UserSubscriptions', () => {
     const first = track(subs.ready(1, 3));
     subs.want(1, 3);
     const second = track(subs.ready(1, 3));
-    broker.suback(true);
+    broker.suback('granted');
     await settle();
-    expect([first.value, second.value]).to.deep.equal([true, true]);
+    expect([first.value, second.value]).to.deep.equal(['granted', 'granted']);
     expect(broker.waiting).to.equal(0);
   });
 
-  it('ready resolves false on a refused SUBACK (or offline)', async () => {
+  it('ready resolves offline when the link dropped before the SUBACK; the user stays wanted', async () => {
     const { broker, subs } = setup();
     subs.want(1, 3);
     const ready = track(subs.ready(1, 3));
-    broker.suback(false);
+    broker.suback('offline');
     await settle();
-    expect(ready.value).to.equal(false);
+    expect(ready.value).to.equal('offline');
     expect(subs.size).to.equal(1); // still wanted: the next connection subscribes it
     expect(subs.topics()).to.deep.equal(['wsmesh/internal/deliver/1/3']);
   });
 
-  it('ready resolves false at once for a user not wanted', async () => {
+  it('ready resolves refused on a SUBACK 0x80, and the user is forgotten so the next socket tries again', async () => {
+    const { broker, subs } = setup();
+    subs.want(1, 3);
+    const ready = track(subs.ready(1, 3));
+    broker.suback('refused');
+    await settle();
+    expect(ready.value).to.equal('refused');
+    expect(subs.size).to.equal(0);
+    expect(subs.topics()).to.deep.equal([]);
+    subs.want(1, 3);
+    expect(broker.packets).to.deep.equal(['SUBSCRIBE wsmesh/internal/deliver/1/3', 'SUBSCRIBE wsmesh/internal/deliver/1/3']);
+    broker.suback('granted');
+    expect(await subs.ready(1, 3)).to.equal('granted');
+  });
+
+  it('a refusal of a superseded SUBSCRIBE does not forget the newer one', async () => {
+    const { broker, subs } = setup();
+    subs.want(1, 3);
+    subs.unwant(1, 3);
+    subs.want(1, 3);
+    broker.suback('refused'); // the first SUBSCRIBE
+    await settle();
+    expect(subs.size).to.equal(1);
+    broker.suback('granted');
+    expect(await subs.ready(1, 3)).to.equal('granted');
+  });
+
+  it('ready resolves offline at once for a user not wanted', async () => {
     const { subs } = setup();
-    expect(await subs.ready(1, 3)).to.equal(false);
+    expect(await subs.ready(1, 3)).to.equal('offline');
   });
 
   it('unsubscribes on unwant after the last socket, and forgets the user', async () => {
@@ -118,7 +145,7 @@ describe('UserSubscriptions', () => {
     expect(broker.packets).to.deep.equal(['SUBSCRIBE wsmesh/internal/deliver/1/3', 'UNSUBSCRIBE wsmesh/internal/deliver/1/3']);
     expect(subs.size).to.equal(0);
     expect(subs.topics()).to.deep.equal([]);
-    expect(await subs.ready(1, 3)).to.equal(false);
+    expect(await subs.ready(1, 3)).to.equal('offline');
   });
 
   it('ignores unwant for a user it does not want (no UNSUBSCRIBE, no throw)', () => {
@@ -154,7 +181,7 @@ describe('UserSubscriptions', () => {
     expect(ready.settled).to.equal(false); // waits for the new SUBACK, not the old one
     broker.suback();
     await settle();
-    expect(ready.value).to.equal(true);
+    expect(ready.value).to.equal('granted');
   });
 
   it('a user wanted again before the first SUBACK waits for its own, second SUBACK', async () => {
@@ -163,22 +190,22 @@ describe('UserSubscriptions', () => {
     subs.unwant(1, 3);
     subs.want(1, 3);
     const ready = track(subs.ready(1, 3));
-    broker.suback(true); // the first, superseded SUBSCRIBE
+    broker.suback('granted'); // the first, superseded SUBSCRIBE
     await settle();
     expect(ready.settled).to.equal(false);
-    broker.suback(false);
+    broker.suback('offline');
     await settle();
-    expect(ready.value).to.equal(false);
+    expect(ready.value).to.equal('offline');
   });
 
   it('resubscribed() makes every wanted topic ready (a new connection subscribed them all)', async () => {
     const { broker, subs } = setup();
     subs.want(1, 3);
     subs.want(1, 4);
-    broker.suback(false);
+    broker.suback('offline');
     subs.resubscribed();
-    expect(await subs.ready(1, 3)).to.equal(true);
-    expect(await subs.ready(1, 4)).to.equal(true);
+    expect(await subs.ready(1, 3)).to.equal('granted');
+    expect(await subs.ready(1, 4)).to.equal('granted');
     expect(broker.packets).to.have.length(2); // the connection subscribed them, not this class
   });
 
@@ -187,7 +214,7 @@ describe('UserSubscriptions', () => {
     subs.want(1, 3);
     subs.unwant(1, 3);
     subs.resubscribed();
-    expect(await subs.ready(1, 3)).to.equal(false);
+    expect(await subs.ready(1, 3)).to.equal('offline');
     expect(subs.size).to.equal(0);
   });
 });
