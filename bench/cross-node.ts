@@ -1,19 +1,22 @@
 /**
- * Cross-node benchmark: two wsmesh nodes as child processes, A hosting the embedded
- * MQTT broker and B connected to it. K users log in on A; each opens one socket on B
- * (once its session has been replicated there); messages are pushed on A over HTTP
- * and travel A -> broker -> B -> socket.
+ * Cross-node benchmark: two wsmesh nodes as child processes on each broker in turn:
+ * the embedded one (hosted by A), Mosquitto, and a 3-server NATS cluster (A on
+ * server 1, B on server 2). K users log in on A; each opens one socket on B (once
+ * its session has been replicated there); messages are pushed on A over HTTP and
+ * travel A -> broker -> B -> socket.
  *
- *   npm run bench:cross-node -- [--quick] [--users K --messages M --burst B ...]
+ *   npm run bench:cross-node -- [--quick] [--brokers embedded,mosquitto,nats] [--rates 1000,5000] ...
  *
  * Phase 1 (A with websockets.remote.delayDuration 0, nothing coalesced): latency per
  * message from just before the push request to the frame's arrival on B (p50, p90,
- * p99, max), first one message at a time, then M messages with F pushes in flight;
+ * p99, max), first one message at a time, then M messages with F pushes in flight,
+ * then paced at each offered rate for a few seconds (latency from the moment each
+ * push was due, so a push that had to wait for a free request counts its wait);
  * delivered messages/s; every message exactly once on its user's socket.
  * Phase 2 (a fresh pair, default buffering: delay 1000, max 3000, tick 500 ms): a
  * burst of B pushes for one user and path filter with D distinct strings must
  * leave A as one broker publish (or a few) and arrive as D frames, in order; the
- * same burst spread over U users still makes one publish per flush, not one per user.
+ * same burst spread over U users makes one publish per user's coalesced entry.
  *
  * The client load runs in this process; the two nodes compete with it for the cores.
  * Exit status 0 on success, 1 with a message on failure or interruption.
@@ -23,13 +26,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseCrossOptions, USAGE, type CrossOptions } from './lib/cross-options.ts';
+import { startBenchBroker } from './lib/brokers.ts';
+import { parseCrossOptions, USAGE, type BenchBroker, type CrossOptions } from './lib/cross-options.ts';
 import { benchUsers, CONTEXT_ID, writeDirectory, type BenchUser } from './lib/directory.ts';
 import { ClientFleet } from './lib/fleet.ts';
 import { optionsOrStatus } from './lib/flags.ts';
 import { BurstRun, FrameRouter, LatencyRun, type BurstCheck } from './lib/frame-runs.ts';
 import { logInUsers } from './lib/load.ts';
-import { NodePair, type AdminStats } from './lib/node-pair.ts';
+import { NodePair, type AdminStats, type ExternalBroker } from './lib/node-pair.ts';
 import { progressEvery, runPool, sleep } from './lib/pool.ts';
 import { format, percentile, render } from './lib/report.ts';
 import { Cleanup, logLine, runScript } from './lib/script.ts';
@@ -57,6 +61,8 @@ interface Setup {
 
 interface LatencyRow {
   run: string;
+  /** Paced runs: the offered rate, messages/s. */
+  offered?: number;
   messages: number;
   inflight: number;
   sorted: Float64Array;
@@ -81,17 +87,18 @@ interface BurstRow {
 }
 
 /** Starts a pair, logs every user in on A, waits for the sessions on B, opens one socket per user on B. */
-async function setUp(label: string, options: CrossOptions, directoryFile: string, users: readonly BenchUser[], flagsA: string[]): Promise<Setup> {
+async function setUp(label: string, options: CrossOptions, directoryFile: string, users: readonly BenchUser[], flagsA: string[], broker?: ExternalBroker): Promise<Setup> {
   const log = (line: string) => logLine(`${label}: ${line}`);
   const pair = await NodePair.start({
     repoRoot: REPO_ROOT,
     directoryFile,
     flagsA,
-    maxSockets: Math.max(options.inflight, options.loginConcurrency),
+    broker,
+    maxSockets: Math.max(options.inflight, options.loginConcurrency, options.pacedInflight),
     log,
     onCleanup: (step) => cleanup.add(step),
   });
-  log(`A and B see each other (broker on port ${pair.brokerPort})`);
+  log(`A and B see each other (broker: ${pair.brokerWhere})`);
 
   try {
     const logins = await logInUsers(pair.a.http, users, options.loginConcurrency, (done) => log(`logged in on A ${done}/${users.length}`));
@@ -175,9 +182,81 @@ async function latencyRun(setup: Setup, tag: string, total: number, inflight: nu
   };
 }
 
-async function phase1(options: CrossOptions, directoryFile: string, users: readonly BenchUser[]): Promise<LatencyRow[]> {
+/**
+ * Offers `rate` pushes/s for `options.rateSeconds` (message i to user i mod K): push i
+ * is due at start + i / rate, and goes out then if fewer than `pacedInflight` are in
+ * flight, else as soon as one answers. Latency is counted from the due time, so a
+ * node that cannot keep up shows it in the percentiles instead of slowing the offer.
+ */
+async function pacedRun(setup: Setup, tag: string, rate: number, log: (line: string) => void): Promise<LatencyRow> {
+  const { pair, users, fleet, router, options } = setup;
+  const total = rate * options.rateSeconds;
+  const run = new LatencyRun(tag, total, (seq) => seq % users.length);
+  router.add(tag, run);
+  const before = await pair.stats(pair.a);
+  fleet.expect(fleet.total + total);
+  const interval = 1000 / rate;
+  const start = performance.now() + 5;
+  let next = 0;
+  let inflight = 0;
+  let late = 0;
+  let badAnswer: string | undefined;
+  await new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let failed = false;
+    const pump = () => {
+      if (failed) return;
+      clearTimeout(timer);
+      timer = undefined;
+      const now = performance.now();
+      while (next < total && inflight < options.pacedInflight && start + next * interval <= now) {
+        const seq = next++;
+        const due = start + seq * interval;
+        if (now - due > 1) late++;
+        inflight++;
+        pair.push(pair.a, { contextId: CONTEXT_ID, userId: users[seq % users.length].id, message: run.message(seq, due, options.payload) }).then(
+          (answer) => {
+            run.answered(seq, due, performance.now());
+            if ((answer.local !== 0 || answer.remote !== 1) && !badAnswer) badAnswer = `push ${seq}: ${JSON.stringify(answer)}`;
+            inflight--;
+            if (next >= total && inflight === 0) resolve();
+            else pump();
+          },
+          (error: unknown) => {
+            failed = true;
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
+      }
+      if (next < total && inflight < options.pacedInflight) timer = setTimeout(pump, Math.max(0, start + next * interval - performance.now()));
+    };
+    pump();
+  });
+  const sentFor = performance.now() - start;
+  log(`${tag}: ${total} pushes offered at ${rate}/s answered in ${sentFor.toFixed(0)} ms (${late} went out more than 1 ms late)`);
+  await fleet.waitForFrames(options.timeout * 1000, () => `run ${tag}: ${run.missing()} messages missing`);
+  await sleep(QUIET_MS);
+  const after = await pair.stats(pair.a);
+  if (badAnswer) throw new Error(`run ${tag}: A answered a push with other than {local: 0, remote: 1}: ${badAnswer}`);
+  return {
+    run: tag,
+    offered: rate,
+    messages: total,
+    inflight: options.pacedInflight,
+    sorted: run.sorted(),
+    answers: run.sortedAnswers(),
+    perSecond: run.received / ((run.lastArrival - start) / 1000),
+    publishes: after.counters.remote.publishes - before.counters.remote.publishes,
+    duplicates: run.duplicates,
+    missing: run.missing(),
+    misrouted: run.misrouted,
+  };
+}
+
+async function phase1(options: CrossOptions, directoryFile: string, users: readonly BenchUser[], broker?: ExternalBroker): Promise<LatencyRow[]> {
   const log = (line: string) => logLine(`phase 1: ${line}`);
-  const setup = await setUp('phase 1', options, directoryFile, users, ['--websockets.remote.delayDuration', '0']);
+  const setup = await setUp('phase 1', options, directoryFile, users, ['--websockets.remote.delayDuration', '0'], broker);
   try {
     if (options.warmup > 0) {
       log(`warm-up: ${options.warmup} messages, ${options.inflight} in flight (not reported)`);
@@ -187,7 +266,12 @@ async function phase1(options: CrossOptions, directoryFile: string, users: reado
     const sequential = await latencyRun(setup, 'sequential', options.sequential, 1, log);
     log(`loaded: ${options.messages} messages, ${options.inflight} in flight`);
     const loaded = await latencyRun(setup, 'loaded', options.messages, options.inflight, log);
-    return [sequential, loaded];
+    const paced: LatencyRow[] = [];
+    for (const rate of options.rates) {
+      log(`paced: ${rate} messages/s for ${options.rateSeconds} s, at most ${options.pacedInflight} in flight`);
+      paced.push(await pacedRun(setup, `paced-${rate}`, rate, log));
+    }
+    return [sequential, loaded, ...paced];
   } catch (error) {
     throw await setup.pair.explain(error);
   } finally {
@@ -249,9 +333,9 @@ async function burst(setup: Setup, tag: string, burstUsers: number, log: (line: 
   return row;
 }
 
-async function phase2(options: CrossOptions, directoryFile: string, users: readonly BenchUser[]): Promise<BurstRow[]> {
+async function phase2(options: CrossOptions, directoryFile: string, users: readonly BenchUser[], broker?: ExternalBroker): Promise<BurstRow[]> {
   const log = (line: string) => logLine(`phase 2: ${line}`);
-  const setup = await setUp('phase 2', options, directoryFile, users, []);
+  const setup = await setUp('phase 2', options, directoryFile, users, [], broker);
   try {
     log(`burst of ${options.burst} messages for one user, ${options.distinct} distinct, ${options.inflight} in flight`);
     const one = await burst(setup, 'one-user', 1, log);
@@ -270,9 +354,10 @@ async function phase2(options: CrossOptions, directoryFile: string, users: reado
 function latencyTable(rows: LatencyRow[]): string {
   const ms = (row: LatencyRow, p: number) => format(percentile(row.sorted, p), 2);
   return render([
-    ['run', 'messages', 'in flight', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'messages/s', 'push answer p50 ms', 'publishes on A', 'duplicates', 'missing', 'misrouted'],
+    ['run', 'offered/s', 'messages', 'in flight', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'messages/s', 'push answer p50 ms', 'publishes on A', 'duplicates', 'missing', 'misrouted'],
     ...rows.map((r) => [
       r.run,
+      r.offered === undefined ? '-' : String(r.offered),
       String(r.messages),
       String(r.inflight),
       ms(r, 50),
@@ -333,9 +418,9 @@ async function main(argv: string[]): Promise<number> {
   const options = optionsOrStatus(argv, parseCrossOptions, USAGE);
   if (typeof options === 'number') return options;
   const { users: k, messages: m, burst: b, distinct: d, burstUsers: u } = options;
-  console.log(`cross-node bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), nodes A (embedded broker) and B`);
+  console.log(`cross-node bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), nodes A and B on ${options.brokers.join(', ')}`);
   console.log(
-    `K=${k} users (1 socket each on B), phase 1: ${options.warmup} warm-up, ${options.sequential} sequential, M=${m} with F=${options.inflight} in flight, ${options.payload} B each; ` +
+    `K=${k} users (1 socket each on B), phase 1: ${options.warmup} warm-up, ${options.sequential} sequential, M=${m} with F=${options.inflight} in flight, paced at ${options.rates.join(', ')}/s for ${options.rateSeconds} s, ${options.payload} B each; ` +
       `phase 2: B=${b} pushes, D=${d} distinct, U=${u} users`,
   );
   const [load] = os.loadavg();
@@ -347,21 +432,45 @@ async function main(argv: string[]): Promise<number> {
   const users = benchUsers(k);
   const directoryFile = await writeDirectory(dir, users);
 
-  const latency = await phase1(options, directoryFile, users);
-  const bursts = await phase2(options, directoryFile, users);
+  const results: Array<{ broker: BenchBroker; latency: LatencyRow[]; bursts: BurstRow[] }> = [];
+  for (const kind of options.brokers) {
+    logLine(`broker ${kind}: starting`);
+    const broker = await startBenchBroker(kind, (line) => logLine(`broker ${kind}: ${line}`));
+    cleanup.add(() => broker.stop());
+    try {
+      const latency = await phase1(options, directoryFile, users, broker.external);
+      const bursts = await phase2(options, directoryFile, users, broker.external);
+      results.push({ broker: kind, latency, bursts });
+    } finally {
+      await broker.stop();
+    }
+  }
 
   console.log('');
   console.log(`node ${process.version}, ${os.cpus().length} CPUs; K=${k}, M=${m}, F=${options.inflight}, payload ${options.payload} B; B=${b}, D=${d}, U=${u}`);
-  console.log('\nphase 1: push on A -> frame on B, websockets.remote.delayDuration 0 on A (one broker publish per message)');
-  console.log(latencyTable(latency));
-  console.log(`\nphase 2: coalescing, default buffering (delayDuration ${BUFFER_DEFAULTS.delayDuration}, maxDelayDuration ${BUFFER_DEFAULTS.maxDelayDuration}, timerFrequency ${BUFFER_DEFAULTS.timerFrequency} ms)`);
-  console.log(burstTable(bursts));
+  for (const { broker, latency, bursts } of results) {
+    console.log(`\n== broker: ${broker}`);
+    console.log('phase 1: push on A -> frame on B, websockets.remote.delayDuration 0 on A (one broker publish per message)');
+    console.log(latencyTable(latency));
+    console.log(`phase 2: coalescing, default buffering (delayDuration ${BUFFER_DEFAULTS.delayDuration}, maxDelayDuration ${BUFFER_DEFAULTS.maxDelayDuration}, timerFrequency ${BUFFER_DEFAULTS.timerFrequency} ms)`);
+    console.log(burstTable(bursts));
+  }
+  console.log('\nsummary: push on A -> frame on B (paced runs: latency from the moment each push was due)');
   console.log(
-    `expected: 1 publish per flush per node (a few if the burst outlasts a tick boundary or maxDelayDuration), frames = distinct strings per user (${d} in all), ` +
+    render([
+      ['broker', 'run', 'offered/s', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms'],
+      ...results.flatMap(({ broker, latency }) =>
+        latency.map((r) => [broker, r.run, r.offered === undefined ? '-' : String(r.offered), format(r.perSecond, 0), format(percentile(r.sorted, 50), 2), format(percentile(r.sorted, 99), 2), format(percentile(r.sorted, 100), 2)]),
+      ),
+    ]),
+  );
+  console.log(
+    `\nphase 2 expected: 1 publish per coalesced entry (one per user; a few if the burst outlasts a tick boundary or maxDelayDuration), frames = distinct strings per user (${d} in all), ` +
       `last frame ~ burst + ${BUFFER_DEFAULTS.delayDuration} ms (+ up to ${BUFFER_DEFAULTS.timerFrequency} ms tick).`,
   );
   console.log(`order "kept": no string arrived ahead of one whose push was answered before the other's was sent (pushes in flight together may land either way).`);
-  const found = problems(latency, bursts, foreignFrames);
+  const found = results.flatMap(({ broker, latency, bursts }) => problems(latency, bursts, 0).map((p) => `${broker}: ${p}`));
+  if (foreignFrames) found.push(`${foreignFrames} frames of an unexpected size or tag`);
   if (found.length) throw new Error(`the results show ${found.length} problem(s):\n  ${found.join('\n  ')}`);
   return 0;
 }

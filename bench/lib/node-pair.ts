@@ -1,6 +1,6 @@
 /**
  * Two wsmesh nodes as child processes forming one cluster: A hosts the embedded MQTT
- * broker, B connects to it. Both share the session signing keys (a cookie signed on
+ * broker and B connects to it, or both connect to an external broker (`broker`). Both share the session signing keys (a cookie signed on
  * A is accepted on B) and the admin token; each gets its own extra flags.
  * Also: the admin stats both nodes answer, and waits for the cluster to converge
  * (nodes see each other, a session replicated to B, B's sockets known on A).
@@ -37,6 +37,22 @@ export interface PairSetup {
   log: (line: string) => void;
   /** Registers a cleanup step, run even when the bench fails. */
   onCleanup: (step: () => Promise<void> | void) => void;
+  /** An external broker both nodes connect to; without it A hosts the embedded one. */
+  broker?: ExternalBroker;
+}
+
+/** Where the nodes of a pair find an external broker, and the flags each needs for it. */
+export interface ExternalBroker {
+  /** What the log says: e.g. "mosquitto on 127.0.0.1:1883". */
+  describe: string;
+  /** `cluster.broker` of A and of B (one URL, or a comma-separated server list). */
+  urlA: string;
+  urlB: string;
+  /** Its permissions may name the cluster (Mosquitto's ACL, NATS's subjects). */
+  clusterName: string;
+  /** Account and other flags of A and of B (e.g. `--cluster.username`, `--cluster.keepalive`). */
+  flagsA: string[];
+  flagsB: string[];
 }
 
 /** One node of the pair: its process and a keep-alive client to its HTTP port. */
@@ -50,7 +66,8 @@ export class NodePair {
   private constructor(
     readonly a: PairNode,
     readonly b: PairNode,
-    readonly brokerPort: number,
+    /** Where the broker is, for the log. */
+    readonly brokerWhere: string,
     private readonly adminToken: string,
   ) {}
 
@@ -58,15 +75,29 @@ export class NodePair {
   static async start(setup: PairSetup): Promise<NodePair> {
     const adminToken = randomBytes(24).toString('base64url');
     const sessionKeys = randomBytes(24).toString('base64url');
-    // A cluster name of its own: the topics of an earlier (killed) run cannot leak in.
-    const clusterName = `bench-${randomBytes(4).toString('hex')}`;
-    // A hosts the embedded broker, which accepts only its own account: B presents the same one.
-    const brokerAccount = ['--cluster.username', 'bench-node', '--cluster.password', randomBytes(18).toString('base64url')];
-    const common = ['--session.keys', sessionKeys, '--cluster.name', clusterName, ...brokerAccount];
-    const brokerPort = await freePort();
-    const a = await startNode('A', setup, adminToken, ['--node-id', 'A', '--route', 'A', '--broker', 'embedded', '--broker-port', String(brokerPort), ...common, ...(setup.flagsA ?? [])]);
-    const b = await startNode('B', setup, adminToken, ['--node-id', 'B', '--route', 'B', '--broker', `mqtt://127.0.0.1:${brokerPort}`, ...common, ...(setup.flagsB ?? [])]);
-    const pair = new NodePair(a, b, brokerPort, adminToken);
+    const external = setup.broker;
+    // A cluster name of its own: the topics of an earlier (killed) run cannot leak in
+    // (an external broker's permissions name the cluster; each run starts a new broker).
+    const clusterName = external?.clusterName ?? `bench-${randomBytes(4).toString('hex')}`;
+    const common = ['--session.keys', sessionKeys, '--cluster.name', clusterName];
+    let brokerA: string[];
+    let brokerB: string[];
+    let where: string;
+    if (external) {
+      brokerA = ['--broker', external.urlA, ...external.flagsA];
+      brokerB = ['--broker', external.urlB, ...external.flagsB];
+      where = external.describe;
+    } else {
+      // A hosts the embedded broker, which accepts only its own account: B presents the same one.
+      const account = ['--cluster.username', 'bench-node', '--cluster.password', randomBytes(18).toString('base64url')];
+      const brokerPort = await freePort();
+      brokerA = ['--broker', 'embedded', '--broker-port', String(brokerPort), ...account];
+      brokerB = ['--broker', `mqtt://127.0.0.1:${brokerPort}`, ...account];
+      where = `embedded in A on port ${brokerPort}`;
+    }
+    const a = await startNode('A', setup, adminToken, ['--node-id', 'A', '--route', 'A', ...brokerA, ...common, ...(setup.flagsA ?? [])]);
+    const b = await startNode('B', setup, adminToken, ['--node-id', 'B', '--route', 'B', ...brokerB, ...common, ...(setup.flagsB ?? [])]);
+    const pair = new NodePair(a, b, where, adminToken);
     await pair.until('A and B to see each other online', async () => (await pair.stats(a)).nodes === 2 && (await pair.stats(b)).nodes === 2);
     return pair;
   }
