@@ -1,13 +1,14 @@
 /**
  * Local fan-out benchmark: N authenticated sockets on one wsmesh node, M messages
  * pushed over HTTP, each reaching the N/K sockets of one of K users; the same load
- * on a plain `ws` server (bench/baseline-server.ts) in the same run. Prints
+ * in the same run on a plain `ws` server (bench/baseline-server.ts) and on a
+ * Socket.IO 4 server (bench/socketio-server.ts, a room per user). Prints
  * handshakes/s, delivered frames/s, push requests/s and resident memory per socket,
- * and each as a ratio wsmesh / plain ws.
+ * and each as a ratio wsmesh / plain ws and wsmesh / Socket.IO 4.
  *
  *   npm run bench:local-fanout -- [--quick] [--sockets N --users K --messages M ...]
  *
- * The servers run one after the other as child processes (never both at once, so
+ * The servers run one after the other as child processes (never two at once, so
  * they do not compete for the cores); the client load runs in this process.
  * Exit status 0 on success, 1 with a message on failure or interruption.
  */
@@ -23,7 +24,7 @@ import { FanoutPlan, runLoad, type RunResult } from './lib/load.ts';
 import { parseOptions, USAGE, type BenchOptions } from './lib/options.ts';
 import { resultTable, roundsTable } from './lib/report.ts';
 import { Cleanup, logLine, runScript } from './lib/script.ts';
-import { plainWs, wsmesh, type Target } from './lib/targets.ts';
+import { plainWs, socketIo, wsmesh, type Target } from './lib/targets.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Below this growth of RSS while the sockets open, GC noise dominates the per-socket figure. */
@@ -36,7 +37,8 @@ async function measure(target: Target, options: BenchOptions, directoryFile: str
   const port = await freePort();
   const log = options.rounds > 1 ? (line: string) => logLine(`round ${round}: ${line}`) : logLine;
   log(`${target.name}: starting on port ${port}`);
-  const server = await ServerChild.start(target.serverSpec({ port, directoryFile, adminToken, repoRoot: REPO_ROOT }));
+  const repoRoot = target === wsmesh && options.wsmeshRoot ? path.resolve(options.wsmeshRoot) : REPO_ROOT;
+  const server = await ServerChild.start(target.serverSpec({ port, directoryFile, adminToken, repoRoot }));
   cleanup.add(() => server.stop());
   log(`${target.name}: up (pid ${server.pid}, RSS ${((server.rssKiB() ?? NaN) / 1024).toFixed(1)} MiB)`);
   try {
@@ -72,28 +74,31 @@ async function main(argv: string[]): Promise<number> {
   const users = benchUsers(options.users);
   const directoryFile = await writeDirectory(dir, users);
 
-  // Rounds alternate the order, so neither server always runs on the warmer (or the quieter) turn.
-  const subject: RunResult[] = [];
-  const baseline: RunResult[] = [];
+  // Rounds alternate the order, so no server always runs on the warmer (or the quieter) turn.
+  const targets: Target[] = options.baselineFirst ? [plainWs, socketIo, wsmesh] : [wsmesh, plainWs, socketIo];
+  const results = new Map<Target, RunResult[]>(targets.map((t) => [t, []]));
   for (let round = 1; round <= options.rounds; round++) {
-    const wsmeshFirst = options.baselineFirst === (round % 2 === 0);
-    for (const target of wsmeshFirst ? [wsmesh, plainWs] : [plainWs, wsmesh]) {
-      const result = await measure(target, options, directoryFile, users, round);
-      (target === wsmesh ? subject : baseline).push(result);
-    }
+    const order = round % 2 === 1 ? targets : [...targets].reverse();
+    for (const target of order) results.get(target)!.push(await measure(target, options, directoryFile, users, round));
   }
+  const subject = results.get(wsmesh)!;
+  const baselines = [results.get(plainWs)!, results.get(socketIo)!];
 
   console.log('');
-  console.log(`node ${process.version}, N=${options.sockets}, K=${options.users}, M=${options.messages} (${plan.expectedFrames()} frames of ${options.payload} B), warm-up ${options.warmup}, ${options.rounds} round(s), ${options.baselineFirst ? 'plain ws' : 'wsmesh'} first`);
-  console.log(resultTable(subject, baseline));
-  console.log('ratio = wsmesh / plain ws: above 1 is better for the rates, worse for memory.');
-  const smallest = Math.min(...[...subject, ...baseline].map((r) => (r.rssAfterKiB ?? 0) - (r.rssBeforeKiB ?? 0)));
+  console.log(
+    `node ${process.version}, N=${options.sockets}, K=${options.users}, M=${options.messages} (${plan.expectedFrames()} frames of ${options.payload} B), ` +
+      `warm-up ${options.warmup}, ${options.rounds} round(s), order ${targets.map((t) => t.name).join(', ')}` +
+      (options.wsmeshRoot ? `, wsmesh from ${options.wsmeshRoot}` : ''),
+  );
+  console.log(resultTable(subject, baselines));
+  console.log('ratio = wsmesh / the other: above 1 is better for the rates, worse for memory.');
+  const smallest = Math.min(...[...results.values()].flat().map((r) => (r.rssAfterKiB ?? 0) - (r.rssBeforeKiB ?? 0)));
   if (smallest < RSS_NOISE_KIB) {
     console.log(`note: a server grew by ${(smallest / 1024).toFixed(1)} MiB only; garbage collection moves RSS by a few MiB, so "RSS per socket" needs more sockets to mean much.`);
   }
   if (options.rounds > 1) {
     console.log(`\nmedians of ${options.rounds} rounds; the ratios of each round:`);
-    console.log(roundsTable(subject, baseline));
+    console.log(roundsTable(subject, baselines));
   }
   return 0;
 }

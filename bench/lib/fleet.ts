@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { plainFrames, type ClientProtocol } from './client-protocol.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 const CLOSE_WAIT_MS = 5_000;
@@ -24,22 +25,41 @@ export class ClientFleet {
   private failure: Error | undefined;
   private waiter: (() => void) | undefined;
 
+  private readonly frameBytes: number;
+
   constructor(
     size: number,
-    private readonly payloadBytes: number,
+    payloadBytes: number,
+    private readonly protocol: ClientProtocol = plainFrames,
   ) {
     this.counts = new Uint32Array(size);
+    this.frameBytes = protocol.frameBytes(payloadBytes);
   }
 
-  /** Opens socket `index`; rejects with the server's status and body when the handshake is refused. */
+  /**
+   * Opens socket `index` (for Socket.IO: until the namespace's CONNECT ack); rejects
+   * with the server's status and body when the handshake is refused.
+   */
   open(index: number, url: string, cookie: string): Promise<void> {
     const ws = new WebSocket(url, { headers: { cookie }, perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, skipUTF8Validation: true });
     this.sockets.push(ws);
+    const { connect } = this.protocol;
     return new Promise((resolve, reject) => {
       ws.once('open', () => {
-        ws.on('message', (data: Buffer) => this.frame(index, data));
-        ws.once('close', (code, reason) => this.closed(index, code, reason));
-        resolve();
+        let ready = !connect;
+        ws.on('message', (data: Buffer) => {
+          if (!ready && connect!.ready(data)) {
+            ready = true;
+            return resolve();
+          }
+          this.frame(ws, index, data);
+        });
+        ws.once('close', (code, reason) => {
+          if (!ready) reject(new Error(`socket ${index}: closed by the server before the protocol's connect ack: code ${code}`));
+          this.closed(index, code, reason);
+        });
+        if (connect) ws.send(connect.frame);
+        else resolve();
       });
       ws.once('unexpected-response', (req, res) => {
         const chunks: Buffer[] = [];
@@ -104,11 +124,16 @@ export class ClientFleet {
     for (const ws of this.sockets) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
   }
 
-  private frame(index: number, data: Buffer): void {
+  private frame(ws: WebSocket, index: number, data: Buffer): void {
+    const reply = this.protocol.control(data);
+    if (reply !== undefined) {
+      if (reply) ws.send(reply);
+      return;
+    }
     this.onFrame?.(index, data, performance.now());
     this.counts[index]++;
     this.total++;
-    if (data.length !== this.payloadBytes) this.foreign++;
+    if (data.length !== this.frameBytes) this.foreign++;
     if (this.total === this.target) {
       this.reachedAt = performance.now();
       this.waiter?.();

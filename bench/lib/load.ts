@@ -12,7 +12,7 @@ import { ClientFleet } from './fleet.ts';
 import { JsonClient } from './http.ts';
 import type { BenchOptions } from './options.ts';
 import { progressEvery, runPool, sleep } from './pool.ts';
-import { LOGIN_PATH, SOCKET_PATH, type Target } from './targets.ts';
+import { LOGIN_PATH, type Target } from './targets.ts';
 
 /** Lets RSS settle (allocations freed, sockets' buffers sized) before it is read. */
 const SETTLE_MS = 500;
@@ -156,20 +156,20 @@ async function fanout(ctx: RunContext, http: JsonClient, logins: readonly Logged
   const { target, server, users, options } = ctx;
   const log = measured ? ctx.log : () => {};
   const settle = () => (measured ? sleep(SETTLE_MS) : Promise.resolve());
-  const fleet = new ClientFleet(plan.sockets, options.payload);
+  const fleet = new ClientFleet(plan.sockets, options.payload, target.client);
   ctx.onCleanup(() => fleet.close());
 
   await settle();
   const rssBeforeKiB = server.rssKiB();
 
   // Handshakes, C in flight.
-  const wsBase = server.baseUrl.replace(/^http/, 'ws') + SOCKET_PATH;
+  const wsBase = server.baseUrl.replace(/^http/, 'ws');
   const openProgress = progressEvery(plan.sockets, 5, (done) => log(`${target.name}: sockets open ${done}/${plan.sockets}`));
   let opened = 0;
   const openStart = performance.now();
   await runPool(plan.sockets, options.concurrency, async (j) => {
     const login = logins[plan.userOfSocket(j)];
-    await fleet.open(j, `${wsBase}?session=${encodeURIComponent(login.session)}`, login.cookie);
+    await fleet.open(j, target.client.url(wsBase, login.session), login.cookie);
     openProgress(++opened);
   });
   const openMs = performance.now() - openStart;

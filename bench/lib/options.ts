@@ -25,8 +25,10 @@ export interface BenchOptions {
   warmup: number;
   /** Rounds, each measuring both servers (alternating); the table shows medians. */
   rounds: number;
-  /** Run the plain ws server first (the client's JIT warms up on the first run). */
+  /** Run the baselines first (the client's JIT warms up on the first run). */
   baselineFirst: boolean;
+  /** Run wsmesh from this checkout instead of this one (a before/after comparison in one run). */
+  wsmeshRoot?: string;
 }
 
 export const DEFAULTS: BenchOptions = {
@@ -47,9 +49,10 @@ export const QUICK: Partial<BenchOptions> = { sockets: 200, users: 20, messages:
 
 export const USAGE = `Usage: npx tsx bench/local-fanout.ts [--quick] [options]
 
-Opens N authenticated sockets on one wsmesh node and on a plain ws server (each a
-child process), pushes M messages over HTTP and compares handshakes/s, delivered
-frames/s, push requests/s and resident memory per socket (wsmesh / plain).
+Opens N authenticated sockets on one wsmesh node, on a plain ws server and on a
+Socket.IO 4 server (each a child process, one after the other), pushes M messages
+over HTTP and compares handshakes/s, delivered frames/s, push requests/s and
+resident memory per socket (wsmesh / plain ws, wsmesh / Socket.IO 4).
 
   --quick                 small run: ${QUICK.sockets} sockets, ${QUICK.users} users, ${QUICK.messages} messages
   --sockets N             client sockets (default ${DEFAULTS.sockets})
@@ -64,11 +67,13 @@ frames/s, push requests/s and resident memory per socket (wsmesh / plain).
                           on each server first, 0 for none (default ${DEFAULTS.warmup}, quick ${QUICK.warmup})
   --rounds R              measure both servers R times, alternating, and report
                           medians (default ${DEFAULTS.rounds}; use 3+ on a busy machine)
-  --baseline-first        measure plain ws before wsmesh (default: wsmesh first)
+  --baseline-first        measure plain ws and Socket.IO before wsmesh (default: wsmesh first)
+  --wsmesh-root DIR       run wsmesh from the checkout DIR (npm ci done there), e.g.
+                          \`git worktree add /tmp/before HEAD~3\` for a before/after run
   -h, --help              this text
 `;
 
-const FLAGS: FlagSpec<BenchOptions> = {
+const FLAGS: FlagSpec<BenchOptions, 'wsmesh-root'> = {
   defaults: DEFAULTS,
   quick: QUICK,
   integers: [
@@ -84,12 +89,15 @@ const FLAGS: FlagSpec<BenchOptions> = {
     ['rounds', 'rounds', 1],
   ],
   switches: [['baseline-first', 'baselineFirst']],
+  strings: ['wsmesh-root'],
 };
 
 /** The options, or `undefined` when help was asked for. Throws `UsageError`. */
 export function parseOptions(argv: readonly string[]): BenchOptions | undefined {
-  const options = parseFlags(argv, FLAGS)?.options;
-  if (!options) return undefined;
+  const parsed = parseFlags(argv, FLAGS);
+  if (!parsed) return undefined;
+  const options = parsed.options;
+  if (parsed.strings['wsmesh-root']) options.wsmeshRoot = parsed.strings['wsmesh-root'];
   if (options.users > options.sockets) throw new UsageError(`--users (${options.users}) must not exceed --sockets (${options.sockets}): every user needs a socket`);
   return options;
 }

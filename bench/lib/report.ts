@@ -1,4 +1,4 @@
-/** The final table: one row per metric, wsmesh next to plain ws, and their ratio. */
+/** The final table: one row per metric, wsmesh next to each baseline, and the ratios. */
 import type { RunResult } from './load.ts';
 
 interface Row {
@@ -45,22 +45,28 @@ export function render(lines: string[][]): string {
   return [line(lines[0]), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.slice(1).map(line)].join('\n');
 }
 
-/** `metric | wsmesh | plain ws | ratio`: each value the median over the rounds, the ratio that of the two medians. */
-export function resultTable(subject: RunResult[], baseline: RunResult[]): string {
-  const lines = [['metric', subject[0].target, baseline[0].target, 'ratio']];
+/**
+ * `metric | wsmesh | plain ws | Socket.IO 4 | vs plain ws | vs Socket.IO 4`: each
+ * value the median over the rounds, each ratio wsmesh's median over the baseline's.
+ */
+export function resultTable(subject: RunResult[], baselines: RunResult[][]): string {
+  const names = baselines.map((runs) => runs[0].target);
+  const lines = [['metric', subject[0].target, ...names, ...names.map((name) => `vs ${name}`)]];
   for (const row of ROWS) {
     const a = median(subject.map(row.value));
-    const b = median(baseline.map(row.value));
-    lines.push([row.metric, format(a, row.digits), format(b, row.digits), format(a !== undefined && b ? a / b : undefined, 2)]);
+    const bs = baselines.map((runs) => median(runs.map(row.value)));
+    lines.push([row.metric, format(a, row.digits), ...bs.map((b) => format(b, row.digits)), ...bs.map((b) => format(a !== undefined && b ? a / b : undefined, 2))]);
   }
   return render(lines);
 }
 
-/** One line per round with the ratios of the rates and of memory, to show the spread. */
-export function roundsTable(subject: RunResult[], baseline: RunResult[]): string {
-  const lines = [['round', ...ROWS.slice(0, 4).map((row) => `${row.metric} ratio`)]];
+/** One line per round and baseline with the ratios of the rates and of memory, to show the spread. */
+export function roundsTable(subject: RunResult[], baselines: RunResult[][]): string {
+  const lines = [['round', 'against', ...ROWS.slice(0, 4).map((row) => `${row.metric} ratio`)]];
   subject.forEach((s, i) => {
-    lines.push([String(i + 1), ...ROWS.slice(0, 4).map((row) => format((row.value(s) ?? NaN) / (row.value(baseline[i]) ?? NaN), 2))]);
+    for (const runs of baselines) {
+      lines.push([String(i + 1), runs[i].target, ...ROWS.slice(0, 4).map((row) => format((row.value(s) ?? NaN) / (row.value(runs[i]) ?? NaN), 2))]);
+    }
   });
   return render(lines);
 }

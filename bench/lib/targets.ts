@@ -1,9 +1,10 @@
 /**
- * The two servers the bench compares. Both speak the same client protocol (login
- * with a cookie, `/ws/bench?session=..`, a push over HTTP); they differ in how they
- * start and in the push request.
+ * The servers the bench compares. All speak the same contract (login with a cookie,
+ * a socket per session, a push over HTTP); they differ in how they start, in the
+ * push request, and in the socket's framing (plain frames, or Socket.IO's).
  */
 import type { ServerSpec } from './children.ts';
+import { plainFrames, socketIoFrames, type ClientProtocol } from './client-protocol.ts';
 import type { JsonRequest } from './http.ts';
 import { CONTEXT_ID, type BenchUser } from './directory.ts';
 
@@ -19,9 +20,11 @@ export interface Target {
   name: string;
   serverSpec(setup: TargetSetup): ServerSpec;
   pushRequest(user: BenchUser, message: string, adminToken: string): JsonRequest;
+  /** What its clients speak on the socket. */
+  client: ClientProtocol;
 }
 
-export const SOCKET_PATH = '/ws/bench';
+export { SOCKET_PATH } from './client-protocol.ts';
 export const LOGIN_PATH = '/api/login';
 
 /**
@@ -64,6 +67,7 @@ export const wsmesh: Target = {
     headers: { authorization: `Bearer ${adminToken}` },
     body: { contextId: CONTEXT_ID, userId: user.id, message },
   }),
+  client: plainFrames,
 };
 
 export const plainWs: Target = {
@@ -77,4 +81,19 @@ export const plainWs: Target = {
     args: [...nodeArgs(), '--import', 'tsx', 'bench/baseline-server.ts', '--host', '127.0.0.1', '--port', String(port), '--directory', directoryFile],
   }),
   pushRequest: (user, message) => ({ method: 'POST', path: '/push', body: { userId: user.id, message } }),
+  client: plainFrames,
+};
+
+export const socketIo: Target = {
+  name: 'Socket.IO 4',
+  serverSpec: ({ port, directoryFile, repoRoot }) => ({
+    name: 'Socket.IO 4 (bench/socketio-server.ts)',
+    cwd: repoRoot,
+    port,
+    healthPath: '/healthz',
+    env: cleanEnv({}),
+    args: [...nodeArgs(), '--import', 'tsx', 'bench/socketio-server.ts', '--host', '127.0.0.1', '--port', String(port), '--directory', directoryFile],
+  }),
+  pushRequest: (user, message) => ({ method: 'POST', path: '/push', body: { userId: user.id, message } }),
+  client: socketIoFrames,
 };
