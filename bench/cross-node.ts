@@ -27,6 +27,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startBenchBroker } from './lib/brokers.ts';
+import { buildWsmesh } from './lib/build.ts';
 import { parseCrossOptions, USAGE, type BenchBroker, type CrossOptions } from './lib/cross-options.ts';
 import { benchUsers, CONTEXT_ID, writeDirectory, type BenchUser } from './lib/directory.ts';
 import { ClientFleet } from './lib/fleet.ts';
@@ -426,6 +427,7 @@ async function main(argv: string[]): Promise<number> {
   const [load] = os.loadavg();
   if (load > 0.5) console.log(`note: load average ${load.toFixed(2)} on ${os.cpus().length} CPUs before the start: other processes compete for the cores; expect noise`);
 
+  buildWsmesh(REPO_ROOT, logLine);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wsmesh-bench-'));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));
   logLine(`directory: ${k} users in ${dir}`);

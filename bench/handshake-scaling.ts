@@ -30,6 +30,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type WebSocket from 'ws';
+import { buildWsmesh } from './lib/build.ts';
 import { freePort, ServerChild } from './lib/children.ts';
 import { benchUsers, writeDirectory, type BenchUser } from './lib/directory.ts';
 import { optionsOrStatus } from './lib/flags.ts';
@@ -328,6 +329,7 @@ async function main(argv: string[]): Promise<number> {
   const [load] = os.loadavg();
   if (load > 0.5) console.log(`note: load average ${load.toFixed(2)} on ${os.cpus().length} CPUs before the start: other processes compete for the cores; expect noise (--rounds 5)`);
 
+  buildWsmesh(REPO_ROOT, logLine);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wsmesh-bench-'));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));
   const users = benchUsers(plan.totalUsers);

@@ -17,6 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWsmesh } from './lib/build.ts';
 import { freePort, ServerChild } from './lib/children.ts';
 import { benchUsers, writeDirectory } from './lib/directory.ts';
 import { optionsOrStatus } from './lib/flags.ts';
@@ -68,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`note: load average ${load.toFixed(2)} on ${os.cpus().length} CPUs before the start: other processes compete for the cores; expect noise (--rounds 3)`);
   }
 
+  buildWsmesh(options.wsmeshRoot ? path.resolve(options.wsmeshRoot) : REPO_ROOT, logLine);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wsmesh-bench-'));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));
   logLine(`directory: ${options.users} users in ${dir} (hashing the password once)`);

@@ -3,6 +3,7 @@
  * a socket per session, a push over HTTP); they differ in how they start, in the
  * push request, and in the socket's framing (plain frames, or Socket.IO's).
  */
+import { wsmeshEntry } from './build.ts';
 import type { ServerSpec } from './children.ts';
 import { plainFrames, socketIoFrames, type ClientProtocol } from './client-protocol.ts';
 import type { JsonRequest } from './http.ts';
@@ -52,7 +53,7 @@ export const wsmesh: Target = {
     env: cleanEnv({ WSMESH_ADMIN_TOKEN: adminToken }),
     args: [
       ...nodeArgs(),
-      '--import', 'tsx', 'src/main.ts',
+      ...wsmeshEntry(repoRoot),
       '--host', '127.0.0.1',
       '--port', String(port),
       '--directory.file', directoryFile,
