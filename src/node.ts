@@ -28,6 +28,7 @@ import { systemTimers } from './time/timers.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { createNodeSupervisor, NodeSupervisor } from './actors/node.actor.ts';
 import { connectionEnded, connectionHooks } from './actors/connection-log.ts';
+import { connectionMachine, type ConnectionActor } from './actors/connection.machine.ts';
 import { selectProtocol } from './protocol/select.ts';
 import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
@@ -56,6 +57,8 @@ export class WsmeshNode {
   readonly metrics: NodeMetrics;
   /** Every actor of this node, live, for /admin/inspector (src/inspect). */
   readonly inspector = new InspectorHub();
+  /** Every started connection actor not yet ended, admitted or not: what the inspector follows on demand. */
+  private readonly connections = new Set<ConnectionActor>();
   private readonly inspect: NonNullable<ActorOptions<AnyActorLogic>['inspect']>;
   private readonly wss: WebSocketServer;
   private readonly enabled = new EnabledResolver();
@@ -75,6 +78,7 @@ export class WsmeshNode {
     this.log = options.log;
     this.options = options;
     this.inspect = this.inspector.observerWith(options.inspect);
+    this.inspector.followOnDemand({ machine: connectionMachine.id, live: () => this.connections });
     this.live = { config, directory };
     this.topics = new Topics(config.cluster.name);
     const dedupWindow = () => this.live.config.websockets.dedupWindow;
@@ -124,8 +128,17 @@ export class WsmeshNode {
           coalesced: (count) => this.stats.drop('coalesced', count),
         },
         inspect: this.inspect,
+        connectionInspect: options.inspect,
+        onConnectionSpawned: (actor) => {
+          this.connections.add(actor);
+          this.inspector.spawned(actor);
+        },
         onConnectionAdmitted: (handle) => this.stats.socketAdmitted(handle.prefix),
-        onConnectionEnded: (output, handle) => connectionEnded(this.stats, this.log, output, handle),
+        onConnectionEnded: (output, handle, actor) => {
+          this.connections.delete(actor);
+          this.inspector.ended(actor);
+          connectionEnded(this.stats, this.log, output, handle);
+        },
       }),
     );
     this.sessions.onEnded((record, reason) => {
@@ -277,6 +290,7 @@ export class WsmeshNode {
     await closed;
     this.wss.close();
     this.cluster?.stop();
+    this.inspector.stop();
     // Last words: the registry entries went out as the sockets closed; now presence.
     if (this.link && this.cluster) {
       await this.link.close([{ topic: this.topics.presence(this.live.config.node.id), payload: this.cluster.sealedPresence('offline'), retain: true }]);

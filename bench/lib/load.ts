@@ -9,6 +9,7 @@ import type { ServerChild } from './children.ts';
 import type { BenchUser } from './directory.ts';
 import { PASSWORD } from './directory.ts';
 import { ClientFleet } from './fleet.ts';
+import { heapSnapshotIfAsked } from './heap-snapshot.ts';
 import { JsonClient } from './http.ts';
 import type { BenchOptions } from './options.ts';
 import { progressEvery, runPool, sleep } from './pool.ts';
@@ -178,6 +179,7 @@ async function fanout(ctx: RunContext, http: JsonClient, logins: readonly Logged
   await settle();
   const rssAfterKiB = server.rssKiB();
   if (fleet.error) throw fleet.error;
+  if (measured && target.name === 'wsmesh') await heapSnapshotIfAsked(server.pid, log);
 
   // Pushes, F in flight; the clock runs until the last expected frame arrived.
   const expected = plan.expectedFrames();

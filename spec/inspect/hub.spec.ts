@@ -269,6 +269,111 @@ describe('InspectorHub', () => {
   });
 });
 
+describe('InspectorHub, actors followed on demand', () => {
+  /** Connection actors with no observer, as the node makes them, reported through a source. */
+  function onDemand(idleMs = 1000) {
+    const timers = new FakeTimers();
+    const hub = new InspectorHub({ timers, idleMs });
+    const live = new Set<ConnectionActor>();
+    hub.followOnDemand({ machine: 'connection', live: () => live });
+    const connect = (connectionId: string) => {
+      const actor = createConnectionActor({
+        connectionId,
+        path: '/ws/demo',
+        remoteAddress: '127.0.0.1',
+        protocol: rawProtocol,
+        settings: { pingInterval: 60_000, pingTimeout: 500, maxBufferedBytes: 1 << 20 },
+        hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} },
+      }).start();
+      live.add(actor);
+      hub.spawned(actor);
+      actor.subscribe({ complete: () => (live.delete(actor), hub.ended(actor)) });
+      return actor;
+    };
+    const open = (actor: ConnectionActor) => {
+      actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+      actor.send({ type: 'ws.opened', socket: new RecordingSocket() as unknown as WebSocket });
+    };
+    return { hub, timers, live, connect, open };
+  }
+
+  it('tracks nothing while nobody looks, but counts every actor created and ended', () => {
+    const { hub, connect, open } = onDemand();
+    const a = connect('a');
+    open(a);
+    for (let i = 0; i < 100; i++) a.send({ type: 'msg.deliver', message: `m${i}` });
+    const b = connect('b');
+    b.send({ type: 'handshake.rejected', code: 'ERR_SESSION_UNKNOWN' });
+    expect(hub.size).to.equal(0);
+    expect(hub.followingOnDemand).to.equal(false);
+    const { totals, counts } = hub.snapshot(); // the first look
+    expect(totals.connection).to.deep.equal({ live: 1, created: 2, ended: 1 });
+    expect(counts.connection).to.deep.equal({ 'open.idle': 1 });
+  });
+
+  it('follows every live actor from the first look: later transitions and ends are seen, each end counted once', () => {
+    const { hub, connect, open } = onDemand();
+    const a = connect('a');
+    const b = connect('b');
+    open(a);
+    expect(hub.counts().connection).to.deep.equal({ upgrade: 1, 'open.idle': 1 });
+    open(b);
+    expect(hub.counts().connection).to.deep.equal({ upgrade: 0, authenticated: 0, 'open.idle': 2 });
+    const c = connect('c'); // spawned while followed: tracked at once
+    expect(hub.counts().connection).to.include({ upgrade: 1 });
+    a.send({ type: 'conn.close', code: CloseCode.GOING_AWAY, reason: 'bye' });
+    a.send({ type: 'ws.closed', code: CloseCode.GOING_AWAY, reason: '' });
+    expect(hub.counts().connection).to.deep.equal({ upgrade: 1, authenticated: 0, 'open.idle': 1, closing: 0 });
+    expect(hub.snapshot().totals.connection).to.deep.equal({ live: 2, created: 3, ended: 1 });
+    expect(hub.describe(c.sessionId)).to.include({ state: 'upgrade', machine: 'connection' });
+  });
+
+  it('sends watchers the changes of followed actors, with the end in its final state', () => {
+    const { hub, timers, connect, open } = onDemand();
+    const batches: InspectorBatch[] = [];
+    const a = connect('a');
+    const stop = hub.subscribe((batch) => batches.push(batch));
+    open(a);
+    timers.advance(100);
+    expect(batches.at(-1)!.changes.map((c) => c.state)).to.deep.equal(['open.idle']);
+    a.send({ type: 'conn.close', code: CloseCode.GOING_AWAY, reason: 'bye' });
+    a.send({ type: 'ws.closed', code: CloseCode.GOING_AWAY, reason: '' });
+    timers.advance(100);
+    expect(batches.at(-1)!.left).to.deep.equal([{ id: a.sessionId, machine: 'connection', state: 'closed', status: 'done' }]);
+    stop();
+  });
+
+  it('lets go idleMs after the last look (no watcher), and follows again on the next look', () => {
+    const { hub, timers, connect, open } = onDemand(1000);
+    const a = connect('a');
+    hub.counts();
+    expect(hub.size).to.equal(1);
+    timers.advance(999);
+    expect(hub.followingOnDemand).to.equal(true);
+    timers.advance(1);
+    expect(hub.followingOnDemand).to.equal(false);
+    expect(hub.size).to.equal(0);
+    open(a); // not seen: nobody follows
+    expect(hub.size).to.equal(0);
+    expect(hub.counts().connection).to.deep.equal({ upgrade: 0, 'open.idle': 1 });
+    expect(timers.pendingCount()).to.equal(1); // only the idle clock
+    hub.stop();
+    expect(timers.pendingCount()).to.equal(0);
+    expect(hub.size).to.equal(0);
+  });
+
+  it('keeps following while a watcher is subscribed, however long, and starts the idle clock when it leaves', () => {
+    const { hub, timers, connect } = onDemand(1000);
+    connect('a');
+    const stop = hub.subscribe(() => {});
+    timers.advance(10_000);
+    expect(hub.followingOnDemand).to.equal(true);
+    stop();
+    timers.advance(1000);
+    expect(hub.followingOnDemand).to.equal(false);
+  });
+});
+
 describe('inspect/hub state keys', () => {
   for (const [value, key] of [
     ['idle', 'idle'],

@@ -109,7 +109,10 @@ export const connectionMachine = setup({
       if (ping === 'ws-ping') context.socket!.ping();
       else if (ping !== 'client-pings') context.socket!.send(ping.frame);
     },
-    deliver: enqueueActions(({ context, event, enqueue }) => {
+    // A plain action, not enqueueActions: this runs once per delivered frame, and the
+    // rare close goes through the mailbox (taken right after this event, before any
+    // later one) instead of making every delivery resolve an action queue.
+    deliver: ({ context, event, self }) => {
       if (event.type !== 'msg.deliver') return;
       const socket = context.socket!;
       socket.send(context.protocol.encode(event.message));
@@ -118,9 +121,9 @@ export const connectionMachine = setup({
       // limit the consumer is too slow and is closed rather than buffered forever.
       if (socket.bufferedAmount > context.settings.maxBufferedBytes) {
         context.hooks.slowConsumer(context);
-        enqueue.raise({ type: 'conn.close', code: CloseCode.TRY_AGAIN_LATER, reason: 'slow consumer' });
+        self.send({ type: 'conn.close', code: CloseCode.TRY_AGAIN_LATER, reason: 'slow consumer' });
       }
-    }),
+    },
     receive: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ws.message') return;
       const inbound = context.protocol.decode(event.data, event.isBinary);

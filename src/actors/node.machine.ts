@@ -6,7 +6,7 @@
  * Connection actors are independent actors kept in a `SocketIndex`, not XState
  * children: xstate copies a parent's whole children map on every spawn and stop, so
  * 50k children would make each connect and disconnect O(sockets) (measured in
- * ../shared/brief.md). Every actor still reports to the same `inspect` observer.
+ * ../shared/brief.md). The inspector follows them on demand (src/inspect/hub.ts).
  * The index is mutated only by this machine's actions. Its one real child is the
  * coalescing buffer (buffer.machine.ts), flushed when the node drains.
  */
@@ -39,10 +39,18 @@ export interface NodeInput {
   /** The coalescing buffer for messages bound for other nodes: this machine's one real child. */
   buffer: BufferInput;
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
+  /**
+   * The observer of connection actors, if any: by default none (the inspector follows
+   * them on demand, src/inspect/hub.ts), since an observed actor costs three
+   * inspection events per event it takes.
+   */
+  connectionInspect?: ActorOptions<AnyActorLogic>['inspect'];
+  /** Told when a connection actor started (the inspector's on-demand source). */
+  onConnectionSpawned?: (actor: ConnectionActor) => void;
   /** Told when a connection is admitted (counters). */
   onConnectionAdmitted?: (handle: ConnectionHandle) => void;
   /** Told when a connection actor reaches `closed` (logging, counters). */
-  onConnectionEnded?: (output: ConnectionOutput, handle: ConnectionHandle | undefined) => void;
+  onConnectionEnded?: (output: ConnectionOutput, handle: ConnectionHandle | undefined, actor: ConnectionActor) => void;
 }
 
 export interface NodeContext extends NodeInput {}
@@ -80,7 +88,7 @@ export const nodeMachine = setup({
   actions: {
     spawnConnection: ({ context, event, self }) => {
       if (event.type !== 'conn.spawn') return;
-      const actor = createConnectionActor(event.input, { inspect: context.inspect });
+      const actor = createConnectionActor(event.input, { inspect: context.connectionInspect });
       actor.subscribe({
         complete: () => self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: actor.getSnapshot().output! }),
         // A bug in one connection (an action that throws) must cost that socket, not
@@ -92,6 +100,7 @@ export const nodeMachine = setup({
         },
       });
       actor.start();
+      context.onConnectionSpawned?.(actor);
       event.reply(actor);
     },
     refuseSpawn: ({ event }) => {
@@ -130,7 +139,7 @@ export const nodeMachine = setup({
     forgetConnection: ({ context, event }) => {
       if (event.type !== 'conn.ended') return;
       if (event.handle && context.index.remove(event.handle)) context.remote.localChanged(event.handle.contextId, event.handle.userId);
-      context.onConnectionEnded?.(event.output, event.handle);
+      context.onConnectionEnded?.(event.output, event.handle, event.actor);
     },
     drainBuffer: sendTo('buffer', { type: 'buffer.drain' }),
     terminateAll: ({ context }) => {

@@ -28,6 +28,7 @@ import { dispatch } from './handlers/index.ts';
 import type { ClusterParts, LocalNode } from './handlers/context.ts';
 import { Peers } from './peers.ts';
 import { ReplicatedSessionStore } from './replicated-sessions.ts';
+import { RegistryBatch } from './registry-batch.ts';
 import type { SyncLane, Topics } from './topics.ts';
 import { UserSubscriptions, type SubscribeOutcome } from './user-subscriptions.ts';
 
@@ -82,6 +83,7 @@ export class ClusterRemote implements Remote {
   private link: Link | undefined;
   private buffer: AnyActorRef | undefined;
   private sweepTimer: unknown;
+  private readonly registry = new RegistryBatch((contextId, userId) => this.publishRegistry(contextId, userId));
 
   constructor(private readonly options: ClusterRemoteOptions) {
     const timers = (this.timers = options.timers ?? systemTimers);
@@ -184,10 +186,16 @@ export class ClusterRemote implements Remote {
   }
 
   localChanged(contextId: number, userId: number): void {
+    // The subscription at once (a 101 waits for its SUBACK); the registry once per turn.
+    if (this.options.index.countOfUser(contextId, userId)) this.subscriptions.want(contextId, userId);
+    else this.subscriptions.unwant(contextId, userId);
+    this.registry.mark(contextId, userId);
+  }
+
+  /** The user's registry entry as the index holds it now (registry-batch.ts calls it once per turn). */
+  private publishRegistry(contextId: number, userId: number): void {
     const { topics, nodeId, epoch, index } = this.options;
     const sockets = [...index.ofUser(contextId, userId)].map((h) => ({ c: h.connectionId, p: h.path, a: h.remoteAddress, t: h.connectedAt }));
-    if (sockets.length) this.subscriptions.want(contextId, userId);
-    else this.subscriptions.unwant(contextId, userId);
     const topic = topics.registry(nodeId, epoch, contextId, userId);
     this.publish(topic, encode({ v: 1, sockets }), true);
     // No sockets left: the sealed empty list tells every node now; the retained slot is
@@ -329,6 +337,7 @@ export class ClusterRemote implements Remote {
 
   /** Cancels pending timers and stops the peer actors (shutdown). */
   stop(): void {
+    this.registry.flush();
     this.timers.clearTimeout(this.sweepTimer);
     this.barrier.linkLost();
     this.peers.stop();
