@@ -10,7 +10,12 @@
  *   user (a Map userId -> Set of sockets), answer 202 `{local}`;
  * - `GET /healthz` -> 200.
  *
- * Usage: node --import tsx bench/baseline-server.ts --host H --port P --directory FILE
+ * With `--actors` it is the floor of the design card instead: the same server with
+ * one XState actor per socket (an empty machine: `open` takes `msg.deliver` and
+ * writes the frame, `closed` is final), and each push sending one event to each
+ * actor of the user. What wsmesh does beyond that floor is what it can still shed.
+ *
+ * Usage: node --import tsx bench/baseline-server.ts --host H --port P --directory FILE [--actors]
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,11 +23,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { createActor, setup, type Actor } from 'xstate';
 
 const COOKIE = 'bench-secret';
 const BODY_LIMIT = 1024 * 1024;
 
-const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, directory: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, directory: { type: 'string' }, actors: { type: 'boolean', default: false } },
+});
 if (!values.port || !values.directory) {
   process.stderr.write('usage: baseline-server.ts --port P --directory FILE [--host H]\n');
   process.exit(2);
@@ -34,6 +42,19 @@ const userIds = new Map<string, number>(
 );
 const sessions = new Map<string, { userId: number; secret: string }>();
 const socketsByUser = new Map<number, Set<WebSocket>>();
+
+/** The floor's machine: as little as one actor per socket can be. */
+const floorMachine = setup({
+  types: { context: {} as { socket: WebSocket }, input: {} as { socket: WebSocket }, events: {} as { type: 'msg.deliver'; message: string } | { type: 'ws.closed' } },
+  actions: { deliver: ({ context, event }) => event.type === 'msg.deliver' && context.socket.send(event.message) },
+}).createMachine({
+  id: 'floor',
+  context: ({ input }) => ({ socket: input.socket }),
+  initial: 'open',
+  states: { open: { on: { 'msg.deliver': { actions: 'deliver' }, 'ws.closed': 'closed' } }, closed: { type: 'final' } },
+});
+const ACTOR = Symbol('bench.actor');
+type FloorSocket = WebSocket & { [ACTOR]?: Actor<typeof floorMachine> };
 const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -71,7 +92,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (typeof userId !== 'number' || typeof message !== 'string') return send(res, 400, { error: 'ERR_BAD_REQUEST' });
     let local = 0;
     for (const socket of socketsByUser.get(userId) ?? []) {
-      socket.send(message);
+      const actor = (socket as FloorSocket)[ACTOR];
+      if (actor) actor.send({ type: 'msg.deliver', message });
+      else socket.send(message);
       local++;
     }
     return send(res, 202, { local });
@@ -92,6 +115,7 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 }
 
 function forget(this: WebSocket & { userId?: number }): void {
+  (this as FloorSocket)[ACTOR]?.send({ type: 'ws.closed' });
   const sockets = socketsByUser.get(this.userId!);
   sockets?.delete(this);
   if (sockets?.size === 0) socketsByUser.delete(this.userId!);
@@ -115,6 +139,7 @@ server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     let sockets = socketsByUser.get(session.userId);
     if (!sockets) socketsByUser.set(session.userId, (sockets = new Set()));
     sockets.add(ws);
+    if (values.actors) (ws as FloorSocket)[ACTOR] = createActor(floorMachine, { input: { socket: ws } }).start();
     ws.on('close', forget);
     ws.on('error', () => {});
   });

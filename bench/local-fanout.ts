@@ -25,7 +25,7 @@ import { FanoutPlan, runLoad, type RunResult } from './lib/load.ts';
 import { parseOptions, USAGE, type BenchOptions } from './lib/options.ts';
 import { resultTable, roundsTable } from './lib/report.ts';
 import { Cleanup, logLine, runScript } from './lib/script.ts';
-import { plainWs, socketIo, wsmesh, type Target } from './lib/targets.ts';
+import { actorFloor, plainWs, socketIo, wsmesh, type Target } from './lib/targets.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Below this growth of RSS while the sockets open, GC noise dominates the per-socket figure. */
@@ -77,14 +77,14 @@ async function main(argv: string[]): Promise<number> {
   const directoryFile = await writeDirectory(dir, users);
 
   // Rounds alternate the order, so no server always runs on the warmer (or the quieter) turn.
-  const targets: Target[] = options.baselineFirst ? [plainWs, socketIo, wsmesh] : [wsmesh, plainWs, socketIo];
+  const targets: Target[] = options.baselineFirst ? [plainWs, socketIo, actorFloor, wsmesh] : [wsmesh, plainWs, socketIo, actorFloor];
   const results = new Map<Target, RunResult[]>(targets.map((t) => [t, []]));
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const target of order) results.get(target)!.push(await measure(target, options, directoryFile, users, round));
   }
   const subject = results.get(wsmesh)!;
-  const baselines = [results.get(plainWs)!, results.get(socketIo)!];
+  const baselines = [results.get(plainWs)!, results.get(socketIo)!, results.get(actorFloor)!];
 
   console.log('');
   console.log(
@@ -94,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
   );
   console.log(resultTable(subject, baselines));
   console.log('ratio = wsmesh / the other: above 1 is better for the rates, worse for memory.');
+  console.log(`the floor: "${actorFloor.name}" is plain ws with one empty XState actor per socket and one event per frame (bench/baseline-server.ts --actors).`);
   const smallest = Math.min(...[...results.values()].flat().map((r) => (r.rssAfterKiB ?? 0) - (r.rssBeforeKiB ?? 0)));
   if (smallest < RSS_NOISE_KIB) {
     console.log(`note: a server grew by ${(smallest / 1024).toFixed(1)} MiB only; garbage collection moves RSS by a few MiB, so "RSS per socket" needs more sockets to mean much.`);

@@ -93,6 +93,16 @@ export const plainWs: Target = {
   client: plainFrames,
 };
 
+/** The design card's floor: plain ws with one empty XState actor per socket and one event per frame. */
+export const actorFloor: Target = {
+  ...plainWs,
+  name: 'ws + actor',
+  serverSpec: (setup) => {
+    const spec = plainWs.serverSpec(setup);
+    return { ...spec, name: 'plain ws with an actor per socket (bench/baseline-server.ts --actors)', args: [...spec.args, '--actors'] };
+  },
+};
+
 export const socketIo: Target = {
   name: 'Socket.IO 4',
   serverSpec: ({ port, directoryFile, repoRoot }) => ({
