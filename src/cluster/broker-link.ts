@@ -81,7 +81,12 @@ export class BrokerLink {
       password: options.password || urlCredentials(options.urls[0]).password,
     };
     this.client = mqtt.connect(this.clientOptions);
-    this.client.on('connect', (connack) => this.connected(connack.sessionPresent));
+    this.client.on('connect', (connack) => {
+      // mqtt.js leaves Nagle on; a handshake waits for small packets (SUBACK, a
+      // barrier marker's echo) that Nagle would hold behind the previous one's ACK.
+      (this.client!.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      this.connected(connack.sessionPresent);
+    });
     this.client.on('close', () => this.actor.send({ type: 'mqtt.lost', reason: 'connection closed' }));
     this.client.on('error', (error) => this.log.warn('broker.error', { error, url: this.where() }));
     this.client.on('message', (topic, payload) => options.onMessage(topic, payload));

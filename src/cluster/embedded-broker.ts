@@ -13,6 +13,11 @@
  * clients only with `allowAnonymous`. The passwords are compared in constant time.
  */
 import { Aedes, type Client } from 'aedes';
+import memoryPersistence from 'aedes-persistence';
+import { indexRetained, type RetainedPersistence } from './retained-index.ts';
+
+/** aedes's default persistence; a CommonJS function whose typings say `export default`, which NodeNext reads as a namespace. */
+const newMemoryPersistence = memoryPersistence as unknown as () => RetainedPersistence;
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -63,6 +68,7 @@ export async function startEmbeddedBroker(
   const digest = (value: string | Buffer) => createHash('sha256').update(value).digest();
   const expected = account ? { username: account.username, password: digest(account.password) } : undefined;
   const aedes = await Aedes.createBroker({
+    persistence: indexRetained(newMemoryPersistence()) as never,
     authenticate: (client, username, password, done) => {
       if (username === undefined && password === undefined) {
         if (allowAnonymous) return done(null, true);
@@ -76,6 +82,9 @@ export async function startEmbeddedBroker(
   });
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
+    // Small packets (a SUBACK, a marker's echo) are what a handshake waits for: Nagle
+    // would hold each behind the previous one's ACK.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     aedes.handle(socket);
