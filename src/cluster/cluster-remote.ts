@@ -83,13 +83,14 @@ export class ClusterRemote implements Remote {
   private link: Link | undefined;
   private buffer: AnyActorRef | undefined;
   private sweepTimer: unknown;
-  private readonly registry = new RegistryBatch((contextId, userId) => this.publishRegistry(contextId, userId));
+  private readonly registry: RegistryBatch;
 
   constructor(private readonly options: ClusterRemoteOptions) {
     const timers = (this.timers = options.timers ?? systemTimers);
     const now = () => timers.now();
     this.startedAt = now();
     this.view = new ClusterView(options.nodeId);
+    this.registry = new RegistryBatch({ publish: (contextId, userId) => this.publishRegistry(contextId, userId), timers });
     this.barrier = new Barrier((lane, n) => this.sendMarker(lane, n), timers, options.syncTimeout);
     this.sessions = new ReplicatedSessionStore(
       options.nodeId,
@@ -186,14 +187,14 @@ export class ClusterRemote implements Remote {
   }
 
   localChanged(contextId: number, userId: number): void {
-    // The subscription at once (a 101 waits for its SUBACK); the registry once per turn.
+    // The subscription at once (a 101 waits for its SUBACK); the registry paced per user (registry-batch.ts).
     if (this.options.index.countOfUser(contextId, userId)) this.subscriptions.want(contextId, userId);
     else this.subscriptions.unwant(contextId, userId);
     this.registry.mark(contextId, userId);
   }
 
-  /** The user's registry entry as the index holds it now (registry-batch.ts calls it once per turn). */
-  private publishRegistry(contextId: number, userId: number): void {
+  /** The user's registry entry as the index holds it now (registry-batch.ts paces it); the sockets it listed. */
+  private publishRegistry(contextId: number, userId: number): number {
     const { topics, nodeId, epoch, index } = this.options;
     const sockets = [...index.ofUser(contextId, userId)].map((h) => ({ c: h.connectionId, p: h.path, a: h.remoteAddress, t: h.connectedAt }));
     const topic = topics.registry(nodeId, epoch, contextId, userId);
@@ -201,6 +202,7 @@ export class ClusterRemote implements Remote {
     // No sockets left: the sealed empty list tells every node now; the retained slot is
     // then cleared (an unsealed delete, which nodes honour only for dead writers).
     if (sockets.length === 0) this.publish(topic, undefined, true);
+    return sockets.length;
   }
 
   async deliverable(contextId: number, userId: number): Promise<Deliverability> {
@@ -267,6 +269,8 @@ export class ClusterRemote implements Remote {
       const [contextId, userId] = key.split(':').map(Number);
       this.localChanged(contextId, userId);
     }
+    // A reconnection republishes everything now, whatever the window says.
+    this.registry.flush();
     for (const record of this.sessions.issuedHere()) this.sessions.republish(record);
     this.timers.clearTimeout(this.sweepTimer);
     this.sweepTimer = this.timers.setTimeout(() => this.sweep(), this.options.sweepDelay ?? 1000);
