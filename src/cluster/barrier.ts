@@ -47,6 +47,8 @@ export class Barrier {
     private readonly timers: Timers,
     private readonly timeoutMs: number,
     private readonly defer: (fn: () => void) => void = setImmediate,
+    /** Told of each marker that did not come back in time (the node logs it). */
+    private readonly onTimeout: (lane: SyncLane, waiters: number) => void = () => {},
   ) {}
 
   sync(lane: SyncLane): Promise<boolean> {
@@ -80,6 +82,7 @@ export class Barrier {
     this.inFlight.set(batch.n, batch);
     batch.timer = this.timers.setTimeout(() => {
       this.stats.timeouts++;
+      this.onTimeout(lane, batch.waiters.length);
       this.finish(batch, false);
     }, this.timeoutMs);
   }

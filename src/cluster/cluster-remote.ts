@@ -91,7 +91,10 @@ export class ClusterRemote implements Remote {
     this.startedAt = now();
     this.view = new ClusterView(options.nodeId);
     this.registry = new RegistryBatch({ publish: (contextId, userId) => this.publishRegistry(contextId, userId), timers });
-    this.barrier = new Barrier((lane, n) => this.sendMarker(lane, n), timers, options.syncTimeout);
+    this.barrier = new Barrier((lane, n) => this.sendMarker(lane, n), timers, options.syncTimeout, setImmediate, (lane, waiters) =>
+      // Each waiter now answers from what this node knows: a session logged in elsewhere may be refused.
+      options.log.warn('cluster.sync_timeout', { lane, waiters, timeoutMs: options.syncTimeout, advice: 'the broker did not echo a marker in cluster.syncTimeout: check its load and latency, or raise cluster.syncTimeout' }),
+    );
     this.sessions = new ReplicatedSessionStore(
       options.nodeId,
       {

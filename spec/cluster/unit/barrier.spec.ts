@@ -10,6 +10,7 @@ function setup(sendResult: () => boolean = () => true) {
   const timers = new FakeTimers();
   const deferred: Array<() => void> = [];
   const sent: Array<{ lane: SyncLane; n: number }> = [];
+  const timedOut: Array<{ lane: SyncLane; waiters: number }> = [];
   const barrier = new Barrier(
     (lane, n) => {
       sent.push({ lane, n });
@@ -18,11 +19,12 @@ function setup(sendResult: () => boolean = () => true) {
     timers,
     TIMEOUT,
     (fn) => deferred.push(fn),
+    (lane, waiters) => timedOut.push({ lane, waiters }),
   );
   const turn = () => {
     for (const fn of deferred.splice(0)) fn();
   };
-  return { barrier, timers, sent, turn, deferred };
+  return { barrier, timers, sent, turn, deferred, timedOut };
 }
 
 /** Lets resolved promises run their callbacks. */
@@ -93,6 +95,19 @@ describe('Barrier', () => {
     await settle();
     expect(call.value).to.equal(false);
     expect(barrier.stats.timeouts).to.equal(1);
+  });
+
+  it('tells its owner of each timeout, with the lane and how many callers answered false', async () => {
+    const { barrier, timers, turn, timedOut } = setup();
+    const calls = [track(barrier.sync('sessions')), track(barrier.sync('sessions')), track(barrier.sync('pushes'))];
+    turn();
+    timers.advance(TIMEOUT);
+    await settle();
+    expect(calls.map((c) => c.value)).to.deep.equal([false, false, false]);
+    expect(timedOut).to.deep.equal([
+      { lane: 'sessions', waiters: 2 },
+      { lane: 'pushes', waiters: 1 },
+    ]);
   });
 
   it('clears the timer when the echo arrives: no timeout is counted later', async () => {
