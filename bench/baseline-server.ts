@@ -17,30 +17,14 @@
  *
  * Usage: node --import tsx bench/baseline-server.ts --host H --port P --directory FILE [--actors]
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createActor, setup, type Actor } from 'xstate';
+import { BenchLogins, readJson, sendJson as send, serverArgs } from './lib/bench-http.ts';
 
-const COOKIE = 'bench-secret';
-const BODY_LIMIT = 1024 * 1024;
-
-const { values } = parseArgs({
-  options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, directory: { type: 'string' }, actors: { type: 'boolean', default: false } },
-});
-if (!values.port || !values.directory) {
-  process.stderr.write('usage: baseline-server.ts --port P --directory FILE [--host H]\n');
-  process.exit(2);
-}
-
-/** login -> user id, from the same directory file wsmesh reads. */
-const userIds = new Map<string, number>(
-  (JSON.parse(readFileSync(values.directory, 'utf8')) as { users: Array<{ id: number; login: string }> }).users.map((u) => [u.login, u.id]),
-);
-const sessions = new Map<string, { userId: number; secret: string }>();
+const values = serverArgs('baseline-server.ts');
+const logins = new BenchLogins(values.directory);
 const socketsByUser = new Map<number, Set<WebSocket>>();
 
 /** The floor's machine: as little as one actor per socket can be. */
@@ -57,36 +41,10 @@ const ACTOR = Symbol('bench.actor');
 type FloorSocket = WebSocket & { [ACTOR]?: Actor<typeof floorMachine> };
 const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_LIMIT) throw new Error('body too large');
-    chunks.push(chunk);
-  }
-  const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('body must be a JSON object');
-  return value as Record<string, unknown>;
-}
-
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = req.url?.split('?')[0];
   if (req.method === 'GET' && path === '/healthz') return send(res, 200, { status: 'ok' });
-  if (req.method === 'POST' && path === '/api/login') {
-    const userId = userIds.get(String((await readJson(req)).login));
-    if (userId === undefined) return send(res, 401, { error: 'ERR_LOGIN_FAILED' });
-    const session = randomBytes(16).toString('hex');
-    const secret = randomBytes(32).toString('base64url');
-    sessions.set(session, { userId, secret });
-    return send(res, 200, { session, userId }, { 'set-cookie': `${COOKIE}=${secret}; Path=/; HttpOnly` });
-  }
+  if (req.method === 'POST' && path === '/api/login') return logins.login(req, res);
   if (req.method === 'POST' && path === '/push') {
     const { userId, message } = await readJson(req);
     if (typeof userId !== 'number' || typeof message !== 'string') return send(res, 400, { error: 'ERR_BAD_REQUEST' });
@@ -100,14 +58,6 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return send(res, 202, { local });
   }
   send(res, 404, { error: 'ERR_NOT_FOUND' });
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 function refuse(socket: Duplex, status: number, reason: string): void {
@@ -129,11 +79,9 @@ const server = http.createServer((req, res) => {
 
 server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
   socket.on('error', () => {});
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  if (!url.pathname.startsWith('/ws/')) return refuse(socket, 404, 'Not Found');
-  const session = sessions.get(url.searchParams.get('session') ?? '');
+  if (!new URL(req.url ?? '/', 'http://localhost').pathname.startsWith('/ws/')) return refuse(socket, 404, 'Not Found');
+  const session = logins.sessionOf(req);
   if (!session) return refuse(socket, 403, 'Forbidden');
-  if (cookieValue(req.headers.cookie, COOKIE) !== session.secret) return refuse(socket, 403, 'Forbidden');
   wss.handleUpgrade(req, socket, head, (ws: WebSocket & { userId?: number }) => {
     ws.userId = session.userId;
     let sockets = socketsByUser.get(session.userId);
@@ -145,7 +93,7 @@ server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
   });
 });
 
-server.listen(Number(values.port), values.host);
+server.listen(values.port, values.host);
 
 function stop(): void {
   for (const sockets of socketsByUser.values()) for (const socket of sockets) socket.terminate();

@@ -106,7 +106,7 @@ async function openTo(run: Run, level: number): Promise<number> {
 }
 
 /** Pushes `count` messages (message k to user k mod K) via `send`, and resolves when each socket got exactly its own. */
-async function expectFrames(run: Run, count: number, timeoutMs: number): Promise<{ frames: number; reachedAt: () => number | undefined; done: Promise<void> }> {
+function expectFrames(run: Run, count: number, timeoutMs: number): { frames: number; reachedAt: () => number | undefined; done: Promise<void> } {
   let expected = 0;
   for (let k = 0; k < count; k++) expected += socketsOfUser(run, (run.seq + k) % run.options.users);
   const before = counts.slice();
@@ -161,7 +161,7 @@ async function paced(run: Run): Promise<{ latencies: Float64Array; frames: numbe
   onFrame = (seq, at) => {
     if (n < latencies.length) latencies[n++] = at - due[seq - first];
   };
-  const expectation = await expectFrames(run, count, FRAMES_TIMEOUT_MS);
+  const expectation = expectFrames(run, count, FRAMES_TIMEOUT_MS);
   const start = performance.now() + 20;
   const pushes: Promise<void>[] = [];
   let sent = 0;
@@ -189,7 +189,7 @@ async function paced(run: Run): Promise<{ latencies: Float64Array; frames: numbe
 async function burst(run: Run, label: string): Promise<number> {
   const { messages, inflight } = run.options;
   const first = run.seq;
-  const expectation = await expectFrames(run, messages, FRAMES_TIMEOUT_MS);
+  const expectation = expectFrames(run, messages, FRAMES_TIMEOUT_MS);
   const start = performance.now();
   await runPool(messages, inflight, (k) => pushOne(run, first + k));
   await expectation.done;
@@ -269,7 +269,7 @@ async function main(argv: string[]): Promise<number> {
   await openTo(run, warm);
   const warmPushes = Math.min(options.messages, 500);
   const warmFirst = run.seq;
-  const warmBurst = await expectFrames(run, warmPushes, FRAMES_TIMEOUT_MS);
+  const warmBurst = expectFrames(run, warmPushes, FRAMES_TIMEOUT_MS);
   await runPool(warmPushes, options.inflight, (k) => pushOne(run, warmFirst + k));
   await warmBurst.done;
   await sockets.close(run.clients, 10_000);

@@ -15,59 +15,12 @@
  *
  * Usage: node --import tsx bench/socketio-server.ts --host H --port P --directory FILE
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { parseArgs } from 'node:util';
 import { Server } from 'socket.io';
+import { BenchLogins, readJson, sendJson as send, serverArgs } from './lib/bench-http.ts';
 
-const COOKIE = 'bench-secret';
-const BODY_LIMIT = 1024 * 1024;
-
-const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, directory: { type: 'string' } } });
-if (!values.port || !values.directory) {
-  process.stderr.write('usage: socketio-server.ts --port P --directory FILE [--host H]\n');
-  process.exit(2);
-}
-
-const userIds = new Map<string, number>(
-  (JSON.parse(readFileSync(values.directory, 'utf8')) as { users: Array<{ id: number; login: string }> }).users.map((u) => [u.login, u.id]),
-);
-const sessions = new Map<string, { userId: number; secret: string }>();
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_LIMIT) throw new Error('body too large');
-    chunks.push(chunk);
-  }
-  const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('body must be a JSON object');
-  return value as Record<string, unknown>;
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-/** The session of an Engine.IO request whose query and cookie match, else undefined. */
-function sessionOf(req: IncomingMessage): { userId: number } | undefined {
-  const id = new URL(req.url ?? '/', 'http://localhost').searchParams.get('session') ?? '';
-  const session = sessions.get(id);
-  return session && cookieValue(req.headers.cookie, COOKIE) === session.secret ? session : undefined;
-}
+const values = serverArgs('socketio-server.ts');
+const logins = new BenchLogins(values.directory);
 
 const room = (userId: number) => `u:${userId}`;
 
@@ -83,11 +36,11 @@ const io = new Server(server, {
   serveClient: false,
   perMessageDeflate: false,
   httpCompression: false,
-  allowRequest: (req, callback) => callback(null, sessionOf(req) !== undefined),
+  allowRequest: (req, callback) => callback(null, logins.sessionOf(req) !== undefined),
 });
 
 io.on('connection', (socket) => {
-  const session = sessionOf(socket.request);
+  const session = logins.sessionOf(socket.request);
   if (!session) return socket.disconnect(true);
   void socket.join(room(session.userId));
 });
@@ -96,14 +49,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const path = req.url?.split('?')[0];
   if (path?.startsWith('/socket.io/')) return; // Socket.IO's own listener answers
   if (req.method === 'GET' && path === '/healthz') return send(res, 200, { status: 'ok' });
-  if (req.method === 'POST' && path === '/api/login') {
-    const userId = userIds.get(String((await readJson(req)).login));
-    if (userId === undefined) return send(res, 401, { error: 'ERR_LOGIN_FAILED' });
-    const session = randomBytes(16).toString('hex');
-    const secret = randomBytes(32).toString('base64url');
-    sessions.set(session, { userId, secret });
-    return send(res, 200, { session, userId }, { 'set-cookie': `${COOKIE}=${secret}; Path=/; HttpOnly` });
-  }
+  if (req.method === 'POST' && path === '/api/login') return logins.login(req, res);
   if (req.method === 'POST' && path === '/push') {
     const { userId, message } = await readJson(req);
     if (typeof userId !== 'number' || typeof message !== 'string') return send(res, 400, { error: 'ERR_BAD_REQUEST' });
@@ -114,7 +60,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   send(res, 404, { error: 'ERR_NOT_FOUND' });
 }
 
-server.listen(Number(values.port), values.host);
+server.listen(values.port, values.host);
 
 function stop(): void {
   io.disconnectSockets(true);

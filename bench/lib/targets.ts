@@ -79,40 +79,26 @@ export const wsmesh: Target = {
   client: plainFrames,
 };
 
-export const plainWs: Target = {
-  name: 'plain ws',
-  serverSpec: ({ port, directoryFile, repoRoot }) => ({
-    name: 'plain ws (bench/baseline-server.ts)',
-    cwd: repoRoot,
-    port,
-    healthPath: '/healthz',
-    env: cleanEnv({}),
-    args: [...nodeArgs(), '--import', 'tsx', 'bench/baseline-server.ts', '--host', '127.0.0.1', '--port', String(port), '--directory', directoryFile],
-  }),
-  pushRequest: (user, message) => ({ method: 'POST', path: '/push', body: { userId: user.id, message } }),
-  client: plainFrames,
-};
+/** A bench server of bench/ (plain ws, Socket.IO) on the same command line and push request. */
+function benchServer(name: string, script: string, client: Target['client'], extraArgs: string[] = []): Target {
+  return {
+    name,
+    serverSpec: ({ port, directoryFile, repoRoot }) => ({
+      name: `${name} (bench/${script}${extraArgs.length ? ` ${extraArgs.join(' ')}` : ''})`,
+      cwd: repoRoot,
+      port,
+      healthPath: '/healthz',
+      env: cleanEnv({}),
+      args: [...nodeArgs(), '--import', 'tsx', `bench/${script}`, '--host', '127.0.0.1', '--port', String(port), '--directory', directoryFile, ...extraArgs],
+    }),
+    pushRequest: (user, message) => ({ method: 'POST', path: '/push', body: { userId: user.id, message } }),
+    client,
+  };
+}
+
+export const plainWs = benchServer('plain ws', 'baseline-server.ts', plainFrames);
 
 /** The design card's floor: plain ws with one empty XState actor per socket and one event per frame. */
-export const actorFloor: Target = {
-  ...plainWs,
-  name: 'ws + actor',
-  serverSpec: (setup) => {
-    const spec = plainWs.serverSpec(setup);
-    return { ...spec, name: 'plain ws with an actor per socket (bench/baseline-server.ts --actors)', args: [...spec.args, '--actors'] };
-  },
-};
+export const actorFloor = benchServer('ws + actor', 'baseline-server.ts', plainFrames, ['--actors']);
 
-export const socketIo: Target = {
-  name: 'Socket.IO 4',
-  serverSpec: ({ port, directoryFile, repoRoot }) => ({
-    name: 'Socket.IO 4 (bench/socketio-server.ts)',
-    cwd: repoRoot,
-    port,
-    healthPath: '/healthz',
-    env: cleanEnv({}),
-    args: [...nodeArgs(), '--import', 'tsx', 'bench/socketio-server.ts', '--host', '127.0.0.1', '--port', String(port), '--directory', directoryFile],
-  }),
-  pushRequest: (user, message) => ({ method: 'POST', path: '/push', body: { userId: user.id, message } }),
-  client: socketIoFrames,
-};
+export const socketIo = benchServer('Socket.IO 4', 'socketio-server.ts', socketIoFrames);

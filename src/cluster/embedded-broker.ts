@@ -14,15 +14,15 @@
  */
 import { Aedes, type Client } from 'aedes';
 import memoryPersistence from 'aedes-persistence';
-import { indexRetained, type RetainedPersistence } from './retained-index.ts';
-
-/** aedes's default persistence; a CommonJS function whose typings say `export default`, which NodeNext reads as a namespace. */
-const newMemoryPersistence = memoryPersistence as unknown as () => RetainedPersistence;
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { EmbeddedBrokerConfig } from '../config/types.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
+import { indexRetained, type RetainedPersistence } from './retained-index.ts';
+
+/** aedes's default persistence; a CommonJS function whose typings say `export default`, which NodeNext reads as a namespace. */
+const newMemoryPersistence = memoryPersistence as unknown as () => RetainedPersistence;
 
 export interface EmbeddedBroker {
   /** `mqtt://host:port`, with the port actually bound. */

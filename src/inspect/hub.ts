@@ -132,12 +132,15 @@ export class InspectorHub {
         return this.onSnapshot(event.actorRef as AnyActor, event.snapshot);
       case '@xstate.event':
         return this.onEvent(event.actorRef as AnyActor, event.sourceRef as AnyActor | undefined, event.event.type);
-      case '@xstate.actor':
+      case '@xstate.actor': {
         // Sent from the actor's constructor, before its first snapshot: only counted
         // here; the actor is tracked from its first snapshot (when it starts), so an
         // actor created and never started leaves nothing behind.
-        if (machineOf(event.actorRef as AnyActor) !== this.source?.machine) this.machine(machineOf(event.actorRef as AnyActor)).created++;
+        const machine = machineOf(event.actorRef as AnyActor);
+        // An on-demand machine's actors are counted by spawned(), which the source always calls.
+        if (machine !== this.source?.machine) this.machine(machine).created++;
         return;
+      }
     }
   };
 
