@@ -103,6 +103,11 @@ export class ClusterRemote implements Remote {
         sync: () => this.barrier.sync('sessions'),
       },
       timers,
+      {
+        waitMs: options.syncTimeout,
+        onLate: (waitedMs) =>
+          options.log.warn('cluster.session_late', { waitedMs, advice: 'the broker sent a session record after a later marker (NATS does past mqtt.max_ack_pending in flight): the lookup waited for it; see docs/cluster.md' }),
+      },
     );
     this.pushIds = new RecentIds(options.dedupWindow(), now);
     this.subscriptions = new UserSubscriptions(

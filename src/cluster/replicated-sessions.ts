@@ -6,8 +6,10 @@
  * Read-your-writes, across nodes:
  * - a write (login, logout) is `durable` once the broker acknowledged it (PUBACK of
  *   the QoS 1 publish); the login and logout routes answer only then;
- * - a read (`sync`) first passes a barrier on the sessions subscription: what the
- *   broker acknowledged before the barrier is here after it.
+ * - a read (`find`) first passes a barrier on the sessions subscription: what the
+ *   broker acknowledged before the barrier is here after it, unless the broker held
+ *   it back (arrivals.ts): a session still unknown after the barrier, and not ended
+ *   here, is waited for up to `waitMs` more before the lookup answers "unknown".
  * So a session returned by a login on A authenticates on B at once, and a logout
  * answered 204 on A is refused on B at once.
  *
@@ -17,11 +19,12 @@
  * Expiry needs no message: every node holds the expiry time and ends the session on
  * its own clock; the issuer (or whoever sees a lapsed one) clears the retained slot.
  */
-import { MemorySessionStore, type SessionEndedListener, type SessionStore } from '../session/store.ts';
+import { MemorySessionStore, type SessionEndedListener, type SessionKey, type SessionStore } from '../session/store.ts';
 import type { SessionEndReason, SessionRecord } from '../session/session.ts';
 import type { Timers } from '../time/timers.ts';
 import { systemTimers } from '../time/timers.ts';
 import { decodeSession, encode, isSessionEnd } from './codec.ts';
+import { Arrivals } from './arrivals.ts';
 
 export interface SessionPublisher {
   /** Publishes a sealed body (or, with `body` undefined, clears the retained slot); resolves on the broker's acknowledgement. */
@@ -33,10 +36,24 @@ export interface SessionPublisher {
 
 export type ApplyResult = 'created' | 'ended' | 'ignored' | 'invalid';
 
+export interface ReadThroughOptions {
+  /** How long a lookup waits, after its barrier, for a session it does not know (cluster.syncTimeout). */
+  waitMs: number;
+  /** A record came while a lookup waited for it: the broker had held it back (the node logs it). */
+  onLate?: (waitedMs: number) => void;
+}
+
+function keyOf(key: SessionKey): string {
+  return 'id' in key ? `id:${key.id}` : `secret:${key.secretHash}`;
+}
+
 export class ReplicatedSessionStore implements SessionStore {
   private readonly local: MemorySessionStore;
   /** Ended sessions, until they would have expired: id -> expiresAt. A replayed record is refused. */
   private readonly ended = new Map<string, number>();
+  /** The secret hashes of sessions ended here, likewise: a cookie of a logged-out session is refused without a wait. */
+  private readonly endedSecrets = new Map<string, number>();
+  private readonly arrivals: Arrivals<SessionRecord>;
   /** The last write of a session still waiting for the broker's acknowledgement. */
   private readonly writes = new Map<string, Promise<unknown>>();
   /** Set while applying a message from the broker, so it is not echoed back. */
@@ -46,10 +63,12 @@ export class ReplicatedSessionStore implements SessionStore {
     private readonly nodeId: string,
     private readonly publisher: SessionPublisher,
     private readonly timers: Timers = systemTimers,
+    private readonly readThrough: ReadThroughOptions = { waitMs: 0 },
   ) {
     this.local = new MemorySessionStore(timers);
+    this.arrivals = new Arrivals(timers);
     this.local.onEnded((record, reason) => {
-      this.remember(record.id, record.expiresAt);
+      this.remember(record.id, record.expiresAt, record.secretHash);
       if (this.applyingRemote) return;
       // Logout: tell everyone. Expiry: every node saw it; the issuer clears the record.
       if (reason === 'logout') this.write(record.id, encode({ v: 1, id: record.id, ended: this.timers.now(), expiresAt: record.expiresAt }));
@@ -82,8 +101,15 @@ export class ReplicatedSessionStore implements SessionStore {
     return this.local.size();
   }
 
-  async sync(): Promise<void> {
+  async find(key: SessionKey): Promise<SessionRecord | undefined> {
     await this.publisher.sync();
+    const found = this.lookup(key);
+    if (found || this.hasEnded(key) || this.readThrough.waitMs <= 0) return found;
+    const since = this.timers.now();
+    const late = await this.arrivals.wait(keyOf(key), this.readThrough.waitMs);
+    if (late) this.readThrough.onLate?.(this.timers.now() - since);
+    // Looked up again: it may have ended or expired while it came.
+    return late && this.lookup(key);
   }
 
   async durable(id: string): Promise<void> {
@@ -91,6 +117,7 @@ export class ReplicatedSessionStore implements SessionStore {
   }
 
   close(): void {
+    this.arrivals.close();
     this.local.close();
   }
 
@@ -119,6 +146,8 @@ export class ReplicatedSessionStore implements SessionStore {
     }
     const { v: _version, ...rest } = message;
     this.local.create(rest);
+    this.arrivals.deliver(keyOf({ id: rest.id }), rest);
+    this.arrivals.deliver(keyOf({ secretHash: rest.secretHash }), rest);
     return 'created';
   }
 
@@ -138,13 +167,29 @@ export class ReplicatedSessionStore implements SessionStore {
     this.writes.set(id, written);
   }
 
+  private lookup(key: SessionKey): SessionRecord | undefined {
+    return 'id' in key ? this.local.get(key.id) : this.local.getBySecretHash(key.secretHash);
+  }
+
+  private hasEnded(key: SessionKey): boolean {
+    return 'id' in key ? this.ended.has(key.id) : this.endedSecrets.has(key.secretHash);
+  }
+
   /** Tombstones live until the session would have expired; pruned lazily, oldest first. */
-  private remember(id: string, expiresAt: number): void {
+  private remember(id: string, expiresAt: number, secretHash?: string): void {
     const now = this.timers.now();
-    for (const [old, until] of this.ended) {
-      if (until > now) break;
-      this.ended.delete(old);
-    }
-    if (expiresAt > now) this.ended.set(id, expiresAt);
+    prune(this.ended, now);
+    prune(this.endedSecrets, now);
+    if (expiresAt <= now) return;
+    this.ended.set(id, expiresAt);
+    if (secretHash) this.endedSecrets.set(secretHash, expiresAt);
+  }
+}
+
+/** Drops entries whose time has passed, oldest first (insertion order is close to expiry order). */
+function prune(until: Map<string, number>, now: number): void {
+  for (const [key, expiresAt] of until) {
+    if (expiresAt > now) break;
+    until.delete(key);
   }
 }

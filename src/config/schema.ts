@@ -145,7 +145,7 @@ export const SCHEMA: SchemaTree<Config> = {
       env: 'WSMESH_CLUSTER_SECRET',
     },
     syncTimeout: {
-      doc: 'Longest wait, in milliseconds, for the broker to confirm what read-your-writes needs (a barrier before a session lookup, the subscription before a 101, the acknowledgement of a login); past it the node answers from what it knows.',
+      doc: 'Longest wait, in milliseconds, for the broker to confirm what read-your-writes needs (a barrier before a session lookup, the subscription before a 101, the acknowledgement of a login), and for a session record still missing after the barrier (a broker may send one late); past it the node answers from what it knows.',
       format: 'int-range',
       min: 1,
       default: 2000,

@@ -115,8 +115,7 @@ export const connectionIdFormat: Guard = (ctx, auth) => {
  * session made on another node a moment ago is known, and one ended there is not.
  */
 export const sessionKnown: Guard = async (_ctx, auth, deps) => {
-  await deps.sessions.sync();
-  const session = deps.sessions.get(auth.sessionId!);
+  const session = await deps.sessions.find({ id: auth.sessionId! });
   if (!session) throw new WsmeshError('ERR_SESSION_UNKNOWN');
   auth.session = session;
 };

@@ -57,12 +57,8 @@ export function sessionCookieMiddleware(app: Koa, live: { readonly config: { ses
       store: {
         async get(secret: string) {
           const hash = hashSecret(secret);
-          let record = sessions.getBySecretHash(hash);
-          if (!record) {
-            // A login on another node a moment ago: catch up with the cluster first.
-            await sessions.sync();
-            record = sessions.getBySecretHash(hash);
-          }
+          // Unknown here: perhaps a login on another node a moment ago; ask the cluster.
+          const record = sessions.getBySecretHash(hash) ?? (await sessions.find({ secretHash: hash }));
           return record ? { sid: record.id } : undefined;
         },
         async set(secret: string, data: Partial<NewSession> & { _expire?: number }) {

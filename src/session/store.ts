@@ -10,6 +10,9 @@ import { systemTimers } from '../time/timers.ts';
 
 export type SessionEndedListener = (record: SessionRecord, reason: SessionEndReason) => void;
 
+/** How a request names its session: the public id, or the hash of the cookie's secret. */
+export type SessionKey = { id: string } | { secretHash: string };
+
 export interface SessionStore {
   create(record: SessionRecord): void;
   /** A live session by public id; undefined when unknown or expired. */
@@ -21,10 +24,12 @@ export interface SessionStore {
   onEnded(listener: SessionEndedListener): () => void;
   size(): number;
   /**
-   * Read-your-writes: resolves once every write acknowledged anywhere before the call
-   * is visible to `get` here. A store alone in its process has nothing to wait for.
+   * Read-your-writes lookup: the session as the cluster knows it now. Every write
+   * acknowledged anywhere before the call is taken into account (a login elsewhere a
+   * moment ago is found, a logout elsewhere is not). A store alone in its process
+   * answers at once.
    */
-  sync(): Promise<void>;
+  find(key: SessionKey): Promise<SessionRecord | undefined>;
   /** Resolves once the last write of this session (create or end) is durable where the others read it. */
   durable(id: string): Promise<void>;
   /** Drops every timer; the store is unusable afterwards. */
@@ -83,8 +88,8 @@ export class MemorySessionStore implements SessionStore {
     return this.byId.size;
   }
 
-  sync(): Promise<void> {
-    return Promise.resolve();
+  find(key: SessionKey): Promise<SessionRecord | undefined> {
+    return Promise.resolve('id' in key ? this.get(key.id) : this.getBySecretHash(key.secretHash));
   }
 
   durable(_id: string): Promise<void> {

@@ -46,13 +46,14 @@ function track<T>(promise: Promise<T>): { settled: boolean } {
   return state;
 }
 
-function setup(start = 0) {
+function setup(start = 0, waitMs = 0) {
   const timers = new FakeTimers(start);
   const publisher = new FakePublisher();
-  const store = new ReplicatedSessionStore('n1', publisher, timers);
+  const late: number[] = [];
+  const store = new ReplicatedSessionStore('n1', publisher, timers, { waitMs, onLate: (ms) => late.push(ms) });
   const ended: Array<{ id: string; reason: SessionEndReason }> = [];
   store.onEnded((record, reason) => ended.push({ id: record.id, reason }));
-  return { timers, publisher, store, ended };
+  return { timers, publisher, store, ended, late };
 }
 
 describe('ReplicatedSessionStore', () => {
@@ -141,10 +142,78 @@ describe('ReplicatedSessionStore', () => {
       expect(store.get(record.id)).to.equal(undefined);
     });
 
-    it('sync passes the barrier of the publisher', async () => {
+    it('find passes the barrier of the publisher, even for a session known here (a logout elsewhere must count)', async () => {
       const { store, publisher } = setup();
-      await store.sync();
-      expect(publisher.syncs).to.equal(1);
+      const record = rec({ node: 'n1' });
+      store.create(record);
+      expect(await store.find({ id: record.id })).to.deep.equal(record);
+      expect(await store.find({ secretHash: record.secretHash })).to.deep.equal(record);
+      expect(publisher.syncs).to.equal(2);
+    });
+  });
+
+  describe('find, read-through (a record the broker held back behind the marker)', () => {
+    it('waits for a session unknown after the barrier and answers it when its record comes, logging how late', async () => {
+      const { store, timers, late } = setup(0, 2000);
+      const record = rec();
+      const byId = store.find({ id: record.id });
+      const bySecret = store.find({ secretHash: record.secretHash });
+      await settle();
+      timers.advance(700);
+      expect(store.apply(record.id, recordBody(record))).to.equal('created');
+      expect(await byId).to.deep.equal(record);
+      expect(await bySecret).to.deep.equal(record);
+      expect(late).to.deep.equal([700, 700]);
+      // What is left is the session's own expiry, not a waiter's.
+      expect(timers.pendingCount()).to.equal(1);
+    });
+
+    it('answers unknown once the wait is over, and leaves no timer', async () => {
+      const { store, timers, late } = setup(0, 2000);
+      const lookup = store.find({ id: 'abc' });
+      const found = track(lookup);
+      await settle();
+      timers.advance(1999);
+      await settle();
+      expect(found.settled).to.equal(false);
+      timers.advance(1);
+      await settle();
+      expect(found.settled).to.equal(true);
+      expect(await lookup).to.equal(undefined);
+      expect(late).to.deep.equal([]);
+      expect(timers.pendingCount()).to.equal(0);
+    });
+
+    it('does not wait for a session that ended here: its id and its secret are refused at once', async () => {
+      const { store, timers } = setup(0, 2000);
+      const record = rec({ node: 'n1' });
+      store.create(record);
+      store.end(record.id, 'logout');
+      expect(await store.find({ id: record.id })).to.equal(undefined);
+      expect(await store.find({ secretHash: record.secretHash })).to.equal(undefined);
+      expect(timers.pendingCount()).to.equal(0);
+    });
+
+    it('does not wait for an id whose tombstone came from another node', async () => {
+      const { store, timers } = setup(0, 2000);
+      expect(store.apply('0abc', tombstoneBody('0abc', 5000))).to.equal('ignored');
+      expect(await store.find({ id: '0abc' })).to.equal(undefined);
+      expect(timers.pendingCount()).to.equal(0);
+    });
+
+    it('without a wait configured answers from what the barrier brought', async () => {
+      const { store, timers } = setup();
+      expect(await store.find({ id: 'abc' })).to.equal(undefined);
+      expect(timers.pendingCount()).to.equal(0);
+    });
+
+    it('close answers every waiting lookup and drops its timers', async () => {
+      const { store, timers } = setup(0, 2000);
+      const found = store.find({ secretHash: 'ff' });
+      await settle();
+      store.close();
+      expect(await found).to.equal(undefined);
+      expect(timers.pendingCount()).to.equal(0);
     });
   });
 
