@@ -71,6 +71,8 @@ export class WsmeshNode {
   private readonly queue = new CoalescingQueue();
   private readonly ids: { accepted: RecentIds; delivered: RecentIds };
   link: BrokerLink | undefined;
+  /** The control connection: sessions only (Topics.controlSubscriptions). */
+  control: BrokerLink | undefined;
   private embedded: EmbeddedBroker | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -165,7 +167,8 @@ export class WsmeshNode {
       metrics: this.metrics,
       probes: {
         accepting: () => this.supervisor.accepting(),
-        broker: () => this.link?.state ?? (this.cluster ? 'connecting' : 'none'),
+        // Ready only when both connections are: the worse of the two counts.
+        broker: () => (this.link?.state !== 'online' ? this.link?.state : this.control?.state) ?? (this.cluster ? 'connecting' : 'none'),
       },
       inspector: this.inspector,
     };
@@ -211,31 +214,47 @@ export class WsmeshNode {
       this.embedded = await startEmbeddedBroker({ ...settings.embedded, account: { username, password } }, this.log);
       urls = [this.embedded.url];
     }
-    this.link = new BrokerLink({
+    const common = {
       urls,
-      clientId: `${settings.name}-${node.id}`,
       username,
       password,
       keepalive: settings.keepalive,
-      will: () => ({ topic: this.topics.presence(node.id), payload: cluster.nextWill() }),
-      subscriptions: () => [...this.topics.subscriptions(), ...cluster.subscriptions.topics()],
       outboxLimit: settings.outboxLimit,
+      resendAfterMs: settings.syncTimeout,
       log: this.log,
       inspect: this.inspect,
+      onMessage: (topic: string, payload: Buffer, retained: boolean) => cluster.receive(topic, payload, retained),
+    };
+    this.link = new BrokerLink({
+      ...common,
+      clientId: `${settings.name}-${node.id}`,
+      will: () => ({ topic: this.topics.presence(node.id), payload: cluster.nextWill() }),
+      subscriptions: () => [...this.topics.subscriptions(), ...cluster.subscriptions.topics()],
       onOnline: () => cluster.online(),
       onOffline: () => cluster.linkLost(),
-      onMessage: (topic, payload) => cluster.receive(topic, payload),
+    });
+    // Sessions on a connection of their own (Topics.controlSubscriptions says why).
+    this.control = new BrokerLink({
+      ...common,
+      clientId: `${settings.name}-${node.id}-control`,
+      systemId: 'broker.control',
+      subscriptions: () => this.topics.controlSubscriptions(),
+      onOnline: () => {},
+      onOffline: () => cluster.controlLost(),
     });
     cluster.attach({
       link: this.link,
+      control: this.control,
       buffer: this.supervisor.actor.system.get('buffer')!,
       local: {
         deliver: (outbound) => this.service.deliverLocally(outbound),
         close: (contextId, userId, matches, code) => this.service.closeLocally(contextId, userId, matches, code),
       },
     });
+    this.control.start();
     this.link.start();
-    const online = await this.link.whenOnline(this.options.brokerWait ?? 5000);
+    const wait = this.options.brokerWait ?? 5000;
+    const [online] = await Promise.all([this.link.whenOnline(wait), this.control.whenOnline(wait)]);
     if (!online) this.log.warn('broker.unreachable_at_start', { advice: 'serving local sockets only until the broker is reachable; check --broker' });
   }
 
@@ -256,6 +275,7 @@ export class WsmeshNode {
       shutdownTimeout: merged.server.shutdownTimeout,
     });
     this.link?.setOutboxLimit(merged.cluster.outboxLimit);
+    this.control?.setOutboxLimit(merged.cluster.outboxLimit);
     if (diff.reloadable.length) this.log.info('config.reloaded', { reason, applied: diff.reloadable });
     if (diff.restartRequired.length) this.log.warn('config.restart_required', { restartRequired: diff.restartRequired, advice: 'restart the node to apply these keys' });
   }
@@ -293,7 +313,10 @@ export class WsmeshNode {
     this.inspector.stop();
     // Last words: the registry entries went out as the sockets closed; now presence.
     if (this.link && this.cluster) {
-      await this.link.close([{ topic: this.topics.presence(this.live.config.node.id), payload: this.cluster.sealedPresence('offline'), retain: true }]);
+      await Promise.all([
+        this.link.close([{ topic: this.topics.presence(this.live.config.node.id), payload: this.cluster.sealedPresence('offline'), retain: true }]),
+        this.control?.close(),
+      ]);
     }
     await this.embedded?.close();
     this.sessions.close();

@@ -2,7 +2,8 @@
  * Read-your-writes while the receiving node is busy: race.spec.ts runs its cycles on
  * a quiet cluster; here every cycle first fires a burst of pushes at a user whose
  * socket is on b (delayDuration 0: one broker message to b per push), and in the
- * same moment logs in on a and opens a socket on b, then logs out on a and asks b.
+ * same moment logs in on a and opens a socket on b; then another burst while it logs
+ * out on a and asks b. Each time the whole process pauses 50 ms a few ms in.
  * A broker that lets a burst reorder what a node receives (NATS holds back QoS 1
  * messages past `max_ack_pending` and sends them again after `ack_wait`) shows up
  * here as a refused upgrade or a session still accepted after its logout.
@@ -41,22 +42,28 @@ for (const kind of BROKER_KINDS) {
       await killAllBrokers();
     });
 
-    it(`${CYCLES} cycles of ${BURST} pushes to b with a login on a, an upgrade on b, a logout on a: 0 refused, 0 accepted after logout, every push delivered once`, async () => {
+    it(`${CYCLES} cycles of a login on a and an upgrade on b, then a logout on a and a lookup on b, each during ${BURST} pushes to b and a pause: 0 refused, 0 accepted after logout, every push delivered once`, async () => {
       const { a, b } = cluster.nodes;
       const bob = await login(b.url, 'bob@demo', 'builder');
       const busy = await openSocket(b.wsUrl, bob, '/ws/burst');
       sockets.push(busy);
       const counts = { cycles: 0, refused: 0, acceptedAfterLogout: 0, pushes: 0 };
       const refusals: string[] = [];
-      for (let i = 0; i < CYCLES; i++) {
-        counts.cycles++;
-        const burst = Array.from({ length: BURST }, (_, j) => push(a.url, { contextId: bob.contextId, userId: bob.userId, message: `m-${i}-${j}` }));
+      const fire = (i: number, phase: string) => {
         counts.pushes += BURST;
-        const loggedIn = login(a.url);
-        // A pause of the whole process (a GC, a starved CPU) while the broker keeps sending to b.
+        return Array.from({ length: BURST }, (_, j) => push(a.url, { contextId: bob.contextId, userId: bob.userId, message: `m-${i}-${phase}-${j}` }));
+      };
+      /** A pause of the whole process (a GC, a starved CPU) while the broker keeps sending to b; it starts 0-7 ms in. */
+      const pause = async (i: number) => {
         await new Promise((resolve) => setTimeout(resolve, i % 8));
         const until = Date.now() + STALL_MS;
         while (Date.now() < until);
+      };
+      for (let i = 0; i < CYCLES; i++) {
+        counts.cycles++;
+        const burst = fire(i, 'in');
+        const loggedIn = login(a.url);
+        await pause(i);
         const auth = await loggedIn;
         try {
           sockets.push(await openSocket(b.wsUrl, auth, '/ws/burst', { connection: `c${i}` }));
@@ -64,8 +71,11 @@ for (const kind of BROKER_KINDS) {
           counts.refused++;
           refusals.push(`cycle ${i}: ${(error as Error).message}`);
         }
-        const out = await fetch(`${a.url}/api/logout?session=${auth.session}`, { method: 'POST', headers: { cookie: auth.cookie } });
-        expect(out.status).to.equal(204);
+        // The same while the logout's tombstone goes to b.
+        burst.push(...fire(i, 'out'));
+        const loggedOut = fetch(`${a.url}/api/logout?session=${auth.session}`, { method: 'POST', headers: { cookie: auth.cookie } });
+        await pause(i);
+        expect((await loggedOut).status).to.equal(204);
         const after = await fetch(`${b.url}/api/session?session=${auth.session}`, { headers: { cookie: auth.cookie } });
         if (after.status !== 403) counts.acceptedAfterLogout++;
         for (const pushed of await Promise.all(burst)) expect(pushed.status).to.equal(202);
@@ -81,7 +91,7 @@ for (const kind of BROKER_KINDS) {
       process.stdout.write(
         `      ${kind}: ${counts.cycles} cycles, ${counts.refused} refused, ${counts.acceptedAfterLogout} accepted after logout; ${counts.pushes} pushes, ${delivered.frames} frames, ${delivered.distinct} distinct\n`,
       );
-      expect({ ...counts, ...delivered }).to.deep.equal({ cycles: CYCLES, refused: 0, acceptedAfterLogout: 0, pushes: CYCLES * BURST, frames: CYCLES * BURST, distinct: CYCLES * BURST });
+      expect({ ...counts, ...delivered }).to.deep.equal({ cycles: CYCLES, refused: 0, acceptedAfterLogout: 0, pushes: 2 * CYCLES * BURST, frames: 2 * CYCLES * BURST, distinct: 2 * CYCLES * BURST });
     });
   });
 }

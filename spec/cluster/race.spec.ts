@@ -79,7 +79,9 @@ for (const kind of BROKER_KINDS) {
         // Ends the session, so the per-user limit never fills over the cycles.
         await fetch(`${from.url}/api/logout`, { method: 'POST', headers: { cookie: auth.cookie } });
       }
-      process.stdout.write(`      ${kind} ${label}: ${counts.cycles} cycles, ${counts.refused} refused, ${counts.lost} lost, ${counts.duplicated} duplicated\n`);
+      // Records the broker sent after a later marker, which a lookup waited for (NATS past max_ack_pending).
+      const late = logs[toKey].filter((line) => line.includes('cluster.session_late')).length;
+      process.stdout.write(`      ${kind} ${label}: ${counts.cycles} cycles, ${counts.refused} refused, ${counts.lost} lost, ${counts.duplicated} duplicated; ${late} late records waited for on ${toKey}\n`);
       return counts;
     }
 

@@ -20,6 +20,8 @@ import type { ActorOptions, AnyActorLogic } from 'xstate';
 import { brokerMachine } from '../actors/broker.machine.ts';
 import type { Logger } from '../log/logger.ts';
 import { Outbox, type Publish } from './outbox.ts';
+import { Unacked } from './unacked.ts';
+import { systemTimers } from '../time/timers.ts';
 import type { SubscribeOutcome } from './user-subscriptions.ts';
 
 export interface BrokerLinkOptions {
@@ -29,8 +31,10 @@ export interface BrokerLinkOptions {
   username?: string;
   password?: string;
   keepalive: number;
-  /** The Last Will, asked for before each connection (its payload names the connection). */
-  will: () => { topic: string; payload: Buffer };
+  /** The Last Will, asked for before each connection (its payload names the connection); none on the control connection. */
+  will?: () => { topic: string; payload: Buffer };
+  /** The link's actor in the inspector ('broker' unless told). */
+  systemId?: string;
   /** Everything to subscribe to on each connection: the fixed topics and the current delivery topics. */
   subscriptions: () => string[];
   outboxLimit: number;
@@ -39,7 +43,10 @@ export interface BrokerLinkOptions {
   /** Called on each (re)connection, after the subscriptions are in place. */
   onOnline: (sessionPresent: boolean) => void;
   onOffline?: (reason: string) => void;
-  onMessage: (topic: string, payload: Buffer) => void;
+  /** `retained`: a stored copy the broker sent because of a new subscription. */
+  onMessage: (topic: string, payload: Buffer, retained: boolean) => void;
+  /** How long a PUBACK of an event (not retained) may take before it is sent again (ms; unacked.ts). */
+  resendAfterMs?: number;
   /** Called when the outbox refuses a message (full). */
   onOverflow?: (publish: Publish) => void;
 }
@@ -53,6 +60,7 @@ export class BrokerLink {
   readonly actor;
   private readonly client: MqttClient;
   private readonly outbox: Outbox;
+  private readonly unacked: Unacked;
   private readonly log: Logger;
   private readonly clientOptions: IClientOptions;
   /** Whether this process has wiped its client id's earlier session yet. */
@@ -64,6 +72,17 @@ export class BrokerLink {
   constructor(private readonly options: BrokerLinkOptions) {
     this.log = options.log;
     this.outbox = new Outbox(options.outboxLimit);
+    this.unacked = new Unacked({
+      timers: systemTimers,
+      afterMs: options.resendAfterMs ?? 2000,
+      resend: (publish, acked) => {
+        if (this.state !== 'online') return false;
+        this.client.publish(publish.topic, publish.payload, { qos: 1, retain: false }, acked);
+        return true;
+      },
+      onResend: (publish, resends) => this.log.warn('broker.puback_late', { topic: publish.topic, resends, url: this.where(), advice: 'the broker did not acknowledge a publish in time and it was sent again (receivers drop the second copy by its id); check the broker\'s health' }),
+      onGiveUp: (publish) => this.log.error('broker.publish_given_up', { topic: publish.topic, url: this.where(), advice: 'the broker never acknowledged this publish; it may be lost. Check the broker\'s health and logs' }),
+    });
     const servers = options.urls.map(serverOf);
     this.servers = servers;
     this.clientOptions = {
@@ -89,9 +108,9 @@ export class BrokerLink {
     });
     this.client.on('close', () => this.actor.send({ type: 'mqtt.lost', reason: 'connection closed' }));
     this.client.on('error', (error) => this.log.warn('broker.error', { error, url: this.where() }));
-    this.client.on('message', (topic, payload) => options.onMessage(topic, payload));
+    this.client.on('message', (topic, payload, packet) => options.onMessage(topic, payload, packet.retain));
     this.actor = createActor(brokerMachine, {
-      systemId: 'broker',
+      systemId: options.systemId ?? 'broker',
       inspect: options.inspect,
       input: {
         io: {
@@ -209,6 +228,7 @@ export class BrokerLink {
         this.client.end(true);
       }
     }
+    this.unacked.clear();
     this.actor.send({ type: 'link.close' });
   }
 
@@ -220,8 +240,8 @@ export class BrokerLink {
 
   private connect(): void {
     if (this.client.connected) return;
-    const will = this.options.will();
-    this.client.options.will = { topic: will.topic, payload: will.payload, qos: 1, retain: true };
+    const will = this.options.will?.();
+    this.client.options.will = will && { topic: will.topic, payload: will.payload, qos: 1, retain: true };
     if (this.wiped) {
       this.client.reconnect();
       return;
@@ -282,7 +302,14 @@ export class BrokerLink {
   }
 
   private send(publish: Publish): void {
-    this.client.publish(publish.topic, publish.payload, { qos: 1, retain: publish.retain });
+    // Retained state is republished whole on reconnection; events are sent again when their PUBACK is late.
+    if (publish.retain) this.client.publish(publish.topic, publish.payload, { qos: 1, retain: true });
+    else this.client.publish(publish.topic, publish.payload, { qos: 1, retain: false }, this.unacked.track(publish));
+  }
+
+  /** Events still waiting for their PUBACK (unacked.ts). */
+  get unackedSize(): number {
+    return this.unacked.size;
   }
 }
 

@@ -19,6 +19,7 @@ import type { NodeStats } from '../delivery/stats.ts';
 import type { Deliverability, Remote, RemoteSocketRow } from '../delivery/remote.ts';
 import { systemTimers, type Timers } from '../time/timers.ts';
 import { Barrier } from './barrier.ts';
+import { EndConfirmations } from './end-confirmations.ts';
 import type { CoalescingQueue, QueuedEntry } from './coalesce.ts';
 import { ClusterView } from './cluster-view.ts';
 import { encode, messageId, type CloseCommand, type DeliveryPayload, type PresencePayload } from './codec.ts';
@@ -72,6 +73,7 @@ export class ClusterRemote implements Remote {
   readonly view: ClusterView;
   readonly sessions: ReplicatedSessionStore;
   readonly barrier: Barrier;
+  readonly endConfirmations: EndConfirmations;
   readonly peers: Peers;
   readonly pushIds: RecentIds;
   readonly subscriptions: UserSubscriptions;
@@ -81,6 +83,8 @@ export class ClusterRemote implements Remote {
   /** The broker connection our presences speak for (isNewerPresence in peers.ts orders by it). */
   private connection = 0;
   private link: Link | undefined;
+  /** The control connection: everything under `sessions/` (Topics.controlSubscriptions says why). */
+  private control: Link | undefined;
   private buffer: AnyActorRef | undefined;
   private sweepTimer: unknown;
   private readonly registry: RegistryBatch;
@@ -95,12 +99,14 @@ export class ClusterRemote implements Remote {
       // Each waiter now answers from what this node knows: a session logged in elsewhere may be refused.
       options.log.warn('cluster.sync_timeout', { lane, waiters, timeoutMs: options.syncTimeout, advice: 'the broker did not echo a marker in cluster.syncTimeout: check its load and latency, or raise cluster.syncTimeout' }),
     );
+    this.endConfirmations = new EndConfirmations(timers);
     this.sessions = new ReplicatedSessionStore(
       options.nodeId,
       {
         publish: (topic, body) => this.publishAcked(topic, body, true),
         topicOf: (id) => options.topics.session(id),
         sync: () => this.barrier.sync('sessions'),
+        confirmed: (sessionId) => this.logoutConfirmed(sessionId),
       },
       timers,
       {
@@ -125,6 +131,7 @@ export class ClusterRemote implements Remote {
         offline: (node, presence) => {
           if (this.view.applyPresence(node, presence) !== 'offline') return;
           options.log.warn('cluster.node_down', { peer: node });
+          this.endConfirmations.nodeGone(node);
           this.sweep();
         },
       },
@@ -137,6 +144,7 @@ export class ClusterRemote implements Remote {
       peers: this.peers,
       sessions: this.sessions,
       barrier: this.barrier,
+      endConfirmations: this.endConfirmations,
       pushIds: this.pushIds,
       commandIds: new RecentIds(options.dedupWindow(), now),
       local: { deliver: () => 0, close: () => 0 },
@@ -152,8 +160,9 @@ export class ClusterRemote implements Remote {
     };
   }
 
-  attach(parts: { link: Link; buffer: AnyActorRef; local: LocalNode }): void {
+  attach(parts: { link: Link; control?: Link; buffer: AnyActorRef; local: LocalNode }): void {
     this.link = parts.link;
+    this.control = parts.control;
     this.buffer = parts.buffer;
     this.parts.local = parts.local;
   }
@@ -319,7 +328,8 @@ export class ClusterRemote implements Remote {
 
   // ---- in ---------------------------------------------------------------------------
 
-  receive(topic: string, payload: Buffer): void {
+  /** `retained`: the broker sent it because this node subscribed (a stored copy), not as it happened. */
+  receive(topic: string, payload: Buffer, retained = false): void {
     const parsed = this.options.topics.parse(topic);
     if (!parsed) return;
     let body: string | undefined;
@@ -333,7 +343,7 @@ export class ClusterRemote implements Remote {
       }
     }
     try {
-      dispatch(parsed, body, this.parts);
+      dispatch(parsed, body, this.parts, retained);
     } catch (error) {
       // A bad message must never take the node down.
       this.options.stats.drop('invalid');
@@ -345,6 +355,11 @@ export class ClusterRemote implements Remote {
   linkLost(): void {
     this.barrier.linkLost();
     this.peers.linkLost();
+  }
+
+  /** The control connection dropped: markers in flight may never come back; their lookups answer from what is known. */
+  controlLost(): void {
+    this.barrier.linkLost();
   }
 
   /** Cancels pending timers and stops the peer actors (shutdown). */
@@ -359,25 +374,47 @@ export class ClusterRemote implements Remote {
 
   /** False when the outbox refused it (counted and logged here). `body` undefined clears a retained slot. */
   private publish(topic: string, body: string | undefined, retain: boolean): boolean {
-    if (!this.link) return false;
-    if (this.link.publish(topic, this.seal(topic, body), retain)) return true;
+    const link = this.linkFor(topic);
+    if (!link) return false;
+    if (link.publish(topic, this.seal(topic, body), retain)) return true;
     this.outboxFull(topic);
     return false;
   }
 
   /** Resolves once the broker acknowledged it, or when it cannot now (offline: held in the outbox) or within the sync timeout. */
   private publishAcked(topic: string, body: string | undefined, retain: boolean): Promise<boolean> {
-    if (!this.link) return Promise.resolve(false);
-    return this.bounded(this.link.publishAcked(topic, this.seal(topic, body), retain), false);
+    const link = this.linkFor(topic);
+    if (!link) return Promise.resolve(false);
+    return this.bounded(link.publishAcked(topic, this.seal(topic, body), retain), false);
+  }
+
+  /** Sessions, their markers and confirmations go over the control connection (when there is one). */
+  private linkFor(topic: string): Link | undefined {
+    return this.control && this.options.topics.isControl(topic) ? this.control : this.link;
   }
 
   private seal(topic: string, body: string | undefined): Buffer {
     return body === undefined ? Buffer.alloc(0) : this.options.key.seal(topic, body);
   }
 
+  /** Every node this one sees live applied the logout of `sessionId`, or the wait (cluster.syncTimeout) is over. */
+  private async logoutConfirmed(sessionId: string): Promise<void> {
+    // Offline, nobody can confirm: the tombstone waits in the outbox and the node answers from what it knows.
+    if (this.linkFor(this.options.topics.sessionEnded())?.state !== 'online') return;
+    const peers = this.view.liveNodes().map((n) => n.id);
+    const missing = await this.endConfirmations.expect(sessionId, peers, this.options.syncTimeout);
+    if (missing.length)
+      this.options.log.warn('cluster.logout_unconfirmed', {
+        missing,
+        timeoutMs: this.options.syncTimeout,
+        advice: 'these nodes did not confirm a logout in cluster.syncTimeout and may accept the session until its tombstone reaches them: check that they are up and reach the broker',
+      });
+  }
+
   private sendMarker(lane: SyncLane, n: number): boolean {
-    if (this.link?.state !== 'online') return false;
-    return this.publish(this.options.topics.sync(lane), encode({ v: 1, sync: this.options.nodeId, n }), false);
+    const topic = this.options.topics.sync(lane);
+    if (this.linkFor(topic)?.state !== 'online') return false;
+    return this.publish(topic, encode({ v: 1, sync: this.options.nodeId, n }), false);
   }
 
   private outboxFull(topic: string): void {

@@ -93,6 +93,13 @@ export interface SessionEndPayload {
   expiresAt: number;
 }
 
+/** A node applied the logout of session `confirms` (end-confirmations.ts). */
+export interface EndConfirmation {
+  v: 1;
+  confirms: string;
+  by: string;
+}
+
 /** Unique per process start (random prefix) and per message (counter): no entropy spent per message. */
 const ID_PREFIX = randomBytes(9).toString('base64url');
 let idCounter = 0;
@@ -178,6 +185,11 @@ export function decodeSession(body: string): SessionPayload | SessionEndPayload 
   if (!isId(p.contextId) || !isId(p.userId) || !isString(p.ip) || !isString(p.route) || !isString(p.node)) return undefined;
   if (!isTime(p.createdAt)) return undefined;
   return p as unknown as SessionPayload;
+}
+
+export function decodeEndConfirmation(body: string): EndConfirmation | undefined {
+  const p = parse(body);
+  return p && isString(p.confirms) && isString(p.by) ? (p as unknown as EndConfirmation) : undefined;
 }
 
 export function isSessionEnd(value: SessionPayload | SessionEndPayload): value is SessionEndPayload {

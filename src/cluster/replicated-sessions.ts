@@ -5,7 +5,8 @@
  *
  * Read-your-writes, across nodes:
  * - a write (login, logout) is `durable` once the broker acknowledged it (PUBACK of
- *   the QoS 1 publish); the login and logout routes answer only then;
+ *   the QoS 1 publish), a logout once every live node also confirmed it applied the
+ *   tombstone (end-confirmations.ts); the login and logout routes answer only then;
  * - a read (`find`) first passes a barrier on the sessions subscription: what the
  *   broker acknowledged before the barrier is here after it, unless the broker held
  *   it back (arrivals.ts): a session still unknown after the barrier, and not ended
@@ -32,9 +33,16 @@ export interface SessionPublisher {
   topicOf(sessionId: string): string;
   /** Read-your-writes barrier on the sessions subscription (barrier.ts). */
   sync(): Promise<unknown>;
+  /** Resolves once every live node confirmed it applied this logout (bounded; end-confirmations.ts). */
+  confirmed(sessionId: string): Promise<unknown>;
 }
 
-export type ApplyResult = 'created' | 'ended' | 'ignored' | 'invalid';
+/**
+ * `ended`: a live session here ended; `noted`: a tombstone of a session not live
+ * here (remembered; the writer still wants the confirmation); `ignored`: nothing to do
+ * (a known record, this node's own tombstone coming back).
+ */
+export type ApplyResult = 'created' | 'ended' | 'noted' | 'ignored' | 'invalid';
 
 export interface ReadThroughOptions {
   /** How long a lookup waits, after its barrier, for a session it does not know (cluster.syncTimeout). */
@@ -53,6 +61,8 @@ export class ReplicatedSessionStore implements SessionStore {
   private readonly ended = new Map<string, number>();
   /** The secret hashes of sessions ended here, likewise: a cookie of a logged-out session is refused without a wait. */
   private readonly endedSecrets = new Map<string, number>();
+  /** Sessions logged out here, likewise: their tombstones coming back from the broker need no confirmation. */
+  private readonly endedHere = new Map<string, number>();
   private readonly arrivals: Arrivals<SessionRecord>;
   /** The last write of a session still waiting for the broker's acknowledgement. */
   private readonly writes = new Map<string, Promise<unknown>>();
@@ -71,7 +81,7 @@ export class ReplicatedSessionStore implements SessionStore {
       this.remember(record.id, record.expiresAt, record.secretHash);
       if (this.applyingRemote) return;
       // Logout: tell everyone. Expiry: every node saw it; the issuer clears the record.
-      if (reason === 'logout') this.write(record.id, encode({ v: 1, id: record.id, ended: this.timers.now(), expiresAt: record.expiresAt }));
+      if (reason === 'logout') this.writeLogout(record);
       else if (record.node === this.nodeId) this.write(record.id, undefined);
     });
   }
@@ -130,10 +140,16 @@ export class ReplicatedSessionStore implements SessionStore {
     if (!message || message.id !== sessionId) return 'invalid';
     if (isSessionEnd(message)) {
       this.remember(sessionId, message.expiresAt);
-      if (message.expiresAt <= this.timers.now()) this.write(sessionId, undefined);
+      if (message.expiresAt <= this.timers.now()) {
+        // Lapsed: the session would have expired anyway; only its slot is left to clear.
+        this.write(sessionId, undefined);
+        this.local.end(sessionId, 'expired');
+        return 'ignored';
+      }
+      if (this.endedHere.has(sessionId)) return 'ignored';
       this.applyingRemote = true;
       try {
-        return this.local.end(sessionId, 'logout') ? 'ended' : 'ignored';
+        return this.local.end(sessionId, 'logout') ? 'ended' : 'noted';
       } finally {
         this.applyingRemote = false;
       }
@@ -160,11 +176,23 @@ export class ReplicatedSessionStore implements SessionStore {
     this.write(record.id, encode({ v: 1, ...record }));
   }
 
-  private write(id: string, body: string | undefined): void {
-    const written = this.publisher.publish(this.publisher.topicOf(id), body).finally(() => {
+  /** The tombstone; the logout is done when the broker has it and every live node applied it. */
+  private writeLogout(record: SessionRecord): void {
+    const now = this.timers.now();
+    if (record.expiresAt > now) this.endedHere.set(record.id, record.expiresAt);
+    const written = this.write(record.id, encode({ v: 1, id: record.id, ended: now, expiresAt: record.expiresAt }));
+    const done: Promise<unknown> = Promise.all([written, this.publisher.confirmed(record.id)]).finally(() => {
+      if (this.writes.get(record.id) === done) this.writes.delete(record.id);
+    });
+    this.writes.set(record.id, done);
+  }
+
+  private write(id: string, body: string | undefined): Promise<unknown> {
+    const written: Promise<unknown> = this.publisher.publish(this.publisher.topicOf(id), body).finally(() => {
       if (this.writes.get(id) === written) this.writes.delete(id);
     });
     this.writes.set(id, written);
+    return written;
   }
 
   private lookup(key: SessionKey): SessionRecord | undefined {
@@ -180,6 +208,7 @@ export class ReplicatedSessionStore implements SessionStore {
     const now = this.timers.now();
     prune(this.ended, now);
     prune(this.endedSecrets, now);
+    prune(this.endedHere, now);
     if (expiresAt <= now) return;
     this.ended.set(id, expiresAt);
     if (secretHash) this.endedSecrets.set(secretHash, expiresAt);

@@ -11,6 +11,7 @@ export type ParsedTopic =
   | { kind: 'registry'; node: string; epoch: string; contextId: number; userId: number }
   | { kind: 'session'; sessionId: string }
   | { kind: 'sync'; lane: SyncLane }
+  | { kind: 'ended' }
   | { kind: 'deliver'; contextId: number; userId: number }
   | { kind: 'pushes' }
   | { kind: 'command' };
@@ -29,6 +30,8 @@ const LEVEL = /^[A-Za-z0-9_-]{1,64}$/;
 const ID = /^[1-9][0-9]{0,15}$/;
 /** The barrier's marker level under `sessions/`: never a session id (those are hex). */
 const SYNC = '_sync';
+/** Where nodes confirm they applied a logout, under `sessions/` too. */
+const ENDED = '_ended';
 
 export class Topics {
   readonly root: string;
@@ -67,13 +70,34 @@ export class Topics {
     return lane === 'sessions' ? `${this.internal}/sessions/${SYNC}` : this.pushes();
   }
 
+  /** Each node confirms here that it applied a logout's tombstone (the 204 waits for every live node). */
+  sessionEnded(): string {
+    return `${this.internal}/sessions/${ENDED}`;
+  }
+
   commands(): string {
     return `${this.internal}/commands`;
   }
 
-  /** What every node subscribes to for its whole life; delivery topics come and go with sockets. */
+  /** What every node's main connection subscribes to for its whole life; delivery topics come and go with sockets. */
   subscriptions(): string[] {
-    return [`${this.internal}/presence/+`, `${this.internal}/registry/#`, `${this.internal}/sessions/+`, this.pushes(), this.commands()];
+    return [`${this.internal}/presence/+`, `${this.internal}/registry/#`, this.pushes(), this.commands()];
+  }
+
+  /**
+   * The control connection's only subscription: sessions, their barrier markers and
+   * logout confirmations. A connection of its own, so that no burst of deliveries and
+   * no SUBSCRIBE of a user's topic stands between a login and the node that checks it
+   * (NATS reads a connection's PUBACKs only after its SUBSCRIBE is done, and holds
+   * messages back past max_ack_pending in flight to one session).
+   */
+  controlSubscriptions(): string[] {
+    return [`${this.internal}/sessions/+`];
+  }
+
+  /** Whether `topic` goes over the control connection (everything under `sessions/`). */
+  isControl(topic: string): boolean {
+    return topic.startsWith(`${this.internal}/sessions/`);
   }
 
   /** Devices publish to users here (the MQTT ingress); a separate subtree for ACLs. */
@@ -94,6 +118,7 @@ export class Topics {
       case 'sessions':
         if (parts.length !== 2) return undefined;
         if (parts[1] === SYNC) return { kind: 'sync', lane: 'sessions' };
+        if (parts[1] === ENDED) return { kind: 'ended' };
         return LEVEL.test(parts[1]) ? { kind: 'session', sessionId: parts[1] } : undefined;
       case 'deliver':
         return parts.length === 3 && isId(parts[1]) && isId(parts[2]) ? { kind: 'deliver', contextId: Number(parts[1]), userId: Number(parts[2]) } : undefined;

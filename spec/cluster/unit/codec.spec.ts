@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   decodeCommand,
   decodeDelivery,
+  decodeEndConfirmation,
   decodePresence,
   decodePushes,
   decodeRegistry,
@@ -190,6 +191,22 @@ describe('codec', () => {
       expect(decodePushes(encode({ ...pushIds, sync: null }))).to.equal(undefined);
       expect(decodePushes(encode({ v: 1, sync: 'n1', n: -1 }))).to.equal(undefined);
       expect(decodePushes(encode({ v: 1, sync: 'n1' }))).to.equal(undefined);
+    });
+  });
+
+  describe('decodeEndConfirmation', () => {
+    const confirmation = { v: 1 as const, confirms: 'ab12', by: 'n2' };
+    it('round-trips a confirmation', () => {
+      expect(decodeEndConfirmation(encode(confirmation))).to.deep.equal(confirmation);
+    });
+
+    refusesCommon(decodeEndConfirmation, confirmation);
+
+    it('refuses a missing or non-string session id or node', () => {
+      for (const value of [undefined, 1, null, {}]) {
+        expect(decodeEndConfirmation(variant(confirmation, 'confirms', value)), String(value)).to.equal(undefined);
+        expect(decodeEndConfirmation(variant(confirmation, 'by', value)), String(value)).to.equal(undefined);
+      }
     });
   });
 

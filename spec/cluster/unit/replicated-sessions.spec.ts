@@ -10,6 +10,9 @@ const topicOf = (id: string) => `wsmesh/internal/sessions/${id}`;
 class FakePublisher implements SessionPublisher {
   readonly published: Array<{ topic: string; body: string | undefined; ack: () => void }> = [];
   syncs = 0;
+  /** Logouts waiting for the other nodes' confirmations, answered by hand (or at once when `autoConfirm`). */
+  readonly confirmations: Array<{ id: string; confirm: () => void }> = [];
+  autoConfirm = true;
 
   publish(topic: string, body: string | undefined): Promise<unknown> {
     return new Promise((resolve) => this.published.push({ topic, body, ack: () => resolve(true) }));
@@ -22,6 +25,11 @@ class FakePublisher implements SessionPublisher {
   sync(): Promise<unknown> {
     this.syncs++;
     return Promise.resolve(true);
+  }
+
+  confirmed(id: string): Promise<unknown> {
+    if (this.autoConfirm) return Promise.resolve();
+    return new Promise((resolve) => this.confirmations.push({ id, confirm: () => resolve(undefined) }));
   }
 
   /** The decoded bodies, `null` for a cleared slot. */
@@ -112,6 +120,31 @@ describe('ReplicatedSessionStore', () => {
       expect(durable.settled).to.equal(true);
     });
 
+    it("a logout's durable also waits until every live node confirmed it applied the tombstone", async () => {
+      const { store, publisher } = setup();
+      publisher.autoConfirm = false;
+      const record = rec({ node: 'n1' });
+      store.create(record);
+      publisher.published[0].ack();
+      store.end(record.id, 'logout');
+      expect(publisher.confirmations.map((c) => c.id)).to.deep.equal([record.id]);
+      const durable = track(store.durable(record.id));
+      publisher.published[1].ack(); // the broker has the tombstone
+      await settle();
+      expect(durable.settled).to.equal(false);
+      publisher.confirmations[0].confirm(); // and the others applied it
+      await settle();
+      expect(durable.settled).to.equal(true);
+    });
+
+    it("this node's own tombstone coming back from the broker is 'ignored' (nobody waits for its confirmation)", () => {
+      const { store } = setup();
+      const record = rec({ node: 'n1' });
+      store.create(record);
+      store.end(record.id, 'logout');
+      expect(store.apply(record.id, tombstoneBody(record.id, record.expiresAt))).to.equal('ignored');
+    });
+
     it('durable waits for the latest write, not an earlier one acknowledged later', async () => {
       const { store, publisher } = setup();
       const record = rec({ node: 'n1' });
@@ -196,7 +229,7 @@ describe('ReplicatedSessionStore', () => {
 
     it('does not wait for an id whose tombstone came from another node', async () => {
       const { store, timers } = setup(0, 2000);
-      expect(store.apply('0abc', tombstoneBody('0abc', 5000))).to.equal('ignored');
+      expect(store.apply('0abc', tombstoneBody('0abc', 5000))).to.equal('noted');
       expect(await store.find({ id: '0abc' })).to.equal(undefined);
       expect(timers.pendingCount()).to.equal(0);
     });
@@ -285,10 +318,10 @@ describe('ReplicatedSessionStore', () => {
       expect(store.get(record.id)).to.equal(undefined);
     });
 
-    it('refuses the record of a session whose tombstone came first (never seen alive here)', () => {
+    it("refuses the record of a session whose tombstone came first (never seen alive here; the tombstone is 'noted')", () => {
       const { store, ended } = setup();
       const record = rec();
-      expect(store.apply(record.id, tombstoneBody(record.id, record.expiresAt))).to.equal('ignored');
+      expect(store.apply(record.id, tombstoneBody(record.id, record.expiresAt))).to.equal('noted');
       expect(store.apply(record.id, recordBody(record))).to.equal('ignored');
       expect(store.get(record.id)).to.equal(undefined);
       expect(ended).to.deep.equal([]);

@@ -35,8 +35,14 @@ describe('Topics', () => {
       expect(t.ingress(2, 3)).to.equal('wsmesh/ingress/2/3');
     });
 
-    it('subscribes for life to presence/+, registry/#, sessions/+, pushes and commands (not to deliveries)', () => {
-      expect(t.subscriptions()).to.deep.equal([`${I}/presence/+`, `${I}/registry/#`, `${I}/sessions/+`, `${I}/pushes`, `${I}/commands`]);
+    it('subscribes for life to presence/+, registry/#, pushes and commands (not to deliveries), and to sessions/+ on the control connection', () => {
+      expect(t.subscriptions()).to.deep.equal([`${I}/presence/+`, `${I}/registry/#`, `${I}/pushes`, `${I}/commands`]);
+      expect(t.controlSubscriptions()).to.deep.equal([`${I}/sessions/+`]);
+    });
+
+    it('sends everything under sessions/ over the control connection, nothing else', () => {
+      for (const topic of [t.session('ab12'), t.sync('sessions'), t.sessionEnded()]) expect(t.isControl(topic), topic).to.equal(true);
+      for (const topic of [t.presence('n1'), t.registry('n1', 'e1', 1, 2), t.deliver(1, 2), t.pushes(), t.sync('pushes'), t.commands()]) expect(t.isControl(topic), topic).to.equal(false);
     });
 
     it('throws on a node, epoch or session id that is not a valid level', () => {
@@ -65,6 +71,12 @@ describe('Topics', () => {
 
     it("parses the pushes lane's marker topic as pushes (markers share that topic with push ids)", () => {
       expect(t.parse(t.sync('pushes'))).to.deep.equal({ kind: 'pushes' });
+    });
+
+    it('maps sessions/_ended to the logout confirmations, never to a session', () => {
+      expect(t.sessionEnded()).to.equal(`${I}/sessions/_ended`);
+      expect(t.parse(`${I}/sessions/_ended`)).to.deep.equal({ kind: 'ended' });
+      expect(t.parse(`${I}/sessions/_ended/x`)).to.equal(undefined);
     });
 
     it('maps sessions/_sync to the sync kind, never to a session', () => {

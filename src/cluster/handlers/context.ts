@@ -9,6 +9,7 @@ import type { NodeStats } from '../../delivery/stats.ts';
 import type { OutboundMessage } from '../../delivery/message.ts';
 import type { PathMatcher } from '../../delivery/path-filter.ts';
 import type { Barrier } from '../barrier.ts';
+import type { EndConfirmations } from '../end-confirmations.ts';
 import type { ClusterView } from '../cluster-view.ts';
 import type { RecentIds } from '../dedup.ts';
 import type { Peers } from '../peers.ts';
@@ -30,6 +31,8 @@ export interface ClusterParts {
   peers: Peers;
   sessions: ReplicatedSessionStore;
   barrier: Barrier;
+  /** Logouts of this node waiting for every live node to confirm them. */
+  endConfirmations: EndConfirmations;
   /** Ids of pushes accepted anywhere (the 202's duplicate check). */
   pushIds: RecentIds;
   /** Ids of close commands already applied. */
@@ -46,4 +49,5 @@ export interface ClusterParts {
   invalid(kind: string, where: string): void;
 }
 
-export type Handler<K extends ParsedTopic['kind']> = (topic: Extract<ParsedTopic, { kind: K }>, body: string | undefined, parts: ClusterParts) => void;
+/** `retained`: a stored copy sent because this node subscribed, not a message as it happened. */
+export type Handler<K extends ParsedTopic['kind']> = (topic: Extract<ParsedTopic, { kind: K }>, body: string | undefined, parts: ClusterParts, retained: boolean) => void;

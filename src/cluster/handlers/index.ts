@@ -6,6 +6,7 @@ import type { ParsedTopic } from '../topics.ts';
 import type { ClusterParts, Handler } from './context.ts';
 import { command } from './command.ts';
 import { deliver } from './deliver.ts';
+import { ended } from './ended.ts';
 import { presence } from './presence.ts';
 import { pushes } from './pushes.ts';
 import { registry } from './registry.ts';
@@ -14,8 +15,8 @@ import { sync } from './sync.ts';
 
 type Table = { [K in ParsedTopic['kind']]: Handler<K> };
 
-export const HANDLERS: Table = { presence, registry, session, sync, deliver, pushes, command };
+export const HANDLERS: Table = { presence, registry, session, sync, ended, deliver, pushes, command };
 
-export function dispatch(topic: ParsedTopic, body: string | undefined, parts: ClusterParts): void {
-  (HANDLERS[topic.kind] as Handler<typeof topic.kind>)(topic as never, body, parts);
+export function dispatch(topic: ParsedTopic, body: string | undefined, parts: ClusterParts, retained = false): void {
+  (HANDLERS[topic.kind] as Handler<typeof topic.kind>)(topic as never, body, parts, retained);
 }
