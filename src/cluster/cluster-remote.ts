@@ -401,8 +401,7 @@ export class ClusterRemote implements Remote {
   private async logoutConfirmed(sessionId: string): Promise<void> {
     // Offline, nobody can confirm: the tombstone waits in the outbox and the node answers from what it knows.
     if (this.linkFor(this.options.topics.sessionEnded())?.state !== 'online') return;
-    const peers = this.view.liveNodes().map((n) => n.id);
-    const missing = await this.endConfirmations.expect(sessionId, peers, this.options.syncTimeout);
+    const missing = await this.endConfirmations.expect(sessionId, this.view.liveNodeIds(), this.options.syncTimeout);
     if (missing.length)
       this.options.log.warn('cluster.logout_unconfirmed', {
         missing,

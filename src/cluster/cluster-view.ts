@@ -130,6 +130,13 @@ export class ClusterView {
     return rows;
   }
 
+  /** The ids of the online nodes other than this one (without counting their sockets). */
+  liveNodeIds(): string[] {
+    const ids: string[] = [];
+    for (const [id, info] of this.nodes) if (info.state === 'online') ids.push(id);
+    return ids;
+  }
+
   /** Online nodes other than this one, with their socket counts. */
   liveNodes(): Array<{ id: string; route: string; since: number; sockets: number }> {
     const out = [];

@@ -57,6 +57,7 @@ describe('ClusterView', () => {
       expect(view.applyPresence('n1', presence('n1', 'e1'))).to.equal(undefined);
       expect(view.isLive('n1', 'e1')).to.equal(false);
       expect(view.liveNodes()).to.deep.equal([]);
+      expect(view.liveNodeIds()).to.deep.equal([]);
     });
 
     it('is live only for the epoch of its current online presence', () => {
@@ -85,6 +86,7 @@ describe('ClusterView', () => {
       expect(view.nodesFor(1, 3, MATCH_EVERY_SOCKET)).to.deep.equal([]);
       expect(view.list({})).to.deep.equal([]);
       expect(view.liveNodes()).to.deep.equal([{ id: 'n2', route: 'R-n2', since: 0, sockets: 0 }]);
+      expect(view.liveNodeIds()).to.deep.equal(['n2']);
     });
 
     it('lists entries of a non-live epoch as stale, and forgets them once their deletion is applied', () => {
