@@ -49,16 +49,20 @@ describe('failover: one NATS server killed in the middle of a stream of pushes',
     const onC = await openSocket(c.wsUrl, auth, '/ws/failover', { connection: 'onC' });
     sockets.push(onB, onC);
 
-    // Node b's link, as it goes: the moment it left `online` and came back.
+    // Node b's two links (main and control), as they go: the moment the first left
+    // `online`, and the moment both were back (then b is whole again: /readyz says so).
     const link = b.node.link!;
+    const links = [link, b.node.control!];
     const firstServer = link.where();
     let killedAt: number | undefined;
     let offlineAt: number | undefined;
     let onlineAt: number | undefined;
-    const watch = link.actor.subscribe((snapshot) => {
-      if (snapshot.value !== 'online' && offlineAt === undefined && killedAt !== undefined) offlineAt = Date.now();
-      if (snapshot.value === 'online' && offlineAt !== undefined && onlineAt === undefined) onlineAt = Date.now();
-    });
+    const changed = () => {
+      const allOnline = links.every((l) => l.actor.getSnapshot().value === 'online');
+      if (!allOnline && offlineAt === undefined && killedAt !== undefined) offlineAt = Date.now();
+      if (allOnline && offlineAt !== undefined && onlineAt === undefined) onlineAt = Date.now();
+    };
+    const watches = links.map((l) => l.actor.subscribe(changed));
 
     const killAt = 20 + Math.floor(Math.random() * 100);
     const accepted: Array<{ text: string; at: number }> = [];
@@ -79,7 +83,7 @@ describe('failover: one NATS server killed in the middle of a stream of pushes',
       accepted.push({ text, at });
       if (onlineAt !== undefined && at > onlineAt) afterFailover++;
     }
-    watch.unsubscribe();
+    for (const watch of watches) watch.unsubscribe();
     expect(killedAt, 'the server was killed').to.be.a('number');
     expect(onlineAt, `node b came back online (it was on ${firstServer})`).to.be.a('number');
     const failoverMs = onlineAt! - killedAt!;
