@@ -238,6 +238,7 @@ export class WsmeshNode {
       ...common,
       clientId: `${settings.name}-${node.id}-control`,
       systemId: 'broker.control',
+      persistent: false,
       subscriptions: () => this.topics.controlSubscriptions(),
       onOnline: () => {},
       onOffline: () => cluster.controlLost(),

@@ -35,6 +35,13 @@ export interface BrokerLinkOptions {
   will?: () => { topic: string; payload: Buffer };
   /** The link's actor in the inspector ('broker' unless told). */
   systemId?: string;
+  /**
+   * A persistent session (clean=false, the default): the broker queues QoS 1 messages
+   * while the link is down. False for a link whose state is all retained (the control
+   * connection): a fresh session on each connection re-sends the retained state on
+   * SUBSCRIBE, and a failover need not wait for the broker to hand the old session over.
+   */
+  persistent?: boolean;
   /** Everything to subscribe to on each connection: the fixed topics and the current delivery topics. */
   subscriptions: () => string[];
   outboxLimit: number;
@@ -89,7 +96,7 @@ export class BrokerLink {
       ...servers[0],
       servers: servers.length > 1 ? servers : undefined,
       clientId: options.clientId,
-      clean: false,
+      clean: options.persistent === false,
       protocolVersion: 4,
       keepalive: options.keepalive,
       reconnectPeriod: 0, // reconnects are broker.machine.ts's decision
@@ -242,7 +249,8 @@ export class BrokerLink {
     if (this.client.connected) return;
     const will = this.options.will?.();
     this.client.options.will = will && { topic: will.topic, payload: will.payload, qos: 1, retain: true };
-    if (this.wiped) {
+    // A clean session leaves nothing at the broker to wipe.
+    if (this.wiped || this.options.persistent === false) {
       this.client.reconnect();
       return;
     }
