@@ -96,7 +96,7 @@ for (const kind of BROKER_KINDS) {
       const late = logs[toKey].filter((line) => line.includes('cluster.session_late')).length;
       process.stdout.write(`      ${kind} ${label}: ${counts.cycles} cycles, ${counts.refused} refused, ${counts.lost} lost, ${counts.duplicated} duplicated; ${late} late records waited for on ${toKey}\n`);
       expectRefusals(counts.refused, refusedAfterMs);
-      return { ...counts, refused: 0 };
+      return counts;
     }
 
     /** None refused, except on NATS 2.9 at most the bound, each after the full wait (see NATS_2_9_REFUSAL_BOUND). */
@@ -107,11 +107,13 @@ for (const kind of BROKER_KINDS) {
     }
 
     it(`opens and delivers in ${CYCLES} cycles of log in on a, open on b, push on a: 0 refused, 0 lost`, async () => {
-      expect(await cycles('a', 'b', 'a->b')).to.deep.equal({ cycles: CYCLES, refused: 0, lost: 0, duplicated: 0 });
+      const { cycles: done, lost, duplicated } = await cycles('a', 'b', 'a->b');
+      expect({ cycles: done, lost, duplicated }).to.deep.equal({ cycles: CYCLES, lost: 0, duplicated: 0 });
     });
 
     it(`and in ${CYCLES} cycles the other way round: log in on b, open on a, push on b`, async () => {
-      expect(await cycles('b', 'a', 'b->a')).to.deep.equal({ cycles: CYCLES, refused: 0, lost: 0, duplicated: 0 });
+      const { cycles: done, lost, duplicated } = await cycles('b', 'a', 'b->a');
+      expect({ cycles: done, lost, duplicated }).to.deep.equal({ cycles: CYCLES, lost: 0, duplicated: 0 });
     });
 
     it(`refuses a session on b at once after its logout on a answered 204 (${LOGOUT_CYCLES} cycles)`, async () => {

@@ -315,10 +315,6 @@ export class BrokerLink {
     else this.client.publish(publish.topic, publish.payload, { qos: 1, retain: false }, this.unacked.track(publish));
   }
 
-  /** Events still waiting for their PUBACK (unacked.ts). */
-  get unackedSize(): number {
-    return this.unacked.size;
-  }
 }
 
 /** `cluster.broker` as a list of URLs: one, or the servers of one clustered broker, comma-separated. */

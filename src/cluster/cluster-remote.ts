@@ -367,6 +367,8 @@ export class ClusterRemote implements Remote {
     this.registry.flush();
     this.timers.clearTimeout(this.sweepTimer);
     this.barrier.linkLost();
+    // Logouts still waiting for confirmations answer now: no timer outlives the node.
+    this.endConfirmations.close();
     this.peers.stop();
   }
 
