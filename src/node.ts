@@ -106,6 +106,7 @@ export class WsmeshNode {
         stats: this.stats,
         log: this.log,
         syncTimeout: config.cluster.syncTimeout,
+        fastPath: config.cluster.fastPath,
         dedupWindow,
         observeFlushAge: (seconds) => this.metrics.flushAge.observe(seconds),
         inspect: this.inspect,
@@ -223,6 +224,7 @@ export class WsmeshNode {
       resendAfterMs: settings.syncTimeout,
       log: this.log,
       inspect: this.inspect,
+      qosOf: (filter: string) => (this.topics.isCopy(filter) ? 0 : 1),
       onMessage: (topic: string, payload: Buffer, retained: boolean) => cluster.receive(topic, payload, retained),
     };
     this.link = new BrokerLink({
@@ -238,8 +240,7 @@ export class WsmeshNode {
       ...common,
       clientId: `${settings.name}-${node.id}-control`,
       systemId: 'broker.control',
-      persistent: false,
-      subscriptions: () => this.topics.controlSubscriptions(),
+      subscriptions: () => this.topics.controlSubscriptions(settings.fastPath),
       onOnline: () => {},
       onOffline: () => cluster.controlLost(),
     });

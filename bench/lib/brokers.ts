@@ -33,8 +33,10 @@ export async function startBenchBroker(kind: BenchBroker, log: (line: string) =>
   log('starting 3 NATS servers (JetStream, MQTT; config/nats/): a few seconds');
   const nats = await startNatsCluster();
   log(`NATS up: ${nats.servers.map((s) => s.url).join(', ')}`);
-  // Keepalive 10: NATS answers a PINGREQ only after the SUBSCRIBE before it (config/nats/README.md).
-  const keepalive = ['--cluster.keepalive', '10'];
+  // As config/nats/README.md advises: keepalive 10 (NATS answers a PINGREQ only after
+  // the SUBSCRIBE before it), syncTimeout 5000, and the QoS 0 fast path on
+  // (WSMESH_BENCH_FASTPATH=false in the environment compares without it).
+  const keepalive = ['--cluster.keepalive', '10', '--cluster.syncTimeout', '5000', '--cluster.fastPath', process.env.WSMESH_BENCH_FASTPATH ?? 'true'];
   return {
     external: {
       describe: `3 NATS servers (A on ${nats.servers[0].url}, B on ${nats.servers[1].url})`,

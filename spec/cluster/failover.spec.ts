@@ -110,7 +110,9 @@ describe('failover: one NATS server killed in the middle of a stream of pushes',
     const all = accepted.map((p) => p.text);
     // Bounded wait for the tail of the stream (a message in flight on the dead server
     // is sent again after ack_wait); whatever is missing then is lost.
+    const tailFrom = Date.now();
     await eventually(() => mustReachB.every((t) => onB.frames.includes(t)) && all.every((t) => onC.frames.includes(t)), 'the stream to arrive', 2 * ACK_WAIT_MS + 5000).catch(() => undefined);
+    const tailMs = Date.now() - tailFrom;
 
     const count = (frames: string[]) => {
       const seen = new Map<string, number>();
@@ -129,7 +131,7 @@ describe('failover: one NATS server killed in the middle of a stream of pushes',
       `      killed nats-2 at push ${killAt}; b failed over from ${firstServer} to ${link.where()} in ${failoverMs} ms ` +
         `(offline after ${offlineAt! - killedAt!} ms); ${accepted.length} accepted, ${refused} refused; ` +
         `on b: ${mustReachB.length} after the failover, ${lostAfter} lost, ${onBCount.duplicated} duplicated; ` +
-        `${window.length} during it, ${lostInWindow} of them missing; on c: ${all.length} expected, ${lostOnC} lost, ${onCCount.duplicated} duplicated` +
+        `${window.length} during it, ${lostInWindow} of them missing; on c: ${all.length} expected, ${lostOnC} lost, ${onCCount.duplicated} duplicated; the tail took ${tailMs} ms after the last push` +
         (lostAfter + lostOnC > 0 ? ` (missing on b: ${missingOnB.join(' ')}; on c: ${missingOnC.join(' ')})` : '') +
         // Publishes a node sent again because the broker's PUBACK was late (unacked.ts).
         `; resent for a late PUBACK: ${Object.entries(logs).map(([node, lines]) => `${node} ${lines.filter((l) => l.includes('broker.puback_late')).length}`).join(', ')}` +
@@ -156,6 +158,14 @@ describe('failover: one NATS server killed in the middle of a stream of pushes',
     // And a push after it all reaches the new sockets.
     const last = await push(a.url, { contextId: auth.contextId, userId: auth.userId, message: 'after-all' });
     expect(last.status).to.equal(202);
-    for (const socket of sockets.slice(-2)) expect(await socket.nextFrames(1, 5000)).to.deep.equal(['after-all']);
+    // A push of the stream that JetStream held back may still come to a new socket of
+    // the user (it was accepted before that socket opened, so no guarantee covers it
+    // either way); it is printed, and the push made after it all must come.
+    for (const socket of sockets.slice(-2)) {
+      await eventually(() => socket.frames.includes('after-all'), `'after-all' on ${socket === sockets.at(-1) ? 'afterA' : 'afterB'}`, 5000);
+      const early = socket.frames.filter((f) => f !== 'after-all');
+      if (early.length) process.stdout.write(`      a new socket also got ${early.length} held-back push(es) of the stream: ${early.join(' ')}\n`);
+      expect(socket.frames.filter((f) => f === 'after-all')).to.have.length(1);
+    }
   });
 });

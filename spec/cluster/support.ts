@@ -55,9 +55,10 @@ export async function startCluster(kind: BrokerKind, flags: string[] = [], share
   // A short keepalive finds a dead link fast. Not on NATS: it answers a PINGREQ only
   // after the SUBSCRIBE before it, and creating the JetStream consumers of a node's
   // subscriptions takes seconds (config/nats/README.md).
-  // On NATS, cluster.syncTimeout 5000 as docs/cluster.md advises: under load a record
-  // it held back came later than the default 2 s.
-  const common = ['--cluster.name', name, '--cluster.keepalive', kind === 'nats' ? '10' : '2', ...(kind === 'nats' ? ['--cluster.syncTimeout', '5000'] : []), ...flags];
+  // On NATS, cluster.syncTimeout 5000 and cluster.fastPath on, as docs/cluster.md
+  // advises: under load a record it held back came later than the default 2 s, and
+  // its JetStream path alone lost deliveries when a server died.
+  const common = ['--cluster.name', name, '--cluster.keepalive', kind === 'nats' ? '10' : '2', ...(kind === 'nats' ? ['--cluster.syncTimeout', '5000', '--cluster.fastPath', 'true'] : []), ...flags];
   let broker: BrokerProcess | undefined;
   let nats: NatsCluster | undefined;
   let a: TestNode;

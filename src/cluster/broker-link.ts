@@ -35,15 +35,10 @@ export interface BrokerLinkOptions {
   will?: () => { topic: string; payload: Buffer };
   /** The link's actor in the inspector ('broker' unless told). */
   systemId?: string;
-  /**
-   * A persistent session (clean=false, the default): the broker queues QoS 1 messages
-   * while the link is down. False for a link whose state is all retained (the control
-   * connection): a fresh session on each connection re-sends the retained state on
-   * SUBSCRIBE, and a failover need not wait for the broker to hand the old session over.
-   */
-  persistent?: boolean;
   /** Everything to subscribe to on each connection: the fixed topics and the current delivery topics. */
   subscriptions: () => string[];
+  /** The QoS to subscribe `filter` at: 1 unless told (Topics.deliverCopy filters are 0). */
+  qosOf?: (filter: string) => 0 | 1;
   outboxLimit: number;
   log: Logger;
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
@@ -96,7 +91,7 @@ export class BrokerLink {
       ...servers[0],
       servers: servers.length > 1 ? servers : undefined,
       clientId: options.clientId,
-      clean: options.persistent === false,
+      clean: false,
       protocolVersion: 4,
       keepalive: options.keepalive,
       reconnectPeriod: 0, // reconnects are broker.machine.ts's decision
@@ -185,7 +180,7 @@ export class BrokerLink {
     if (this.state !== 'online') return Promise.resolve('offline');
     if (topics.length === 0) return Promise.resolve('granted');
     return new Promise((resolve) => {
-      this.client.subscribe(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])), (error, _granted, suback) => {
+      this.client.subscribe(this.withQos(topics), (error, _granted, suback) => {
         // mqtt.js fails the call on a SUBACK with a 0x80 return code, and hands over
         // the SUBACK itself; a failure without one means the packet got no answer
         // (the link dropped).
@@ -249,8 +244,7 @@ export class BrokerLink {
     if (this.client.connected) return;
     const will = this.options.will?.();
     this.client.options.will = will && { topic: will.topic, payload: will.payload, qos: 1, retain: true };
-    // A clean session leaves nothing at the broker to wipe.
-    if (this.wiped || this.options.persistent === false) {
+    if (this.wiped) {
       this.client.reconnect();
       return;
     }
@@ -285,7 +279,7 @@ export class BrokerLink {
     let pending = chunks.length;
     let failed = false;
     for (const chunk of chunks) {
-      this.client.subscribe(Object.fromEntries(chunk.map((t) => [t, { qos: 1 as const }])), (error) => {
+      this.client.subscribe(this.withQos(chunk), (error) => {
         if (failed) return;
         if (error) {
           failed = true;
@@ -307,6 +301,11 @@ export class BrokerLink {
     const held = this.outbox.drain();
     this.log.info('broker.online', { url: this.where(), sessionPresent, flushed: held.length });
     for (const publish of held) this.send(publish);
+  }
+
+  private withQos(filters: string[]): Record<string, { qos: 0 | 1 }> {
+    const qosOf = this.options.qosOf ?? (() => 1 as const);
+    return Object.fromEntries(filters.map((f) => [f, { qos: qosOf(f) }]));
   }
 
   private send(publish: Publish): void {

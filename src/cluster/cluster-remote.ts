@@ -58,6 +58,8 @@ export interface ClusterRemoteOptions {
   timers?: Timers;
   /** How long a read-your-writes barrier or a subscription may hold a request (ms). */
   syncTimeout: number;
+  /** cluster.fastPath: also subscribe each delivery topic at QoS 0 (Topics.deliverCopy). */
+  fastPath?: boolean;
   /** The dedup window (ms, `websockets.dedupWindow`); read at each use, so a reload applies. */
   dedupWindow: () => number;
   /** How long a peer's `offline` waits before it counts (ms); see peer.machine.ts. */
@@ -118,7 +120,8 @@ export class ClusterRemote implements Remote {
     this.pushIds = new RecentIds(options.dedupWindow(), now);
     this.subscriptions = new UserSubscriptions(
       { subscribe: (topics) => this.link?.subscribe(topics) ?? Promise.resolve('offline' as const), unsubscribe: (topics) => this.link?.unsubscribe(topics) },
-      (contextId, userId) => options.topics.deliver(contextId, userId),
+      (contextId, userId) =>
+        options.fastPath ? [options.topics.deliver(contextId, userId), options.topics.deliverCopy(contextId, userId)] : [options.topics.deliver(contextId, userId)],
     );
     this.peers = new Peers({
       offlineGrace: options.offlineGrace ?? 300,

@@ -60,6 +60,23 @@ export class Topics {
     return `${this.internal}/deliver/${contextId}/${userId}`;
   }
 
+  /**
+   * A second filter on a user's delivery topic, subscribed at QoS 0 when
+   * cluster.fastPath is on: `#` also matches its parent level (MQTT 3.1.1 section
+   * 4.7.1.2), so it matches the delivery topic alone. The broker then hands each
+   * delivery over twice: through its plain routing (on NATS: core NATS, no JetStream
+   * consumer in the way) and through the QoS 1 subscription, which covers the time the
+   * link is down. The node drops the second copy by the message's id.
+   */
+  deliverCopy(contextId: number, userId: number): string {
+    return `${this.deliver(contextId, userId)}/#`;
+  }
+
+  /** Whether `filter` is a fastPath copy (deliverCopy or controlCopy), subscribed at QoS 0. */
+  isCopy(filter: string): boolean {
+    return filter.endsWith('/#') && (filter.startsWith(`${this.internal}/deliver/`) || filter === `${this.internal}/sessions/#`);
+  }
+
   /** Ids of accepted pushes, for the cluster-wide duplicate check. */
   pushes(): string {
     return `${this.internal}/pushes`;
@@ -91,8 +108,19 @@ export class Topics {
    * (NATS reads a connection's PUBACKs only after its SUBSCRIBE is done, and holds
    * messages back past max_ack_pending in flight to one session).
    */
-  controlSubscriptions(): string[] {
-    return [`${this.internal}/sessions/+`];
+  controlSubscriptions(fastPath = false): string[] {
+    const sessions = `${this.internal}/sessions/+`;
+    return fastPath ? [sessions, this.controlCopy()] : [sessions];
+  }
+
+  /**
+   * The control connection's fastPath copy, at QoS 0 (like deliverCopy): records,
+   * tombstones, markers and confirmations also come through the broker's plain
+   * routing, so one that NATS's JetStream holds back still comes at once. Each is
+   * applied idempotently, so the second copy changes nothing.
+   */
+  controlCopy(): string {
+    return `${this.internal}/sessions/#`;
   }
 
   /** Whether `topic` goes over the control connection (everything under `sessions/`). */

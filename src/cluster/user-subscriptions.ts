@@ -29,7 +29,8 @@ export interface Subscriber {
 }
 
 interface Wanted {
-  topic: string;
+  /** The user's delivery topic, and its QoS 0 copy filter when cluster.fastPath is on. */
+  topics: string[];
   /** The SUBACK of this topic's latest SUBSCRIBE (or of the connection that subscribed it). */
   ready: Promise<SubscribeOutcome>;
 }
@@ -39,7 +40,7 @@ export class UserSubscriptions {
 
   constructor(
     private readonly subscriber: Subscriber,
-    private readonly topicOf: (contextId: number, userId: number) => string,
+    private readonly topicsOf: (contextId: number, userId: number) => string[],
   ) {}
 
   get size(): number {
@@ -49,8 +50,8 @@ export class UserSubscriptions {
   want(contextId: number, userId: number): void {
     const key = userKey(contextId, userId);
     if (this.wanted.has(key)) return;
-    const topic = this.topicOf(contextId, userId);
-    const wanted: Wanted = { topic, ready: this.subscriber.subscribe([topic]) };
+    const topics = this.topicsOf(contextId, userId);
+    const wanted: Wanted = { topics, ready: this.subscriber.subscribe(topics) };
     this.wanted.set(key, wanted);
     void wanted.ready.then((outcome) => {
       // Only this SUBSCRIBE's own entry: a newer want (after an unwant) has its own.
@@ -63,7 +64,7 @@ export class UserSubscriptions {
     const wanted = this.wanted.get(key);
     if (!wanted) return;
     this.wanted.delete(key);
-    this.subscriber.unsubscribe([wanted.topic]);
+    this.subscriber.unsubscribe(wanted.topics);
   }
 
   /** How the user's subscription stands: `offline` for a user not wanted. */
@@ -73,7 +74,7 @@ export class UserSubscriptions {
 
   /** Every wanted topic: a new connection subscribes them all. */
   topics(): string[] {
-    return [...this.wanted.values()].map((w) => w.topic);
+    return [...this.wanted.values()].flatMap((w) => w.topics);
   }
 
   /** A new connection subscribed everything: every wanted topic is ready with it. */

@@ -150,6 +150,11 @@ export const SCHEMA: SchemaTree<Config> = {
       min: 1,
       default: 2000,
     },
+    fastPath: {
+      doc: "Also subscribe at QoS 0 to each user's delivery topic and to the session topics, so each such message reaches the node twice: through the broker's plain routing and through the QoS 1 subscription (which covers a reconnect); the second copy is dropped by its id or applied idempotently. For NATS 2.9.10, whose JetStream path holds QoS 1 messages back and loses a few when a server dies (docs/cluster.md); costs a second copy per message.",
+      format: 'bool',
+      default: false,
+    },
     keepalive: { doc: 'MQTT keepalive in seconds; the broker declares a silent node dead after 1.5 times this.', format: 'int-range', min: 1, max: 65535, default: 10 },
     outboxLimit: { doc: 'Cross-node publishes held while the broker is unreachable; the overflow is dropped, counted and logged.', format: 'int-range', min: 0, default: 10000 },
     embedded: {

@@ -74,6 +74,7 @@ export interface ClusterConfig {
   secret: string;
   /** Longest wait (ms) for the broker to confirm a read-your-writes step. */
   syncTimeout: number;
+  fastPath: boolean;
   /** MQTT keepalive in seconds: a silent peer is declared dead after 1.5 x this. */
   keepalive: number;
   /** Cross-node publishes held while the broker is unreachable; beyond, they are dropped and counted. */

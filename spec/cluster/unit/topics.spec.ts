@@ -40,6 +40,13 @@ describe('Topics', () => {
       expect(t.controlSubscriptions()).to.deep.equal([`${I}/sessions/+`]);
     });
 
+    it('with cluster.fastPath, adds QoS 0 copies: sessions/# on the control connection, <delivery topic>/# per user; nothing else is a copy', () => {
+      expect(t.controlSubscriptions(true)).to.deep.equal([`${I}/sessions/+`, `${I}/sessions/#`]);
+      expect(t.deliverCopy(1, 2)).to.equal(`${I}/deliver/1/2/#`);
+      for (const filter of [t.deliverCopy(1, 2), t.controlCopy()]) expect(t.isCopy(filter), filter).to.equal(true);
+      for (const filter of [...t.subscriptions(), ...t.controlSubscriptions(), t.deliver(1, 2), `${I}/registry/#`, `other/internal/sessions/#`]) expect(t.isCopy(filter), filter).to.equal(false);
+    });
+
     it('sends everything under sessions/ over the control connection, nothing else', () => {
       for (const topic of [t.session('ab12'), t.sync('sessions'), t.sessionEnded()]) expect(t.isControl(topic), topic).to.equal(true);
       for (const topic of [t.presence('n1'), t.registry('n1', 'e1', 1, 2), t.deliver(1, 2), t.pushes(), t.sync('pushes'), t.commands()]) expect(t.isControl(topic), topic).to.equal(false);

@@ -42,7 +42,7 @@ function track<T>(promise: Promise<T>): { settled: boolean; value?: T } {
 
 function setup() {
   const broker = new FakeSubscriber();
-  return { broker, subs: new UserSubscriptions(broker, topicOf) };
+  return { broker, subs: new UserSubscriptions(broker, (contextId, userId) => [topicOf(contextId, userId)]) };
 }
 
 describe('UserSubscriptions', () => {
