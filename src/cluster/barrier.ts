@@ -12,10 +12,14 @@
  * `sync('sessions')`, whichever broker server either one uses.
  *
  * Calls in the same turn of the event loop share one marker (the marker goes out
- * after the last of them), so a burst of handshakes costs one round trip. A marker
- * is never shared with a later call: it must be published after the call began.
- * The wait is bounded: offline, or past `timeoutMs`, `sync` resolves false and the
- * caller answers from what it knows.
+ * after the last of them), and a lane has at most one marker in flight: calls made
+ * while one flies gather into the next, which goes out the moment the one in flight
+ * is done (group commit). A marker is never shared with a later call: it is
+ * published after every call it answers began. So a stream of handshakes costs one
+ * marker per round trip, not one each (measured: the markers and their echoes were
+ * ~15% of a node's CPU while 2000 sockets opened, one marker per handshake).
+ * The wait is bounded: offline, or `timeoutMs` after a batch's first call, `sync`
+ * resolves false and the caller answers from what it knows.
  */
 import type { Timers } from '../time/timers.ts';
 import type { SyncLane } from './topics.ts';
@@ -24,9 +28,10 @@ import type { SyncLane } from './topics.ts';
 export type SendMarker = (lane: SyncLane, n: number) => boolean;
 
 interface Batch {
+  lane: SyncLane;
   n: number;
   waiters: Array<(synced: boolean) => void>;
-  timer?: unknown;
+  timer: unknown;
 }
 
 export interface BarrierStats {
@@ -39,15 +44,15 @@ export class Barrier {
   private seq = 0;
   /** Per lane: the batch still gathering callers (not yet published). */
   private readonly gathering = new Map<SyncLane, Batch>();
-  /** Markers in flight, by sequence number. */
-  private readonly inFlight = new Map<number, Batch>();
+  /** Per lane: the marker in flight (at most one). */
+  private readonly flying = new Map<SyncLane, Batch>();
 
   constructor(
     private readonly send: SendMarker,
     private readonly timers: Timers,
     private readonly timeoutMs: number,
     private readonly defer: (fn: () => void) => void = setImmediate,
-    /** Told of each marker that did not come back in time (the node logs it). */
+    /** Told of each batch that did not come back in time (the node logs it). */
     private readonly onTimeout: (lane: SyncLane, waiters: number) => void = () => {},
   ) {}
 
@@ -55,10 +60,16 @@ export class Barrier {
     return new Promise((resolve) => {
       let batch = this.gathering.get(lane);
       if (!batch) {
-        batch = { n: ++this.seq, waiters: [] };
-        this.gathering.set(lane, batch);
-        const gathered = batch;
-        this.defer(() => this.publish(lane, gathered));
+        const created: Batch = { lane, n: ++this.seq, waiters: [], timer: undefined };
+        created.timer = this.timers.setTimeout(() => {
+          this.stats.timeouts++;
+          this.onTimeout(lane, created.waiters.length);
+          this.finish(created, false);
+        }, this.timeoutMs);
+        this.gathering.set(lane, created);
+        // With a marker in flight, this batch goes out when that one is done.
+        if (!this.flying.has(lane)) this.defer(() => this.gathering.get(lane) === created && this.publish(created));
+        batch = created;
       }
       batch.waiters.push(resolve);
     });
@@ -66,31 +77,30 @@ export class Barrier {
 
   /** A marker came back; only this node's own markers resolve anything. */
   arrived(n: number): void {
-    const batch = this.inFlight.get(n);
-    if (batch) this.finish(batch, true);
+    for (const batch of this.flying.values()) if (batch.n === n) return this.finish(batch, true);
   }
 
   /** Our link dropped: markers in flight may never come back; their callers answer from what is known. */
   linkLost(): void {
-    for (const batch of [...this.inFlight.values()]) this.finish(batch, false);
+    for (const batch of [...this.flying.values()]) this.finish(batch, false);
   }
 
-  private publish(lane: SyncLane, batch: Batch): void {
-    this.gathering.delete(lane);
-    if (!this.send(lane, batch.n)) return this.finish(batch, false);
+  private publish(batch: Batch): void {
+    this.gathering.delete(batch.lane);
+    if (!this.send(batch.lane, batch.n)) return this.finish(batch, false);
     this.stats.markers++;
-    this.inFlight.set(batch.n, batch);
-    batch.timer = this.timers.setTimeout(() => {
-      this.stats.timeouts++;
-      this.onTimeout(lane, batch.waiters.length);
-      this.finish(batch, false);
-    }, this.timeoutMs);
+    this.flying.set(batch.lane, batch);
   }
 
   private finish(batch: Batch, synced: boolean): void {
-    this.inFlight.delete(batch.n);
-    if (batch.timer !== undefined) this.timers.clearTimeout(batch.timer);
+    this.timers.clearTimeout(batch.timer);
+    const wasFlying = this.flying.get(batch.lane) === batch;
+    if (wasFlying) this.flying.delete(batch.lane);
+    if (this.gathering.get(batch.lane) === batch) this.gathering.delete(batch.lane);
     for (const resolve of batch.waiters) resolve(synced);
     batch.waiters.length = 0;
+    // The next batch of this lane was waiting for this marker: it goes out now.
+    const next = this.gathering.get(batch.lane);
+    if (wasFlying && next) this.publish(next);
   }
 }

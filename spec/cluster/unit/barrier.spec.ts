@@ -64,23 +64,60 @@ describe('Barrier', () => {
     expect(calls.map((c) => c.value)).to.deep.equal([true, true, true]);
   });
 
-  it('gives a call made after the marker was published a new marker, not the one in flight', async () => {
-    const { barrier, sent, turn } = setup();
+  it('gives a call made after the marker was published the next marker, sent only once the one in flight is back (group commit)', async () => {
+    const { barrier, sent, turn, deferred } = setup();
     const first = track(barrier.sync('sessions'));
     turn();
     const second = track(barrier.sync('sessions'));
+    const third = track(barrier.sync('sessions'));
+    expect(deferred, 'nothing deferred: the batch waits for the marker in flight').to.have.length(0);
     turn();
-    expect(sent).to.deep.equal([
-      { lane: 'sessions', n: 1 },
-      { lane: 'sessions', n: 2 },
-    ]);
+    expect(sent).to.deep.equal([{ lane: 'sessions', n: 1 }]);
     barrier.arrived(1);
     await settle();
     expect(first.value).to.equal(true);
-    expect(second.settled).to.equal(false);
+    expect([second.settled, third.settled], 'the in-flight marker never answers a later call').to.deep.equal([false, false]);
+    expect(sent, 'the next marker goes out as the one in flight comes back').to.deep.equal([
+      { lane: 'sessions', n: 1 },
+      { lane: 'sessions', n: 2 },
+    ]);
     barrier.arrived(2);
     await settle();
-    expect(second.value).to.equal(true);
+    expect([second.value, third.value]).to.deep.equal([true, true]);
+    expect(barrier.stats.markers).to.equal(2);
+  });
+
+  it('counts a waiting batch\'s time from its first call: past timeoutMs it answers false even while the marker before it flies', async () => {
+    const { barrier, timers, sent, turn } = setup();
+    const first = track(barrier.sync('sessions'));
+    turn();
+    timers.advance(1000);
+    const second = track(barrier.sync('sessions'));
+    timers.advance(1000); // the first marker's wait is over: it answers false, the second goes out
+    await settle();
+    expect(first.value).to.equal(false);
+    expect(sent.map((s) => s.n)).to.deep.equal([1, 2]);
+    timers.advance(TIMEOUT - 1000 - 1);
+    await settle();
+    expect(second.settled).to.equal(false);
+    timers.advance(1);
+    await settle();
+    expect(second.value).to.equal(false);
+    expect(barrier.stats.timeouts).to.equal(2);
+    expect(timers.pendingCount()).to.equal(0);
+  });
+
+  it('sends the waiting batch when the marker in flight is lost with the link; it fails at once if the link is still down', async () => {
+    let up = true;
+    const { barrier, sent, turn } = setup(() => up);
+    const first = track(barrier.sync('sessions'));
+    turn();
+    const second = track(barrier.sync('sessions'));
+    up = false;
+    barrier.linkLost();
+    await settle();
+    expect([first.value, second.value]).to.deep.equal([false, false]);
+    expect(sent.map((s) => s.n)).to.deep.equal([1, 2]);
   });
 
   it('resolves false after timeoutMs without an echo, and counts the timeout', async () => {
