@@ -32,7 +32,22 @@ export class JsonClient {
     this.agent = new http.Agent({ ...agentOptions, keepAlive: true, maxSockets });
   }
 
-  request({ method, path, body, headers = {} }: JsonRequest): Promise<JsonResponse> {
+  /**
+   * A kept-alive connection the server closed while idle (its keepAliveTimeout, 5 s)
+   * can take a request in the same instant and answer ECONNRESET; as Node's docs
+   * advise (http, `request.reusedSocket`), that request is sent once more on a fresh
+   * connection. It never reached the server, so nothing is sent twice.
+   */
+  async request(request: JsonRequest): Promise<JsonResponse> {
+    try {
+      return await this.once(request);
+    } catch (error) {
+      if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') return this.once(request);
+      throw error;
+    }
+  }
+
+  private once({ method, path, body, headers = {} }: JsonRequest): Promise<JsonResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const url = new URL(path, this.baseUrl);
     return new Promise((resolve, reject) => {
@@ -62,7 +77,7 @@ export class JsonClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-      req.on('error', reject);
+      req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
       req.end(payload);
     });
   }

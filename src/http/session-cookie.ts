@@ -16,6 +16,7 @@ import { createSession } from 'koa-session';
 import type { SessionConfig } from '../config/types.ts';
 import type { SessionStore } from '../session/store.ts';
 import { hashSecret, newSecret, type SessionRecord } from '../session/session.ts';
+import { CookieSigner } from './cookie-signer.ts';
 
 export const STICKY_COOKIE = 'JSESSIONID';
 
@@ -33,7 +34,8 @@ const FRESH = Symbol('wsmesh.freshSession');
 
 export function sessionCookieMiddleware(app: Koa, live: { readonly config: { session: SessionConfig } }, sessions: SessionStore): Koa.Middleware {
   const config = live.config.session;
-  app.keys = config.keys;
+  // Koa hands app.keys to `cookies`, which takes a keygrip-shaped signer as it is.
+  app.keys = new CookieSigner(config.keys) as unknown as string[];
   const cookieOptions = () => ({
     httpOnly: true,
     sameSite: 'lax' as const,
