@@ -89,7 +89,13 @@ export class WsmeshNode {
       stats: this.stats,
       sessions: () => this.sessions.size(),
       buffer: () => ({ entries: this.queue.size, messages: this.queue.messages }),
-      broker: () => (this.link ? { state: this.link.state, reconnects: this.link.reconnects, outbox: this.link.outboxSize } : undefined),
+      broker: () =>
+        (
+          [
+            ['main', this.link],
+            ['control', this.control],
+          ] as const
+        ).flatMap(([link, l]) => (l ? [{ link, state: l.state, reconnects: l.reconnects, outbox: l.outboxSize }] : [])),
       clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
     });
     if (options.cluster !== false) {

@@ -85,7 +85,14 @@ describe('operations', function () {
       const { startEmbeddedBroker } = await import('../../src/cluster/embedded-broker.ts');
       const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, allowAnonymous: true });
       try {
+        const offline = await (await fetch(`${node.url}/metrics`)).text();
+        for (const link of ['main', 'control']) expect(metric(offline, 'wsmesh_broker_link_state', `{link="${link}",state="online"}`), `${link} link online`).to.equal(0);
         await eventually(async () => (await fetch(`${node!.url}/readyz`)).status === 200, 'readiness once the broker is up', 10000);
+        const online = await (await fetch(`${node.url}/metrics`)).text();
+        for (const link of ['main', 'control']) {
+          expect(metric(online, 'wsmesh_broker_link_state', `{link="${link}",state="online"}`), `${link} link online`).to.equal(1);
+          expect(metric(online, 'wsmesh_broker_outbox_messages', `{link="${link}"}`), `${link} outbox`).to.equal(0);
+        }
       } finally {
         await node.stop();
         node = undefined;

@@ -13,7 +13,8 @@ export interface MetricSources {
   stats: NodeStats;
   sessions: () => number;
   buffer: () => { entries: number; messages: number };
-  broker: () => { state: string; reconnects: number; outbox: number } | undefined;
+  /** Each broker link of the node: `main` and `control` (none without a cluster). */
+  broker: () => Array<{ link: 'main' | 'control'; state: string; reconnects: number; outbox: number }>;
   clusterNodes: () => number;
 }
 
@@ -46,7 +47,9 @@ export class NodeMetrics {
     collected(Counter, 'wsmesh_socket_closes_total', 'Closed sockets by close code.', ['code'], (set) => {
       for (const [code, n] of stats.closes) set({ code: String(code) }, n);
     });
-    collected(Counter, 'wsmesh_broker_reconnects_total', 'Reconnections of the broker link.', [], (set) => set({}, sources.broker()?.reconnects ?? 0));
+    collected(Counter, 'wsmesh_broker_reconnects_total', 'Reconnections of each broker link (main, control).', ['link'], (set) => {
+      for (const { link, reconnects } of sources.broker()) set({ link }, reconnects);
+    });
 
     collected(Gauge, 'wsmesh_sockets_open', 'Open sockets on this node by served path prefix.', ['prefix'], (set) => {
       for (const [prefix, n] of stats.socketsByPrefix) set({ prefix }, n);
@@ -54,11 +57,12 @@ export class NodeMetrics {
     collected(Gauge, 'wsmesh_sessions', 'Live sessions known to this node (the whole cluster\'s).', [], (set) => set({}, sources.sessions()));
     collected(Gauge, 'wsmesh_buffer_entries', 'Entries waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().entries));
     collected(Gauge, 'wsmesh_buffer_messages', 'Messages waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().messages));
-    collected(Gauge, 'wsmesh_broker_link_state', 'The broker link state (1 for the current one).', ['state'], (set) => {
-      const state = sources.broker()?.state;
-      for (const name of BROKER_STATES) set({ state: name }, state === name ? 1 : 0);
+    collected(Gauge, 'wsmesh_broker_link_state', 'Each broker link\'s state (1 for the current one): main and control.', ['link', 'state'], (set) => {
+      for (const { link, state } of sources.broker()) for (const name of BROKER_STATES) set({ link, state: name }, state === name ? 1 : 0);
     });
-    collected(Gauge, 'wsmesh_broker_outbox_messages', 'Publishes held while the broker is unreachable.', [], (set) => set({}, sources.broker()?.outbox ?? 0));
+    collected(Gauge, 'wsmesh_broker_outbox_messages', 'Publishes held while the broker is unreachable, per link.', ['link'], (set) => {
+      for (const { link, outbox } of sources.broker()) set({ link }, outbox);
+    });
     collected(Gauge, 'wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
 
     this.flushAge = new Histogram({
