@@ -238,7 +238,10 @@ export class WsmeshNode {
       clientId: `${settings.name}-${node.id}`,
       will: () => ({ topic: this.topics.presence(node.id), payload: cluster.nextWill() }),
       subscriptions: () => [...this.topics.subscriptions(), ...cluster.subscriptions.topics()],
-      onOnline: () => cluster.online(),
+      onOnline: () => {
+        cluster.online();
+        this.control?.retryNow();
+      },
       onOffline: () => cluster.linkLost(),
     });
     // Sessions on a connection of their own (Topics.controlSubscriptions says why).
@@ -247,7 +250,7 @@ export class WsmeshNode {
       clientId: `${settings.name}-${node.id}-control`,
       systemId: 'broker.control',
       subscriptions: () => this.topics.controlSubscriptions(settings.fastPath),
-      onOnline: () => {},
+      onOnline: () => this.link?.retryNow(),
       onOffline: () => cluster.controlLost(),
     });
     cluster.attach({

@@ -6,6 +6,9 @@
  *
  * The backoff doubles from `minBackoff` to `maxBackoff` with jitter (so a restarted
  * broker is not hit by every node in the same millisecond) and resets once online.
+ * `link.retry` ends a backoff at once: the node's other link to the same broker just
+ * came online, so the broker is back and waiting up to `maxBackoff` would only leave
+ * the node half connected (sessions travel on one link, deliveries on the other).
  * The I/O (the mqtt.js client) is behind `io`: this machine only decides when.
  */
 import { assign, setup } from 'xstate';
@@ -36,6 +39,7 @@ interface BrokerContext {
 export type BrokerEvent =
   | { type: 'mqtt.connected'; sessionPresent: boolean }
   | { type: 'mqtt.lost'; reason: string }
+  | { type: 'link.retry' }
   | { type: 'link.close' };
 
 export const brokerMachine = setup({
@@ -51,6 +55,7 @@ export const brokerMachine = setup({
     end: ({ context }) => context.io.end(),
     announceOnline: ({ context, event }) => context.io.online(event.type === 'mqtt.connected' && event.sessionPresent),
     announceOffline: ({ context, event }) => context.io.offline(event.type === 'mqtt.lost' ? event.reason : 'unknown'),
+    countReconnect: assign({ reconnects: ({ context }) => context.reconnects + 1 }),
   },
 }).createMachine({
   id: 'broker',
@@ -78,7 +83,8 @@ export const brokerMachine = setup({
     },
     offline: {
       entry: [assign({ attempt: ({ context }) => context.attempt + 1 }), 'announceOffline'],
-      after: { backoff: { target: 'connecting', actions: assign({ reconnects: ({ context }) => context.reconnects + 1 }) } },
+      after: { backoff: { target: 'connecting', actions: 'countReconnect' } },
+      on: { 'link.retry': { target: 'connecting', actions: 'countReconnect' } },
     },
     closed: { type: 'final', entry: 'end' },
   },

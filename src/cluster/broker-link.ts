@@ -137,6 +137,11 @@ export class BrokerLink {
     return this.actor.getSnapshot().value as BrokerLinkState;
   }
 
+  /** Ends a backoff now (the node's other link to this broker just came online); otherwise nothing. */
+  retryNow(): void {
+    this.actor.send({ type: 'link.retry' });
+  }
+
   get reconnects(): number {
     return this.actor.getSnapshot().context.reconnects;
   }
