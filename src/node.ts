@@ -249,6 +249,7 @@ export class WsmeshNode {
       ...common,
       clientId: `${settings.name}-${node.id}-control`,
       systemId: 'broker.control',
+      name: 'control',
       subscriptions: () => this.topics.controlSubscriptions(settings.fastPath),
       onOnline: () => this.link?.retryNow(),
       onOffline: () => cluster.controlLost(),

@@ -35,6 +35,8 @@ export interface BrokerLinkOptions {
   will?: () => { topic: string; payload: Buffer };
   /** The link's actor in the inspector ('broker' unless told). */
   systemId?: string;
+  /** Which of the node's links this is, in every log line of it (`main` unless told). */
+  name?: 'main' | 'control';
   /** Everything to subscribe to on each connection: the fixed topics and the current delivery topics. */
   subscriptions: () => string[];
   /** The QoS to subscribe `filter` at: 1 unless told (Topics.deliverCopy filters are 0). */
@@ -72,7 +74,7 @@ export class BrokerLink {
   private readonly servers: Server[];
 
   constructor(private readonly options: BrokerLinkOptions) {
-    this.log = options.log;
+    this.log = options.log.child({ link: options.name ?? 'main' });
     this.outbox = new Outbox(options.outboxLimit);
     this.unacked = new Unacked({
       timers: systemTimers,
