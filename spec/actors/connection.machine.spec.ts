@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { CoalescingQueue } from '../../src/cluster/coalesce.ts';
 import { SimulatedClock } from 'xstate';
 import type { WebSocket } from 'ws';
-import { createConnectionActor, type ConnectionHooks, type ConnectionInput } from '../../src/actors/connection.machine.ts';
+import { createConnectionActor, type ConnectionHooks, type ConnectionPortsInput } from '../../src/actors/connection.machine.ts';
 import { rawProtocol } from '../../src/protocol/raw.ts';
 import type { WireProtocol } from '../../src/protocol/wire-protocol.ts';
 import { CloseCode } from '../../src/errors.ts';
@@ -31,7 +31,7 @@ class RecordingSocket {
   }
 }
 
-function setup(overrides: Partial<ConnectionInput> = {}) {
+function setup(overrides: Partial<ConnectionPortsInput> = {}) {
   const clock = new SimulatedClock();
   const calls = { inbound: [] as string[], slow: 0, dropped: 0 };
   const hooks: ConnectionHooks = {
@@ -44,8 +44,11 @@ function setup(overrides: Partial<ConnectionInput> = {}) {
       connectionId: 'c1',
       path: '/ws/demo',
       remoteAddress: '127.0.0.1',
-      protocol: rawProtocol,
+      protocol: (overrides.protocol ?? rawProtocol).name,
       settings: { pingInterval: 1000, pingTimeout: 500, maxBufferedBytes: 100 },
+    },
+    {
+      protocol: rawProtocol,
       hooks,
       now: () => clock.now(),
       random: () => 0.5, // no jitter: the intervals below are exact
@@ -80,6 +83,25 @@ describe('connectionMachine', () => {
       expect(snapshot.status).to.equal('done');
       expect(snapshot.output).to.include({ connectionId: 'c1', code: 4403, by: 'server', sent: 1, received: 0, durationMs: 250 });
       void open;
+    });
+
+    it('keeps its context plain data in every state: it survives structuredClone and a JSON round trip unchanged', () => {
+      const { actor, open } = setup();
+      const check = () => {
+        const { context } = actor.getSnapshot();
+        // structuredClone throws on a function or a class with internal slots (a socket's handle).
+        expect(structuredClone(context)).to.deep.equal(context);
+        expect(JSON.parse(JSON.stringify(context))).to.deep.equal(context);
+      };
+      check();
+      open();
+      actor.send({ type: 'msg.deliver', message: 'm1' });
+      expect(actor.getSnapshot().context).to.deep.include({ protocol: 'raw', stats: { sent: 1, received: 0 } });
+      check();
+      actor.send({ type: 'conn.close', code: 1000, reason: 'bye' });
+      check();
+      actor.send({ type: 'ws.closed', code: 1000, reason: '' });
+      check();
     });
 
     it('ends in closed with the error code when the handshake is rejected', () => {
@@ -254,7 +276,8 @@ describe('node supervisor with a failing connection', () => {
     let actor: ReturnType<typeof createConnectionActor> | undefined;
     supervisor.send({
       type: 'conn.spawn',
-      input: { connectionId: 'c1', path: '/ws/x', remoteAddress: '127.0.0.1', protocol: exploding, settings: { pingInterval: 1000, pingTimeout: 1000, maxBufferedBytes: 100 }, hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} } },
+      input: { connectionId: 'c1', path: '/ws/x', remoteAddress: '127.0.0.1', protocol: exploding.name, settings: { pingInterval: 1000, pingTimeout: 1000, maxBufferedBytes: 100 } },
+      ports: { protocol: exploding, hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} } },
       reply: (a) => (actor = a),
     });
     let refusal: string | undefined = 'unset';

@@ -42,8 +42,11 @@ function setupHub(options: Partial<InspectorOptions> = {}) {
         connectionId,
         path: '/ws/demo',
         remoteAddress: '127.0.0.1',
-        protocol: rawProtocol,
+        protocol: rawProtocol.name,
         settings: { pingInterval: 1000, pingTimeout: 500, maxBufferedBytes: 100 },
+      },
+      {
+        protocol: rawProtocol,
         hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} },
         now: () => clock.now(),
         random: () => 0.5, // no ping jitter: the pingInterval below is exact
@@ -126,7 +129,7 @@ describe('InspectorHub', () => {
 
     it('does not keep an actor created and never started', () => {
       const { hub } = setupHub();
-      createConnectionActor({} as never, { inspect: hub.observer });
+      createConnectionActor({} as never, {} as never, { inspect: hub.observer });
       expect(hub.size).to.equal(0);
       expect(hub.snapshot().totals.connection).to.deep.equal({ live: 0, created: 1, ended: 0 });
     });
@@ -227,7 +230,7 @@ describe('InspectorHub', () => {
     it('passes every inspection event on to another observer as well', () => {
       const hub = new InspectorHub({ timers: new FakeTimers() });
       const seen: string[] = [];
-      const actor = createConnectionActor({} as never, { inspect: hub.observerWith({ next: (event) => seen.push(event.type) }) });
+      const actor = createConnectionActor({} as never, {} as never, { inspect: hub.observerWith({ next: (event) => seen.push(event.type) }) });
       expect(seen).to.deep.equal(['@xstate.actor']);
       expect(hub.snapshot().totals.connection.created).to.equal(1);
       expect(hub.observerWith(undefined)).to.equal(hub.observer);
@@ -277,14 +280,10 @@ describe('InspectorHub, actors followed on demand', () => {
     const live = new Set<ConnectionActor>();
     hub.followOnDemand({ machine: 'connection', live: () => live });
     const connect = (connectionId: string) => {
-      const actor = createConnectionActor({
-        connectionId,
-        path: '/ws/demo',
-        remoteAddress: '127.0.0.1',
-        protocol: rawProtocol,
-        settings: { pingInterval: 60_000, pingTimeout: 500, maxBufferedBytes: 1 << 20 },
-        hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} },
-      }).start();
+      const actor = createConnectionActor(
+        { connectionId, path: '/ws/demo', remoteAddress: '127.0.0.1', protocol: rawProtocol.name, settings: { pingInterval: 60_000, pingTimeout: 500, maxBufferedBytes: 1 << 20 } },
+        { protocol: rawProtocol, hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} } },
+      ).start();
       live.add(actor);
       hub.spawned(actor);
       actor.subscribe({ complete: () => (live.delete(actor), hub.ended(actor)) });

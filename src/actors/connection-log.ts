@@ -15,13 +15,13 @@ export function connectionHooks(stats: NodeStats, log: Logger): ConnectionHooks 
       stats.messagesReceived++;
       log.debug('ws.message', { connectionId: connection.connectionId, bytes: text.length });
     },
-    slowConsumer: (connection) => {
+    slowConsumer: (connection, bufferedBytes) => {
       stats.slowConsumerCloses++;
       log.warn('ws.slow_consumer', {
         connectionId: connection.connectionId,
         contextId: connection.identity?.contextId,
         userId: connection.identity?.userId,
-        bufferedBytes: connection.socket?.bufferedAmount,
+        bufferedBytes,
       });
     },
     dropped: (connection, reason) => {

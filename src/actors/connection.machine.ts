@@ -9,13 +9,20 @@
  * gone). The actor is created when the upgrade request arrives, so a rejected
  * handshake is an actor too (visible to the inspector), ending in `closed`.
  *
+ * Context is plain data (ids, settings, identity, counters, the close); the socket,
+ * the wire protocol, the node's hooks and the clocks are the actor's ports
+ * (connection-ports.ts), looked up from `self`.
+ *
  * Per-frame work (deliver, receive) mutates `stats` in place instead of `assign`ing:
  * a copy of the context per frame is what this file must not do on the hot path.
  */
 import { assign, createActor, enqueueActions, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
 import type { WebSocket } from 'ws';
 import { CloseCode, type ErrorCode } from '../errors.ts';
-import type { Farewell, WireProtocol } from '../protocol/wire-protocol.ts';
+import type { Farewell } from '../protocol/wire-protocol.ts';
+import { attachPorts, portsOf, type ConnectionPorts } from './connection-ports.ts';
+
+export type { ConnectionHooks, ConnectionPorts } from './connection-ports.ts';
 
 export interface ConnectionIdentity {
   contextId: number;
@@ -31,32 +38,19 @@ export interface ConnectionSettings {
 
 export type CloseInitiator = 'server' | 'client' | 'keepalive' | 'rejected';
 
-/** Callbacks to the node: they count and route, the actor decides. */
-export interface ConnectionHooks {
-  inbound(connection: ConnectionContext, text: string): void;
-  slowConsumer(connection: ConnectionContext): void;
-  /** A message that reached a socket no longer open (closing, or closed in between). */
-  dropped(connection: ConnectionContext, reason: 'closing'): void;
-}
-
+/** Plain data: what the connection is. What it does I/O with is its ports (connection-ports.ts). */
 export interface ConnectionInput {
   connectionId: string;
   path: string;
   remoteAddress: string;
-  protocol: WireProtocol;
+  /** The wire protocol's name (`raw`, `socket.io`); the protocol itself is a port. */
+  protocol: string;
   settings: ConnectionSettings;
-  hooks: ConnectionHooks;
-  now?: () => number;
-  /** Source of the ping jitter (tests pass a constant). */
-  random?: () => number;
 }
 
 export interface ConnectionContext extends ConnectionInput {
-  now: () => number;
-  random: () => number;
-  identity?: ConnectionIdentity;
-  socket?: WebSocket;
   connectedAt: number;
+  identity?: ConnectionIdentity;
   stats: { sent: number; received: number };
   rejection?: ErrorCode;
   close?: { code: number; reason: string; by: CloseInitiator };
@@ -85,13 +79,16 @@ export type ConnectionEvent =
   | { type: 'msg.deliver'; message: string }
   | { type: 'conn.close'; code: number; reason: string; farewell?: Farewell };
 
-function write(context: ConnectionContext, frames: string[]): void {
-  for (const frame of frames) context.socket!.send(frame);
+function write(socket: WebSocket, frames: string[]): void {
+  for (const frame of frames) socket.send(frame);
 }
+
+// Every connection actor is created by createConnectionActor, which attaches its ports.
+const ports = (self: object): ConnectionPorts => portsOf(self)!;
 
 export const connectionMachine = setup({
   types: {
-    input: {} as ConnectionInput,
+    input: {} as ConnectionInput & { connectedAt: number },
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
     output: {} as ConnectionOutput,
@@ -99,68 +96,70 @@ export const connectionMachine = setup({
   delays: {
     // +-10% per interval: sockets opened together (a reconnect storm) would otherwise
     // ping together forever, in waves of CPU every pingInterval.
-    pingInterval: ({ context }) => Math.round(context.settings.pingInterval * (0.9 + 0.2 * context.random())),
+    pingInterval: ({ context, self }) => Math.round(context.settings.pingInterval * (0.9 + 0.2 * ports(self).random())),
     pingTimeout: ({ context }) => context.settings.pingTimeout,
   },
   actions: {
-    greet: ({ context }) => write(context, context.protocol.greeting(context.connectionId)),
-    ping: ({ context }) => {
-      const { ping } = context.protocol;
-      if (ping === 'ws-ping') context.socket!.ping();
-      else if (ping !== 'client-pings') context.socket!.send(ping.frame);
+    takeSocket: ({ event, self }) => {
+      if (event.type === 'ws.opened') ports(self).socket = event.socket;
+    },
+    greet: ({ context, self }) => {
+      const { protocol, socket } = ports(self);
+      write(socket!, protocol.greeting(context.connectionId));
+    },
+    ping: ({ self }) => {
+      const { protocol, socket } = ports(self);
+      if (protocol.ping === 'ws-ping') socket!.ping();
+      else if (protocol.ping !== 'client-pings') socket!.send(protocol.ping.frame);
     },
     // A plain action, not enqueueActions: this runs once per delivered frame, and the
     // rare close goes through the mailbox (taken right after this event, before any
     // later one) instead of making every delivery resolve an action queue.
     deliver: ({ context, event, self }) => {
       if (event.type !== 'msg.deliver') return;
-      const socket = context.socket!;
-      socket.send(context.protocol.encode(event.message));
+      const { protocol, socket, hooks } = ports(self);
+      socket!.send(protocol.encode(event.message));
       context.stats.sent++;
       // Backpressure: what the kernel did not take waits in user space; past the
       // limit the consumer is too slow and is closed rather than buffered forever.
-      if (socket.bufferedAmount > context.settings.maxBufferedBytes) {
-        context.hooks.slowConsumer(context);
+      if (socket!.bufferedAmount > context.settings.maxBufferedBytes) {
+        hooks.slowConsumer(context, socket!.bufferedAmount);
         self.send({ type: 'conn.close', code: CloseCode.TRY_AGAIN_LATER, reason: 'slow consumer' });
       }
     },
-    receive: enqueueActions(({ context, event, enqueue }) => {
+    receive: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'ws.message') return;
-      const inbound = context.protocol.decode(event.data, event.isBinary);
+      const { protocol, socket, hooks } = ports(self);
+      const inbound = protocol.decode(event.data, event.isBinary);
       switch (inbound.kind) {
         case 'message':
           context.stats.received++;
-          if (inbound.reply) write(context, inbound.reply);
-          context.hooks.inbound(context, inbound.text);
+          if (inbound.reply) write(socket!, inbound.reply);
+          hooks.inbound(context, inbound.text);
           return;
         case 'alive':
-          if (inbound.reply) write(context, inbound.reply);
+          if (inbound.reply) write(socket!, inbound.reply);
           enqueue.raise({ type: 'peer.alive' });
           return;
         case 'reply':
-          write(context, inbound.frames);
+          write(socket!, inbound.frames);
           return;
         case 'violation':
           enqueue.raise({ type: 'conn.close', code: inbound.closeCode, reason: inbound.reason });
       }
     }),
-    dropWhileClosing: ({ context }) => context.hooks.dropped(context, 'closing'),
-    startClose: ({ context, event }) => {
+    dropWhileClosing: ({ context, self }) => ports(self).hooks.dropped(context, 'closing'),
+    startClose: ({ event, self }) => {
       if (event.type !== 'conn.close') return;
-      if (event.farewell) write(context, context.protocol.farewell(event.farewell));
-      context.socket!.close(event.code, event.reason);
+      const { protocol, socket } = ports(self);
+      if (event.farewell) write(socket!, protocol.farewell(event.farewell));
+      socket!.close(event.code, event.reason);
     },
-    terminate: ({ context }) => context.socket?.terminate(),
+    terminate: ({ self }) => ports(self).socket?.terminate(),
   },
 }).createMachine({
   id: 'connection',
-  context: ({ input }) => ({
-    ...input,
-    now: input.now ?? Date.now,
-    random: input.random ?? Math.random,
-    connectedAt: (input.now ?? Date.now)(),
-    stats: { sent: 0, received: 0 },
-  }),
+  context: ({ input }) => ({ ...input, stats: { sent: 0, received: 0 } }),
   initial: 'upgrade',
   states: {
     upgrade: {
@@ -180,7 +179,7 @@ export const connectionMachine = setup({
     },
     authenticated: {
       on: {
-        'ws.opened': { target: 'open', actions: assign({ socket: ({ event }) => event.socket }) },
+        'ws.opened': { target: 'open', actions: 'takeSocket' },
         // The WebSocket handshake itself failed after the checks passed (bad headers).
         'handshake.rejected': {
           target: 'closed',
@@ -243,14 +242,14 @@ export const connectionMachine = setup({
     },
     closed: { type: 'final' },
   },
-  output: ({ context }) => ({
+  output: ({ context, self }) => ({
     connectionId: context.connectionId,
     identity: context.identity,
     rejection: context.rejection,
     code: context.close?.code ?? CloseCode.ABNORMAL,
     reason: context.close?.reason ?? '',
     by: context.close?.by ?? 'client',
-    durationMs: context.now() - context.connectedAt,
+    durationMs: ports(self).now() - context.connectedAt,
     sent: context.stats.sent,
     received: context.stats.received,
   }),
@@ -272,7 +271,13 @@ function closeCodeOf(error: Error & { code?: string }): number {
 
 export type ConnectionActor = ReturnType<typeof createConnectionActor>;
 
+/** What the node gives each connection; the clocks default to the real ones. */
+export type ConnectionPortsInput = Pick<ConnectionPorts, 'protocol' | 'hooks'> & Partial<Pick<ConnectionPorts, 'now' | 'random'>>;
+
 /** An independent actor (not an XState child: see docs/architecture.md, "Why not spawnChild"). */
-export function createConnectionActor(input: ConnectionInput, options: Pick<ActorOptions<AnyActorLogic>, 'inspect' | 'clock'> = {}) {
-  return createActor(connectionMachine, { input, ...options });
+export function createConnectionActor(input: ConnectionInput, given: ConnectionPortsInput, options: Pick<ActorOptions<AnyActorLogic>, 'inspect' | 'clock'> = {}) {
+  const ports: ConnectionPorts = { protocol: given.protocol, hooks: given.hooks, now: given.now ?? Date.now, random: given.random ?? Math.random };
+  const actor = createActor(connectionMachine, { input: { ...input, connectedAt: ports.now() }, ...options });
+  attachPorts(actor, ports);
+  return actor;
 }

@@ -4,7 +4,7 @@
  */
 import { createActor } from 'xstate';
 import { nodeMachine, type Admission, type NodeInput } from './node.machine.ts';
-import type { ConnectionActor, ConnectionInput } from './connection.machine.ts';
+import type { ConnectionActor, ConnectionInput, ConnectionPortsInput } from './connection.machine.ts';
 import type { ErrorCode } from '../errors.ts';
 
 export type NodeSupervisorActor = ReturnType<typeof createNodeSupervisor>;
@@ -17,9 +17,9 @@ export class NodeSupervisor {
   constructor(readonly actor: NodeSupervisorActor) {}
 
   /** A connection actor in `upgrade`, or undefined when the node no longer accepts sockets. */
-  spawn(input: ConnectionInput): ConnectionActor | undefined {
+  spawn(input: ConnectionInput, ports: ConnectionPortsInput): ConnectionActor | undefined {
     let spawned: ConnectionActor | undefined;
-    this.actor.send({ type: 'conn.spawn', input, reply: (actor) => (spawned = actor) });
+    this.actor.send({ type: 'conn.spawn', input, ports, reply: (actor) => (spawned = actor) });
     return spawned;
   }
 

@@ -12,7 +12,8 @@
  */
 import { assign, sendTo, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
 import { CloseCode, type ErrorCode } from '../errors.ts';
-import { createConnectionActor, type ConnectionActor, type ConnectionContext, type ConnectionIdentity, type ConnectionInput, type ConnectionOutput } from './connection.machine.ts';
+import { createConnectionActor, type ConnectionActor, type ConnectionContext, type ConnectionIdentity, type ConnectionInput, type ConnectionOutput, type ConnectionPortsInput } from './connection.machine.ts';
+import { portsOf } from './connection-ports.ts';
 import type { ConnectionHandle, SocketIndex } from '../delivery/socket-index.ts';
 import type { Remote } from '../delivery/remote.ts';
 import { bufferMachine, type BufferInput } from './buffer.machine.ts';
@@ -56,7 +57,7 @@ export interface NodeInput {
 export interface NodeContext extends NodeInput {}
 
 export type NodeEvent =
-  | { type: 'conn.spawn'; input: ConnectionInput; reply: (actor: ConnectionActor | undefined) => void }
+  | { type: 'conn.spawn'; input: ConnectionInput; ports: ConnectionPortsInput; reply: (actor: ConnectionActor | undefined) => void }
   | { type: 'conn.admit'; actor: ConnectionActor; admission: Admission; reply: (refusal: ErrorCode | undefined) => void }
   | { type: 'conn.ended'; actor: ConnectionActor; handle: ConnectionHandle | undefined; output: ConnectionOutput }
   | { type: 'config.updated'; maxSocketsPerUser: number; remote: RemoteBufferConfig; drainDuration?: number; shutdownTimeout?: number }
@@ -64,14 +65,14 @@ export type NodeEvent =
   | { type: 'drain.done' };
 
 /** What an errored connection reports: closed with 1011, the error as the reason. */
-function failedOutput(connection: ConnectionContext, error: unknown): ConnectionOutput {
+function failedOutput(connection: ConnectionContext, now: number, error: unknown): ConnectionOutput {
   return {
     connectionId: connection.connectionId,
     identity: connection.identity,
     code: CloseCode.INTERNAL_ERROR,
     reason: `internal error: ${(error as Error)?.message ?? String(error)}`,
     by: 'server',
-    durationMs: connection.now() - connection.connectedAt,
+    durationMs: now - connection.connectedAt,
     sent: connection.stats.sent,
     received: connection.stats.received,
   };
@@ -88,15 +89,15 @@ export const nodeMachine = setup({
   actions: {
     spawnConnection: ({ context, event, self }) => {
       if (event.type !== 'conn.spawn') return;
-      const actor = createConnectionActor(event.input, { inspect: context.connectionInspect });
+      const actor = createConnectionActor(event.input, event.ports, { inspect: context.connectionInspect });
       actor.subscribe({
         complete: () => self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: actor.getSnapshot().output! }),
         // A bug in one connection (an action that throws) must cost that socket, not
         // the node: without an error listener xstate rethrows from a timer.
         error: (error) => {
-          const { context: connection } = actor.getSnapshot();
-          connection.socket?.terminate();
-          self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: failedOutput(connection, error) });
+          const ports = portsOf(actor)!;
+          ports.socket?.terminate();
+          self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: failedOutput(actor.getSnapshot().context, ports.now(), error) });
         },
       });
       actor.start();
@@ -143,7 +144,7 @@ export const nodeMachine = setup({
     },
     drainBuffer: sendTo('buffer', { type: 'buffer.drain' }),
     terminateAll: ({ context }) => {
-      for (const handle of [...context.index.all()]) handle.actor.getSnapshot().context.socket?.terminate();
+      for (const handle of [...context.index.all()]) portsOf(handle.actor)?.socket?.terminate();
     },
   },
 }).createMachine({

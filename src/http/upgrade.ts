@@ -85,14 +85,17 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
     try {
       for (const guard of UPGRADE_SYNTAX_CHECKS) await guard(ctx, auth, deps);
       const { websockets } = deps.live.config;
-      actor = deps.supervisor.spawn({
-        connectionId: auth.connectionId!,
-        path: auth.path!,
-        remoteAddress: clientAddress(ctx),
-        protocol: deps.protocols(auth.prefix!, new URLSearchParams(ctx.querystring), websockets),
-        settings: { pingInterval: websockets.pingInterval, pingTimeout: websockets.pingTimeout, maxBufferedBytes: websockets.maxBufferedBytes },
-        hooks: deps.hooks,
-      });
+      const protocol = deps.protocols(auth.prefix!, new URLSearchParams(ctx.querystring), websockets);
+      actor = deps.supervisor.spawn(
+        {
+          connectionId: auth.connectionId!,
+          path: auth.path!,
+          remoteAddress: clientAddress(ctx),
+          protocol: protocol.name,
+          settings: { pingInterval: websockets.pingInterval, pingTimeout: websockets.pingTimeout, maxBufferedBytes: websockets.maxBufferedBytes },
+        },
+        { protocol, hooks: deps.hooks },
+      );
       if (!actor) throw new WsmeshError('ERR_SHUTTING_DOWN');
       for (const guard of UPGRADE_AUTH_CHECKS) await guard(ctx, auth, deps);
       const session = auth.session!;

@@ -5,6 +5,7 @@
  * only the primitive fields of its context, minus anything named like a secret.
  */
 import type { Tracked } from './hub.ts';
+import { portsOf } from '../actors/connection-ports.ts';
 
 export interface ActorSummary {
   /** The XState session id (`x:12`): unique in the process. */
@@ -28,24 +29,25 @@ export interface ActorDetail extends ActorSummary {
   children: string[];
 }
 
-type Summarizer = (context: Record<string, any>) => { label: string; context: Record<string, unknown> };
+type Summarizer = (context: Record<string, any>, ref: object) => { label: string; context: Record<string, unknown> };
 
 const SECRET_NAME = /secret|password|passwd|token|hash|cookie|key|socket|credential/i;
 
 const SUMMARIZERS: Record<string, Summarizer> = {
-  connection: (c) => ({
+  connection: (c, ref) => ({
     label: c.identity ? `user ${c.identity.contextId}/${c.identity.userId} ${c.path}` : `${c.path} from ${c.remoteAddress}`,
     context: {
       connectionId: c.connectionId,
       path: c.path,
       remoteAddress: c.remoteAddress,
-      protocol: c.protocol?.name,
+      protocol: c.protocol,
       // The session id stays out, as in the admin socket listing: it is half a credential.
       user: c.identity ? { contextId: c.identity.contextId, userId: c.identity.userId } : undefined,
       connectedAt: iso(c.connectedAt),
       sent: c.stats?.sent,
       received: c.stats?.received,
-      bufferedBytes: typeof c.socket?.bufferedAmount === 'number' ? c.socket.bufferedAmount : undefined,
+      // The socket is a port, not context (connection-ports.ts): read, never shown itself.
+      bufferedBytes: portsOf(ref)?.socket?.bufferedAmount,
       settings: pick(c.settings, ['pingInterval', 'pingTimeout', 'maxBufferedBytes']),
       close: pick(c.close, ['code', 'reason', 'by']),
       rejection: c.rejection,
@@ -76,7 +78,7 @@ export function describeActor(tracked: Tracked, detailed: boolean): ActorSummary
   const source = (snapshot.context ?? snapshot.input ?? {}) as Record<string, unknown>;
   let summary: ReturnType<Summarizer>;
   try {
-    summary = (SUMMARIZERS[tracked.machine] ?? primitives)(source);
+    summary = (SUMMARIZERS[tracked.machine] ?? primitives)(source, tracked.ref);
   } catch {
     // A machine whose context changed shape: show what is surely harmless.
     summary = primitives(source);
