@@ -3,13 +3,18 @@
  * their resident memory, stop them (SIGTERM, then SIGKILL after a grace period).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { waitForOk } from './http.ts';
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const TAIL_LINES = 30;
+/**
+ * `BENCH_SERVER_OUTPUT=FILE` appends every server's output to FILE, each line after
+ * its name and pid: for `--trace-gc` and other flags that print (BENCH_SERVER_NODE_ARGS).
+ */
+const OUTPUT_FILE = process.env.BENCH_SERVER_OUTPUT;
 
 /** A port the kernel just handed out; free unless someone takes it in between. */
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -47,7 +52,10 @@ export class ServerChild {
     // Drain both pipes (a full pipe would block the child) and keep the last lines for errors.
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       stream.setEncoding('utf8');
-      stream.on('data', (text: string) => this.remember(text));
+      stream.on('data', (text: string) => {
+        this.remember(text);
+        if (OUTPUT_FILE) appendFileSync(OUTPUT_FILE, text.replace(/^(?=.)/gm, `[${spec.name} ${this.child.pid}] `));
+      });
     }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {

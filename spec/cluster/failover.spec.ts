@@ -23,8 +23,6 @@ const AFTER = 150;
 const ACK_WAIT_MS = 5000;
 /** An upper bound on the whole stream, so a failover that never ends cannot loop forever. */
 const MAX_PUSHES = 3000;
-/** Pushes nats-server 2.9.10 may lose in one run of this suite (see the assertion). */
-const NATS_2_9_LOSS_BOUND = 2;
 /** Tries of an upgrade the broker answered 503 ERR_DELIVERY_UNAVAILABLE (retry later). */
 const TRIES = 10;
 
@@ -140,11 +138,8 @@ describe('failover: one NATS server killed in the middle of a stream of pushes',
     expect(failoverMs, 'time to fail over (ms)').to.be.below(2 * KEEPALIVE_S * 1000);
     expect(link.where()).to.not.equal(firstServer);
     expect({ refused, duplicatedOnB: onBCount.duplicated, duplicatedOnC: onCCount.duplicated }).to.deep.equal({ refused: 0, duplicatedOnB: 0, duplicatedOnC: 0 });
-    // nats-server 2.9.10 (Debian's) leaks in-flight slots of an MQTT session and then
-    // holds QoS 1 messages back; upstream fixed it in July 2026 (e12b8abaa). Seen here:
-    // 0-2 pushes of 150-700 never arriving. docs/cluster.md, "Known defects of
-    // nats-server 2.9.10". Past this bound, or with any loss on another broker, it fails.
-    expect(lostAfter + lostOnC, `lost pushes (on b after the failover: ${lostAfter}, on c: ${lostOnC})`).to.be.at.most(NATS_2_9_LOSS_BOUND);
+    // None lost: on b every push accepted after the failover, on c every push of the stream.
+    expect(lostAfter + lostOnC, `lost pushes (on b after the failover: ${lostAfter}, on c: ${lostOnC})`).to.equal(0);
 
     // Sessions made after the failover replicate at once, both ways, with no pause. A
     // 503 ERR_DELIVERY_UNAVAILABLE (the broker refused the user's subscription while its
