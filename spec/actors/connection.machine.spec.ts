@@ -7,6 +7,7 @@ import { CoalescingQueue } from '../../src/cluster/coalesce.ts';
 import { SimulatedClock } from 'xstate';
 import type { WebSocket } from 'ws';
 import { createConnectionActor, type ConnectionHooks, type ConnectionPortsInput } from '../../src/actors/connection.machine.ts';
+import { deliverMessage } from '../../src/actors/connection-delivery.ts';
 import { rawProtocol } from '../../src/protocol/raw.ts';
 import type { WireProtocol } from '../../src/protocol/wire-protocol.ts';
 import { CloseCode } from '../../src/errors.ts';
@@ -33,11 +34,10 @@ class RecordingSocket {
 
 function setup(overrides: Partial<ConnectionPortsInput> = {}) {
   const clock = new SimulatedClock();
-  const calls = { inbound: [] as string[], slow: 0, dropped: 0 };
+  const calls = { inbound: [] as string[], slow: 0 };
   const hooks: ConnectionHooks = {
     inbound: (_c, text) => calls.inbound.push(text),
     slowConsumer: () => calls.slow++,
-    dropped: () => calls.dropped++,
   };
   const actor = createConnectionActor(
     {
@@ -73,7 +73,7 @@ describe('connectionMachine', () => {
       expect(actor.getSnapshot().value).to.equal('authenticated');
       actor.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
       expect(actor.getSnapshot().value).to.deep.equal({ open: 'idle' });
-      actor.send({ type: 'msg.deliver', message: 'm1' });
+      expect(deliverMessage(actor, 'm1')).to.equal(true);
       clock.increment(250);
       actor.send({ type: 'conn.close', code: CloseCode.CLOSED_BY_ADMIN, reason: 'closed by operator' });
       expect(actor.getSnapshot().value).to.equal('closing');
@@ -95,7 +95,7 @@ describe('connectionMachine', () => {
       };
       check();
       open();
-      actor.send({ type: 'msg.deliver', message: 'm1' });
+      deliverMessage(actor, 'm1');
       expect(actor.getSnapshot().context).to.deep.include({ protocol: 'raw', stats: { sent: 1, received: 0 } });
       check();
       actor.send({ type: 'conn.close', code: 1000, reason: 'bye' });
@@ -179,29 +179,57 @@ describe('connectionMachine', () => {
     });
   });
 
-  describe('delivery', () => {
-    it('writes each message as one frame and counts it', () => {
+  describe('delivery (connection-delivery.ts)', () => {
+    it('writes each message as one frame and counts it, without an event', () => {
       const { actor, socket, open } = setup();
       open();
-      actor.send({ type: 'msg.deliver', message: 'a' });
-      actor.send({ type: 'msg.deliver', message: '{"b":1}' });
+      const before = actor.getSnapshot();
+      expect(deliverMessage(actor, 'a')).to.equal(true);
+      expect(deliverMessage(actor, '{"b":1}')).to.equal(true);
       expect(socket.sent).to.deep.equal(['a', '{"b":1}']);
       expect(actor.getSnapshot().context.stats.sent).to.equal(2);
+      // No transition was taken: the same snapshot, counters mutated in place.
+      expect(actor.getSnapshot()).to.equal(before);
+    });
+
+    it('writes nothing before the socket is open, nor once it is closing, and says so', () => {
+      const { actor, socket, open } = setup();
+      expect(deliverMessage(actor, 'too early')).to.equal(false);
+      actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+      expect(deliverMessage(actor, 'still too early')).to.equal(false);
+      open();
+      actor.send({ type: 'conn.close', code: 1000, reason: 'bye' });
+      expect(deliverMessage(actor, 'too late')).to.equal(false);
+      expect(socket.sent).to.deep.equal([]);
+      expect(actor.getSnapshot().context.stats.sent).to.equal(0);
     });
 
     it('closes a slow consumer with 1013 once bufferedAmount passes maxBufferedBytes', () => {
       const { actor, socket, calls, open } = setup();
       open();
       socket.bufferedAmount = 100;
-      actor.send({ type: 'msg.deliver', message: 'at the limit' });
+      expect(deliverMessage(actor, 'at the limit')).to.equal(true);
       expect(actor.getSnapshot().matches('open')).to.equal(true);
       socket.bufferedAmount = 101;
-      actor.send({ type: 'msg.deliver', message: 'over' });
+      expect(deliverMessage(actor, 'over')).to.equal(true);
       expect(calls.slow).to.equal(1);
       expect(socket.closedWith).to.deep.equal([CloseCode.TRY_AGAIN_LATER, 'slow consumer']);
-      actor.send({ type: 'msg.deliver', message: 'after' });
-      expect(calls.dropped).to.equal(1);
+      expect(actor.getSnapshot().value).to.equal('closing');
+      expect(deliverMessage(actor, 'after')).to.equal(false);
       expect(socket.sent).to.deep.equal(['at the limit', 'over']);
+    });
+
+    it('closes the socket with 1011 when its protocol cannot encode a message, and never throws to the caller', () => {
+      const exploding: WireProtocol = { ...rawProtocol, encode: () => { throw new Error(`boom ${'é'.repeat(200)}`); } };
+      const { actor, socket, open } = setup({ protocol: exploding });
+      open();
+      expect(deliverMessage(actor, 'x')).to.equal(false);
+      expect(actor.getSnapshot().value).to.equal('closing');
+      const [code, reason] = socket.closedWith!;
+      expect(code).to.equal(CloseCode.INTERNAL_ERROR);
+      expect(reason.startsWith('internal error: boom é')).to.equal(true);
+      // A close frame carries at most 123 bytes of reason (ws throws past it).
+      expect(Buffer.byteLength(reason)).to.be.at.most(123);
     });
 
     it('writes the farewell frames before closing when the session ended', () => {
@@ -252,6 +280,7 @@ describe('connectionMachine', () => {
 
 describe('node supervisor with a failing connection', () => {
   it('closes that socket and removes it from the index when an action throws, and keeps running', async () => {
+    // A protocol whose decoder throws: the actor's `receive` action fails on the first frame.
     const { createActor } = await import('xstate');
     const { nodeMachine } = await import('../../src/actors/node.machine.ts');
     const { SocketIndex } = await import('../../src/delivery/socket-index.ts');
@@ -272,12 +301,12 @@ describe('node supervisor with a failing connection', () => {
         onConnectionEnded: (output) => ended.push({ code: output.code, reason: output.reason }),
       },
     }).start();
-    const exploding: WireProtocol = { ...rawProtocol, encode: () => { throw new Error('boom'); } };
+    const exploding: WireProtocol = { ...rawProtocol, decode: () => { throw new Error('boom'); } };
     let actor: ReturnType<typeof createConnectionActor> | undefined;
     supervisor.send({
       type: 'conn.spawn',
       input: { connectionId: 'c1', path: '/ws/x', remoteAddress: '127.0.0.1', protocol: exploding.name, settings: { pingInterval: 1000, pingTimeout: 1000, maxBufferedBytes: 100 } },
-      ports: { protocol: exploding, hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} } },
+      ports: { protocol: exploding, hooks: { inbound: () => {}, slowConsumer: () => {} } },
       reply: (a) => (actor = a),
     });
     let refusal: string | undefined = 'unset';
@@ -286,7 +315,7 @@ describe('node supervisor with a failing connection', () => {
     const socket = new RecordingSocket();
     actor!.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
     expect(index.size).to.equal(1);
-    actor!.send({ type: 'msg.deliver', message: 'x' });
+    actor!.send({ type: 'ws.message', data: Buffer.from('x'), isBinary: false });
     expect(actor!.getSnapshot().status).to.equal('error');
     expect(socket.terminated).to.equal(true);
     expect(index.size).to.equal(0);

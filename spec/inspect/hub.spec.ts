@@ -9,6 +9,7 @@ import { CoalescingQueue } from '../../src/cluster/coalesce.ts';
 import { createActor, setup, SimulatedClock } from 'xstate';
 import type { WebSocket } from 'ws';
 import { createConnectionActor, type ConnectionActor } from '../../src/actors/connection.machine.ts';
+import { deliverMessage } from '../../src/actors/connection-delivery.ts';
 import { createNodeSupervisor } from '../../src/actors/node.actor.ts';
 import { singleNode } from '../../src/delivery/remote.ts';
 import { SocketIndex } from '../../src/delivery/socket-index.ts';
@@ -47,7 +48,7 @@ function setupHub(options: Partial<InspectorOptions> = {}) {
       },
       {
         protocol: rawProtocol,
-        hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} },
+        hooks: { inbound: () => {}, slowConsumer: () => {} },
         now: () => clock.now(),
         random: () => 0.5, // no ping jitter: the pingInterval below is exact
       },
@@ -243,9 +244,10 @@ describe('InspectorHub', () => {
       const { hub, connect, open } = setupHub();
       const actor = connect('c1');
       open(actor, 'the-session-id');
-      actor.send({ type: 'msg.deliver', message: 'hello' });
+      deliverMessage(actor, 'hello');
+      actor.send({ type: 'peer.alive' });
       const detail = hub.describe(actor.sessionId)!;
-      expect(detail).to.include({ id: actor.sessionId, machine: 'connection', state: 'open.idle', status: 'active', lastEvent: 'msg.deliver' });
+      expect(detail).to.include({ id: actor.sessionId, machine: 'connection', state: 'open.idle', status: 'active', lastEvent: 'peer.alive' });
       expect(detail.context).to.include({ connectionId: 'c1', path: '/ws/demo', protocol: 'raw', sent: 1 });
       expect(detail.context.user).to.deep.equal({ contextId: 1, userId: 3 });
       expect(detail.context).to.not.have.any.keys('socket', 'hooks', 'identity', 'now');
@@ -282,7 +284,7 @@ describe('InspectorHub, actors followed on demand', () => {
     const connect = (connectionId: string) => {
       const actor = createConnectionActor(
         { connectionId, path: '/ws/demo', remoteAddress: '127.0.0.1', protocol: rawProtocol.name, settings: { pingInterval: 60_000, pingTimeout: 500, maxBufferedBytes: 1 << 20 } },
-        { protocol: rawProtocol, hooks: { inbound: () => {}, slowConsumer: () => {}, dropped: () => {} } },
+        { protocol: rawProtocol, hooks: { inbound: () => {}, slowConsumer: () => {} } },
       ).start();
       live.add(actor);
       hub.spawned(actor);
@@ -300,7 +302,7 @@ describe('InspectorHub, actors followed on demand', () => {
     const { hub, connect, open } = onDemand();
     const a = connect('a');
     open(a);
-    for (let i = 0; i < 100; i++) a.send({ type: 'msg.deliver', message: `m${i}` });
+    for (let i = 0; i < 100; i++) a.send({ type: 'peer.alive' });
     const b = connect('b');
     b.send({ type: 'handshake.rejected', code: 'ERR_SESSION_UNKNOWN' });
     expect(hub.size).to.equal(0);

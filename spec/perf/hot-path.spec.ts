@@ -63,7 +63,7 @@ describe('hot path budgets (events per message and per handshake)', () => {
     expect(perHandshake).to.deep.equal({ connection: 3, node: 2 });
   });
 
-  it(`takes exactly 1 connection event per delivered frame and none elsewhere (${MESSAGES} pushes to ${SOCKETS} sockets)`, async () => {
+  it(`takes no actor event per delivered frame (${MESSAGES} pushes to ${SOCKETS} sockets)`, async () => {
     const alice = await login(node.url);
     counter.reset();
     for (let i = 0; i < MESSAGES; i++) {
@@ -73,9 +73,10 @@ describe('hot path budgets (events per message and per handshake)', () => {
     await Promise.all(sockets.map((socket) => socket.nextFrames(MESSAGES)));
     const frames = SOCKETS * MESSAGES;
     process.stdout.write(`      ${frames} frames: connection ${counter.describe('connection')}, node ${counter.describe('node')}, buffer ${counter.describe('buffer')}\n`);
-    expect(counter.total('connection')).to.equal(frames);
-    expect(counter.describe('connection')).to.equal(JSON.stringify({ 'msg.deliver': frames }));
-    // A local push goes to the sockets straight from the service: the supervisor and the buffer take nothing.
+    // A frame changes no connection's state: it is written through the open actor's
+    // ports (actors/connection-delivery.ts), and a local push takes no supervisor or
+    // buffer event either. Every frame still arrived (above).
+    expect(counter.total('connection')).to.equal(0);
     expect(counter.total('node') + counter.total('buffer')).to.equal(0);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * What the node counts and logs of its connections: the hooks every connection
- * actor calls (inbound frames, slow consumers, drops), and the one line logged
+ * actor calls (inbound frames, slow consumers), and the one line logged
  * when a connection ends. Rules about connections live in connection.machine.ts;
  * this is their bookkeeping.
  */
@@ -23,10 +23,6 @@ export function connectionHooks(stats: NodeStats, log: Logger): ConnectionHooks 
         userId: connection.identity?.userId,
         bufferedBytes,
       });
-    },
-    dropped: (connection, reason) => {
-      stats.drop(reason);
-      log.debug('ws.message_dropped', { connectionId: connection.connectionId, reason });
     },
   };
 }

@@ -17,8 +17,6 @@ import type { ConnectionContext } from './connection.machine.ts';
 export interface ConnectionHooks {
   inbound(connection: ConnectionContext, text: string): void;
   slowConsumer(connection: ConnectionContext, bufferedBytes: number): void;
-  /** A message that reached a socket no longer open (closing, or closed in between). */
-  dropped(connection: ConnectionContext, reason: 'closing'): void;
 }
 
 export interface ConnectionPorts {

@@ -13,8 +13,10 @@
  * the wire protocol, the node's hooks and the clocks are the actor's ports
  * (connection-ports.ts), looked up from `self`.
  *
- * Per-frame work (deliver, receive) mutates `stats` in place instead of `assign`ing:
- * a copy of the context per frame is what this file must not do on the hot path.
+ * Per-frame work (receive here, delivery in connection-delivery.ts) mutates `stats`
+ * in place instead of `assign`ing: a copy of the context per frame is what the hot
+ * path must not do. Outbound messages are not events: they change no state, and
+ * connection-delivery.ts writes them through the ports while the actor is `open`.
  */
 import { assign, createActor, enqueueActions, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
 import type { WebSocket } from 'ws';
@@ -76,7 +78,6 @@ export type ConnectionEvent =
   | { type: 'ws.closed'; code: number; reason: string }
   | { type: 'ws.error'; error: Error & { code?: string } }
   | { type: 'peer.alive' }
-  | { type: 'msg.deliver'; message: string }
   | { type: 'conn.close'; code: number; reason: string; farewell?: Farewell };
 
 function write(socket: WebSocket, frames: string[]): void {
@@ -112,21 +113,6 @@ export const connectionMachine = setup({
       if (protocol.ping === 'ws-ping') socket!.ping();
       else if (protocol.ping !== 'client-pings') socket!.send(protocol.ping.frame);
     },
-    // A plain action, not enqueueActions: this runs once per delivered frame, and the
-    // rare close goes through the mailbox (taken right after this event, before any
-    // later one) instead of making every delivery resolve an action queue.
-    deliver: ({ context, event, self }) => {
-      if (event.type !== 'msg.deliver') return;
-      const { protocol, socket, hooks } = ports(self);
-      socket!.send(protocol.encode(event.message));
-      context.stats.sent++;
-      // Backpressure: what the kernel did not take waits in user space; past the
-      // limit the consumer is too slow and is closed rather than buffered forever.
-      if (socket!.bufferedAmount > context.settings.maxBufferedBytes) {
-        hooks.slowConsumer(context, socket!.bufferedAmount);
-        self.send({ type: 'conn.close', code: CloseCode.TRY_AGAIN_LATER, reason: 'slow consumer' });
-      }
-    },
     receive: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'ws.message') return;
       const { protocol, socket, hooks } = ports(self);
@@ -148,7 +134,6 @@ export const connectionMachine = setup({
           enqueue.raise({ type: 'conn.close', code: inbound.closeCode, reason: inbound.reason });
       }
     }),
-    dropWhileClosing: ({ context, self }) => ports(self).hooks.dropped(context, 'closing'),
     startClose: ({ event, self }) => {
       if (event.type !== 'conn.close') return;
       const { protocol, socket } = ports(self);
@@ -214,7 +199,6 @@ export const connectionMachine = setup({
         },
       },
       on: {
-        'msg.deliver': { actions: 'deliver' },
         'ws.message': { actions: 'receive' },
         'conn.close': {
           target: 'closing',
@@ -235,10 +219,7 @@ export const connectionMachine = setup({
     closing: {
       // A peer that does not finish the closing handshake in time is dropped.
       after: { pingTimeout: { target: 'closed', actions: 'terminate' } },
-      on: {
-        'msg.deliver': { actions: 'dropWhileClosing' },
-        'ws.closed': 'closed',
-      },
+      on: { 'ws.closed': 'closed' },
     },
     closed: { type: 'final' },
   },

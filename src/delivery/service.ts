@@ -10,6 +10,7 @@
  */
 import { CloseCode } from '../errors.ts';
 import { compilePathFilter, type PathMatcher } from './path-filter.ts';
+import { deliverMessage } from '../actors/connection-delivery.ts';
 import type { OutboundMessage } from './message.ts';
 import type { ConnectionHandle, SocketIndex } from './socket-index.ts';
 import type { NodeStats } from './stats.ts';
@@ -75,13 +76,9 @@ export class WebSocketService {
     let written = 0;
     for (const handle of this.index.ofUser(outbound.contextId, outbound.userId)) {
       if (handle.connectionId === outbound.sourceToken || !matches(handle.path)) continue;
-      if (!handle.actor.getSnapshot().matches('open')) {
-        // Admitted but not open yet, or closing: the message cannot be written.
-        this.stats.drop('closing');
-        continue;
-      }
-      handle.actor.send({ type: 'msg.deliver', message: outbound.message });
-      written++;
+      // Admitted but not open yet, or closing: the message cannot be written.
+      if (deliverMessage(handle.actor, outbound.message)) written++;
+      else this.stats.drop('closing');
     }
     this.stats.messagesDelivered += written;
     return written;
