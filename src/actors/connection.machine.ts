@@ -80,6 +80,13 @@ export type ConnectionEvent =
   | { type: 'peer.alive' }
   | { type: 'conn.close'; code: number; reason: string; farewell?: Farewell };
 
+/** The ping interval's jitter steps above its lowest (90%): 0..JITTER_STEPS. */
+const JITTER_STEPS = 20;
+
+function jitterStep(random: number): number {
+  return Math.min(JITTER_STEPS, Math.floor(random * (JITTER_STEPS + 1)));
+}
+
 function write(socket: WebSocket, frames: string[]): void {
   for (const frame of frames) socket.send(frame);
 }
@@ -96,8 +103,10 @@ export const connectionMachine = setup({
   },
   delays: {
     // +-10% per interval: sockets opened together (a reconnect storm) would otherwise
-    // ping together forever, in waves of CPU every pingInterval.
-    pingInterval: ({ context, self }) => Math.round(context.settings.pingInterval * (0.9 + 0.2 * ports(self).random())),
+    // ping together forever, in waves of CPU every pingInterval. In 21 steps of 1%:
+    // Node keeps one timer list per distinct duration, so a few durations shared by
+    // every socket make arming a socket's timer an append, not a new list.
+    pingInterval: ({ context, self }) => Math.round(context.settings.pingInterval * (0.9 + (0.2 * jitterStep(ports(self).random())) / JITTER_STEPS)),
     pingTimeout: ({ context }) => context.settings.pingTimeout,
   },
   actions: {

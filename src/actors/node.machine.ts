@@ -7,10 +7,14 @@
  * children: xstate copies a parent's whole children map on every spawn and stop, so
  * 50k children would make each connect and disconnect O(sockets) (measured in
  * ../shared/brief.md). The inspector follows them on demand (src/inspect/hub.ts).
- * The index is mutated only by this machine's actions. Its one real child is the
- * coalescing buffer (buffer.machine.ts), flushed when the node drains.
+ * The index grows by `admitConnection` and shrinks by the `conn.ended` event: the
+ * supervisor (node.actor.ts) spawns and admits by calling this file's functions
+ * while the machine is `running`, not through events, since a handshake is on the hot
+ * path and those steps change no state of the node's; a connection's end is an event,
+ * since draining waits for the last one. Its one real child is the coalescing buffer
+ * (buffer.machine.ts), flushed when the node drains.
  */
-import { assign, sendTo, setup, type ActorOptions, type AnyActorLogic } from 'xstate';
+import { assign, sendTo, setup, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
 import { CloseCode, type ErrorCode } from '../errors.ts';
 import { createConnectionActor, type ConnectionActor, type ConnectionContext, type ConnectionIdentity, type ConnectionInput, type ConnectionOutput, type ConnectionPortsInput } from './connection.machine.ts';
 import { portsOf } from './connection-ports.ts';
@@ -57,8 +61,6 @@ export interface NodeInput {
 export interface NodeContext extends NodeInput {}
 
 export type NodeEvent =
-  | { type: 'conn.spawn'; input: ConnectionInput; ports: ConnectionPortsInput; reply: (actor: ConnectionActor | undefined) => void }
-  | { type: 'conn.admit'; actor: ConnectionActor; admission: Admission; reply: (refusal: ErrorCode | undefined) => void }
   | { type: 'conn.ended'; actor: ConnectionActor; handle: ConnectionHandle | undefined; output: ConnectionOutput }
   | { type: 'config.updated'; maxSocketsPerUser: number; remote: RemoteBufferConfig; drainDuration?: number; shutdownTimeout?: number }
   | { type: 'node.drain' }
@@ -81,62 +83,56 @@ function failedOutput(connection: ConnectionContext, now: number, error: unknown
 /** Handles by actor, so a finished actor finds its index entry in O(1). */
 const HANDLE = new WeakMap<ConnectionActor, ConnectionHandle>();
 
+/**
+ * A connection actor for a new upgrade, in `upgrade`: an independent actor whose end
+ * the supervisor hears of as `conn.ended`. Called by the supervisor (node.actor.ts)
+ * only while the machine is `running`.
+ */
+export function spawnConnection(context: NodeContext, supervisor: AnyActorRef, input: ConnectionInput, ports: ConnectionPortsInput): ConnectionActor {
+  const actor = createConnectionActor(input, ports, { inspect: context.connectionInspect });
+  actor.subscribe({
+    complete: () => supervisor.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: actor.getSnapshot().output! }),
+    // A bug in one connection (an action that throws) must cost that socket, not
+    // the node: without an error listener xstate rethrows from a timer.
+    error: (error) => {
+      const ports = portsOf(actor)!;
+      ports.socket?.terminate();
+      supervisor.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: failedOutput(actor.getSnapshot().context, ports.now(), error) });
+    },
+  });
+  actor.start();
+  context.onConnectionSpawned?.(actor);
+  return actor;
+}
+
+/**
+ * Indexes an authenticated connection, or says why not. The id and the per-user limit
+ * are checked in one synchronous step with the insertion, so concurrent handshakes of
+ * one user cannot all pass the limit. Called only while the machine is `running`.
+ */
+export function admitConnection(context: NodeContext, actor: ConnectionActor, admission: Admission): ErrorCode | undefined {
+  const { identity, connectionId } = admission;
+  const { index, remote } = context;
+  if (index.get(identity.contextId, identity.userId, connectionId) || remote.hasConnection(identity.contextId, identity.userId, connectionId)) {
+    return 'ERR_CONNECTION_ID_IN_USE';
+  }
+  const open = index.countOfUser(identity.contextId, identity.userId) + remote.countOfUser(identity.contextId, identity.userId);
+  if (open >= context.maxSocketsPerUser) return 'ERR_TOO_MANY_SOCKETS';
+  const handle: ConnectionHandle = { ...admission, ...identity, connectedAt: Date.now(), actor };
+  index.add(handle);
+  HANDLE.set(actor, handle);
+  remote.localChanged(identity.contextId, identity.userId);
+  context.onConnectionAdmitted?.(handle);
+  actor.send({ type: 'handshake.accepted', identity });
+  return undefined;
+}
+
 export const nodeMachine = setup({
   types: { input: {} as NodeInput, context: {} as NodeContext, events: {} as NodeEvent },
   actors: { buffer: bufferMachine, drainer },
   delays: { shutdownTimeout: ({ context }) => context.shutdownTimeout },
   guards: { noSockets: ({ context }) => context.index.size === 0 },
   actions: {
-    spawnConnection: ({ context, event, self }) => {
-      if (event.type !== 'conn.spawn') return;
-      const actor = createConnectionActor(event.input, event.ports, { inspect: context.connectionInspect });
-      actor.subscribe({
-        complete: () => self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: actor.getSnapshot().output! }),
-        // A bug in one connection (an action that throws) must cost that socket, not
-        // the node: without an error listener xstate rethrows from a timer.
-        error: (error) => {
-          const ports = portsOf(actor)!;
-          ports.socket?.terminate();
-          self.send({ type: 'conn.ended', actor, handle: HANDLE.get(actor), output: failedOutput(actor.getSnapshot().context, ports.now(), error) });
-        },
-      });
-      actor.start();
-      context.onConnectionSpawned?.(actor);
-      event.reply(actor);
-    },
-    refuseSpawn: ({ event }) => {
-      if (event.type === 'conn.spawn') event.reply(undefined);
-    },
-    admitConnection: ({ context, event }) => {
-      if (event.type !== 'conn.admit') return;
-      const { identity, connectionId } = event.admission;
-      // Checked here, in one synchronous step with the insertion, so concurrent
-      // handshakes of one user cannot all pass the limit.
-      const { index, remote } = context;
-      if (
-        index.get(identity.contextId, identity.userId, connectionId) ||
-        remote.hasConnection(identity.contextId, identity.userId, connectionId)
-      ) {
-        return event.reply('ERR_CONNECTION_ID_IN_USE');
-      }
-      const open = index.countOfUser(identity.contextId, identity.userId) + remote.countOfUser(identity.contextId, identity.userId);
-      if (open >= context.maxSocketsPerUser) return event.reply('ERR_TOO_MANY_SOCKETS');
-      const handle: ConnectionHandle = {
-        ...event.admission,
-        ...identity,
-        connectedAt: Date.now(),
-        actor: event.actor,
-      };
-      index.add(handle);
-      HANDLE.set(event.actor, handle);
-      remote.localChanged(identity.contextId, identity.userId);
-      context.onConnectionAdmitted?.(handle);
-      event.actor.send({ type: 'handshake.accepted', identity });
-      event.reply(undefined);
-    },
-    refuseAdmission: ({ event }) => {
-      if (event.type === 'conn.admit') event.reply('ERR_SHUTTING_DOWN');
-    },
     forgetConnection: ({ context, event }) => {
       if (event.type !== 'conn.ended') return;
       if (event.handle && context.index.remove(event.handle)) context.remote.localChanged(event.handle.contextId, event.handle.userId);
@@ -167,21 +163,13 @@ export const nodeMachine = setup({
   },
   states: {
     running: {
-      on: {
-        'conn.spawn': { actions: 'spawnConnection' },
-        'conn.admit': { actions: 'admitConnection' },
-        'node.drain': 'draining',
-      },
+      on: { 'node.drain': 'draining' },
     },
     draining: {
       // The buffer is flushed at once; sockets close spread over drainDuration, then
       // the stragglers get shutdownTimeout to finish their close handshake.
       entry: 'drainBuffer',
       always: { guard: 'noSockets', target: 'stopped' },
-      on: {
-        'conn.spawn': { actions: 'refuseSpawn' },
-        'conn.admit': { actions: 'refuseAdmission' },
-      },
       initial: 'closing',
       states: {
         closing: {
