@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
       (options.wsmeshRoot ? `, wsmesh from ${options.wsmeshRoot}` : ''),
   );
   console.log(resultTable(subject, baselines));
-  console.log('ratio = wsmesh / the other: above 1 is better for the rates, worse for memory.');
+  console.log('ratio = wsmesh / the other: above 1 is better for the rates, worse for memory and for CPU per handshake or frame.');
   console.log(`the floor: "${actorFloor.name}" is plain ws with one empty XState actor per socket and one event per frame (bench/baseline-server.ts --actors).`);
   const smallest = Math.min(...[...results.values()].flat().map((r) => (r.rssAfterKiB ?? 0) - (r.rssBeforeKiB ?? 0)));
   if (smallest < RSS_NOISE_KIB) {

@@ -10,6 +10,8 @@ import { waitForOk } from './http.ts';
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const TAIL_LINES = 30;
+/** The tick of /proc's CPU times: USER_HZ, fixed at 100 by Linux's user-space ABI. */
+const USER_HZ = 100;
 /**
  * `BENCH_SERVER_OUTPUT=FILE` appends every server's output to FILE, each line after
  * its name and pid: for `--trace-gc` and other flags that print (BENCH_SERVER_NODE_ARGS).
@@ -97,6 +99,23 @@ export class ServerChild {
       const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
       const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
       return match ? Number(match[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * CPU time the child has used so far, user and system, all threads (Linux
+   * /proc/<pid>/stat, in the kernel's USER_HZ ticks, 100 per second on Linux's ABI:
+   * a 10 ms resolution), or undefined where unavailable. A rate on a shared machine
+   * moves with its neighbours; the CPU a phase cost the server moves much less.
+   */
+  cpuMs(): number | undefined {
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * (1000 / USER_HZ);
     } catch {
       return undefined;
     }

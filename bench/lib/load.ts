@@ -27,6 +27,9 @@ export interface RunResult {
   rssBeforeKiB?: number;
   rssAfterKiB?: number;
   rssPerSocketKiB?: number;
+  /** The server's CPU time per handshake and per delivered frame (us, user + system, all its threads). */
+  cpuPerHandshakeUs?: number;
+  cpuPerFrameUs?: number;
   frames: number;
   openMs: number;
   pushMs: number;
@@ -92,6 +95,9 @@ interface Timings {
   deliverMs: number;
   rssBeforeKiB?: number;
   rssAfterKiB?: number;
+  /** The server's CPU time (ms, user + system) while the sockets opened, and from the first push to the last frame. */
+  openCpuMs?: number;
+  deliverCpuMs?: number;
 }
 
 export async function runLoad(ctx: RunContext): Promise<RunResult> {
@@ -109,7 +115,7 @@ export async function runLoad(ctx: RunContext): Promise<RunResult> {
   const plan = new FanoutPlan(options.sockets, options.users, options.messages);
   const timings = await fanout(ctx, http, logins, plan, 'measured', true);
   http.close();
-  const { openMs, pushMs, deliverMs, rssBeforeKiB, rssAfterKiB } = timings;
+  const { openMs, pushMs, deliverMs, rssBeforeKiB, rssAfterKiB, openCpuMs, deliverCpuMs } = timings;
   const frames = plan.expectedFrames();
   return {
     target: target.name,
@@ -119,6 +125,8 @@ export async function runLoad(ctx: RunContext): Promise<RunResult> {
     rssBeforeKiB,
     rssAfterKiB,
     rssPerSocketKiB: rssBeforeKiB !== undefined && rssAfterKiB !== undefined ? (rssAfterKiB - rssBeforeKiB) / options.sockets : undefined,
+    cpuPerHandshakeUs: openCpuMs === undefined ? undefined : (openCpuMs * 1000) / options.sockets,
+    cpuPerFrameUs: deliverCpuMs === undefined ? undefined : (deliverCpuMs * 1000) / frames,
     frames,
     openMs,
     pushMs,
@@ -168,12 +176,14 @@ async function fanout(ctx: RunContext, http: JsonClient, logins: readonly Logged
   const openProgress = progressEvery(plan.sockets, 5, (done) => log(`${target.name}: sockets open ${done}/${plan.sockets}`));
   let opened = 0;
   const openStart = performance.now();
+  const openCpuStart = server.cpuMs();
   await runPool(plan.sockets, options.concurrency, async (j) => {
     const login = logins[plan.userOfSocket(j)];
     await fleet.open(j, target.client.url(wsBase, login.session), login.cookie);
     openProgress(++opened);
   });
   const openMs = performance.now() - openStart;
+  const openCpuMs = since(openCpuStart, server.cpuMs());
   log(`${target.name}: ${plan.sockets} sockets open in ${openMs.toFixed(0)} ms`);
 
   await settle();
@@ -188,6 +198,7 @@ async function fanout(ctx: RunContext, http: JsonClient, logins: readonly Logged
   let answered = 0;
   fleet.expect(expected);
   const pushStart = performance.now();
+  const pushCpuStart = server.cpuMs();
   await runPool(plan.messages, options.inflight, async (i) => {
     const u = plan.userOfMessage(i);
     const res = await http.request(target.pushRequest(users[u], message(i, options.payload), ctx.adminToken));
@@ -204,6 +215,7 @@ async function fanout(ctx: RunContext, http: JsonClient, logins: readonly Logged
 
   await fleet.waitForFrames(options.timeout * 1000, () => describeShortfall(fleet, plan, mismatches));
   const deliverMs = fleet.reachedAt! - pushStart;
+  const deliverCpuMs = since(pushCpuStart, server.cpuMs());
   log(`${target.name}: ${expected} frames delivered in ${deliverMs.toFixed(0)} ms (pushes answered in ${pushMs.toFixed(0)} ms)`);
 
   // Every socket got exactly its user's messages, and nothing else (late duplicates included).
@@ -218,7 +230,12 @@ async function fanout(ctx: RunContext, http: JsonClient, logins: readonly Logged
   if (mismatches.size) throw new Error(`${label} round: every frame arrived, but push answers disagree: ${formatMismatches(mismatches)}`);
 
   await fleet.close();
-  return { openMs, pushMs, deliverMs, rssBeforeKiB, rssAfterKiB };
+  return { openMs, pushMs, deliverMs, rssBeforeKiB, rssAfterKiB, openCpuMs, deliverCpuMs };
+}
+
+/** The CPU time between two readings, or undefined if either is missing. */
+function since(start: number | undefined, end: number | undefined): number | undefined {
+  return start === undefined || end === undefined ? undefined : end - start;
 }
 
 function socketsWithWrongCount(fleet: ClientFleet, plan: FanoutPlan): string[] {

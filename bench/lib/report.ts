@@ -12,6 +12,9 @@ const ROWS: Row[] = [
   { metric: 'frames delivered/s', value: (r) => r.framesPerSec, digits: 0 },
   { metric: 'push requests/s', value: (r) => r.pushesPerSec, digits: 0 },
   { metric: 'RSS per socket (KiB)', value: (r) => r.rssPerSocketKiB, digits: 1 },
+  // The server's CPU per unit of work: steadier than a rate when neighbours share the machine (below 1 is better).
+  { metric: 'server CPU per handshake (us)', value: (r) => r.cpuPerHandshakeUs, digits: 0 },
+  { metric: 'server CPU per frame (us)', value: (r) => r.cpuPerFrameUs, digits: 1 },
   { metric: 'RSS before sockets (MiB)', value: (r) => mib(r.rssBeforeKiB), digits: 1 },
   { metric: 'RSS after sockets (MiB)', value: (r) => mib(r.rssAfterKiB), digits: 1 },
 ];
@@ -62,10 +65,11 @@ export function resultTable(subject: RunResult[], baselines: RunResult[][]): str
 
 /** One line per round and baseline with the ratios of the rates and of memory, to show the spread. */
 export function roundsTable(subject: RunResult[], baselines: RunResult[][]): string {
-  const lines = [['round', 'against', ...ROWS.slice(0, 4).map((row) => `${row.metric} ratio`)]];
+  const perRound = ROWS.slice(0, 6);
+  const lines = [['round', 'against', ...perRound.map((row) => `${row.metric} ratio`)]];
   subject.forEach((s, i) => {
     for (const runs of baselines) {
-      lines.push([String(i + 1), runs[i].target, ...ROWS.slice(0, 4).map((row) => format((row.value(s) ?? NaN) / (row.value(runs[i]) ?? NaN), 2))]);
+      lines.push([String(i + 1), runs[i].target, ...perRound.map((row) => format((row.value(s) ?? NaN) / (row.value(runs[i]) ?? NaN), 2))]);
     }
   });
   return render(lines);
