@@ -3,7 +3,6 @@
  * the real socket; the real-socket behaviour is in spec/integration).
  */
 import { expect } from 'chai';
-import { CoalescingQueue } from '../../src/cluster/coalesce.ts';
 import { SimulatedClock } from 'xstate';
 import type { WebSocket } from 'ws';
 import { createConnectionActor, type ConnectionHooks, type ConnectionPortsInput } from '../../src/actors/connection.machine.ts';
@@ -275,94 +274,5 @@ describe('connectionMachine', () => {
       actor.send({ type: 'ws.closed', code: 1006, reason: '' });
       expect(actor.getSnapshot().output).to.include({ code: CloseCode.MESSAGE_TOO_BIG });
     });
-  });
-});
-
-describe('node supervisor with a failing connection', () => {
-  it('closes that socket and removes it from the index when an action throws, and keeps running', async () => {
-    // A protocol whose decoder throws: the actor's `receive` action fails on the first frame.
-    const { createNodeSupervisor, NodeSupervisor } = await import('../../src/actors/node.actor.ts');
-    const { SocketIndex } = await import('../../src/delivery/socket-index.ts');
-    const { singleNode } = await import('../../src/delivery/remote.ts');
-    const { FakeTimers } = await import('../../src/time/timers.ts');
-    const index = new SocketIndex();
-    const ended: Array<{ code: number; reason: string }> = [];
-    const timers = new FakeTimers();
-    const supervisor = createNodeSupervisor({
-      index,
-      remote: singleNode,
-      maxSocketsPerUser: 8,
-      shutdownTimeout: 1000,
-      drainDuration: 1000,
-      timers,
-      buffer: { queue: new CoalescingQueue(), settings: { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }, timers, flush: () => {} },
-      onConnectionEnded: (output) => ended.push({ code: output.code, reason: output.reason }),
-    }).start();
-    const node = new NodeSupervisor(supervisor);
-    const exploding: WireProtocol = { ...rawProtocol, decode: () => { throw new Error('boom'); } };
-    const actor = node.spawn(
-      { connectionId: 'c1', path: '/ws/x', remoteAddress: '127.0.0.1', protocol: exploding.name, settings: { pingInterval: 1000, pingTimeout: 1000, maxBufferedBytes: 100 } },
-      { protocol: exploding, hooks: { inbound: () => {}, slowConsumer: () => {} } },
-    );
-    const refusal = node.admit(actor!, { identity: { contextId: 1, userId: 3, sessionId: 's' }, connectionId: 'c1', path: '/ws/x', prefix: '/ws', remoteAddress: '127.0.0.1' });
-    expect(refusal).to.equal(undefined);
-    const socket = new RecordingSocket();
-    actor!.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
-    expect(index.size).to.equal(1);
-    actor!.send({ type: 'ws.message', data: Buffer.from('x'), isBinary: false });
-    expect(actor!.getSnapshot().status).to.equal('error');
-    expect(socket.terminated).to.equal(true);
-    expect(index.size).to.equal(0);
-    expect(ended).to.deep.equal([{ code: 1011, reason: 'internal error: boom' }]);
-    expect(supervisor.getSnapshot().value).to.equal('running');
-    supervisor.stop();
-  });
-});
-
-describe('NodeSupervisor', () => {
-  it('spawns and admits without an event while running, and refuses both once draining', async () => {
-    const { createNodeSupervisor, NodeSupervisor } = await import('../../src/actors/node.actor.ts');
-    const { SocketIndex } = await import('../../src/delivery/socket-index.ts');
-    const { singleNode } = await import('../../src/delivery/remote.ts');
-    const { FakeTimers } = await import('../../src/time/timers.ts');
-    const index = new SocketIndex();
-    const timers = new FakeTimers();
-    const events: string[] = [];
-    let root: unknown;
-    const supervisor = createNodeSupervisor({
-      index,
-      remote: singleNode,
-      maxSocketsPerUser: 1,
-      shutdownTimeout: 1000,
-      drainDuration: 0,
-      timers,
-      buffer: { queue: new CoalescingQueue(), settings: { delayDuration: 1000, maxDelayDuration: 3000, timerFrequency: 500 }, timers, flush: () => {} },
-      inspect: (event) => {
-        if (event.type === '@xstate.event' && event.actorRef === root) events.push(event.event.type);
-      },
-    });
-    root = supervisor;
-    supervisor.start();
-    const node = new NodeSupervisor(supervisor);
-    const input = (connectionId: string) => ({ connectionId, path: '/ws/x', remoteAddress: '127.0.0.1', protocol: 'raw', settings: { pingInterval: 1000, pingTimeout: 1000, maxBufferedBytes: 100 } });
-    const ports = { protocol: rawProtocol, hooks: { inbound: () => {}, slowConsumer: () => {} } };
-    const admission = (connectionId: string) => ({ identity: { contextId: 1, userId: 3, sessionId: 's' }, connectionId, path: '/ws/x', prefix: '/ws', remoteAddress: '127.0.0.1' });
-    events.length = 0;
-    const first = node.spawn(input('c1'), ports)!;
-    expect(node.admit(first, admission('c1'))).to.equal(undefined);
-    expect(first.getSnapshot().value).to.equal('authenticated');
-    expect(index.size).to.equal(1);
-    // The same id, and the per-user limit (1): refused in the same synchronous step.
-    const second = node.spawn(input('c1'), ports)!;
-    expect(node.admit(second, admission('c1'))).to.equal('ERR_CONNECTION_ID_IN_USE');
-    expect(node.admit(second, admission('c2'))).to.equal('ERR_TOO_MANY_SOCKETS');
-    expect(events).to.deep.equal([]);
-    supervisor.send({ type: 'node.drain' });
-    expect(supervisor.getSnapshot().matches('draining')).to.equal(true);
-    expect(events, 'the observer sees the supervisor\'s events').to.deep.equal(['node.drain', 'drain.done']);
-    expect(node.spawn(input('c3'), ports)).to.equal(undefined);
-    expect(node.admit(second, admission('c3'))).to.equal('ERR_SHUTTING_DOWN');
-    expect(index.size).to.equal(1);
-    supervisor.stop();
   });
 });
