@@ -55,6 +55,7 @@ function setup(overrides: Partial<NodeInput> = {}) {
   });
   root = supervisor;
   supervisor.start();
+  events.length = 0; // its xstate.init
   return { supervisor, node: new NodeSupervisor(supervisor), index, events };
 }
 
