@@ -72,7 +72,7 @@ describe('connectionMachine', () => {
       expect(actor.getSnapshot().value).to.equal('authenticated');
       actor.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
       expect(actor.getSnapshot().value).to.deep.equal({ open: 'idle' });
-      expect(deliverMessage(actor, 'm1')).to.equal(true);
+      expect(deliverMessage(actor, 'm1')).to.equal('written');
       clock.increment(250);
       actor.send({ type: 'conn.close', code: CloseCode.CLOSED_BY_ADMIN, reason: 'closed by operator' });
       expect(actor.getSnapshot().value).to.equal('closing');
@@ -183,22 +183,22 @@ describe('connectionMachine', () => {
       const { actor, socket, open } = setup();
       open();
       const before = actor.getSnapshot();
-      expect(deliverMessage(actor, 'a')).to.equal(true);
-      expect(deliverMessage(actor, '{"b":1}')).to.equal(true);
+      expect(deliverMessage(actor, 'a')).to.equal('written');
+      expect(deliverMessage(actor, '{"b":1}')).to.equal('written');
       expect(socket.sent).to.deep.equal(['a', '{"b":1}']);
       expect(actor.getSnapshot().context.stats.sent).to.equal(2);
       // No transition was taken: the same snapshot, counters mutated in place.
       expect(actor.getSnapshot()).to.equal(before);
     });
 
-    it('writes nothing before the socket is open, nor once it is closing, and says so', () => {
+    it('writes nothing before the socket is open, nor once it is closing, and says why', () => {
       const { actor, socket, open } = setup();
-      expect(deliverMessage(actor, 'too early')).to.equal(false);
+      expect(deliverMessage(actor, 'too early')).to.equal('closing');
       actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
-      expect(deliverMessage(actor, 'still too early')).to.equal(false);
+      expect(deliverMessage(actor, 'still too early')).to.equal('closing');
       open();
       actor.send({ type: 'conn.close', code: 1000, reason: 'bye' });
-      expect(deliverMessage(actor, 'too late')).to.equal(false);
+      expect(deliverMessage(actor, 'too late')).to.equal('closing');
       expect(socket.sent).to.deep.equal([]);
       expect(actor.getSnapshot().context.stats.sent).to.equal(0);
     });
@@ -207,22 +207,22 @@ describe('connectionMachine', () => {
       const { actor, socket, calls, open } = setup();
       open();
       socket.bufferedAmount = 100;
-      expect(deliverMessage(actor, 'at the limit')).to.equal(true);
+      expect(deliverMessage(actor, 'at the limit')).to.equal('written');
       expect(actor.getSnapshot().matches('open')).to.equal(true);
       socket.bufferedAmount = 101;
-      expect(deliverMessage(actor, 'over')).to.equal(true);
+      expect(deliverMessage(actor, 'over')).to.equal('written');
       expect(calls.slow).to.equal(1);
       expect(socket.closedWith).to.deep.equal([CloseCode.TRY_AGAIN_LATER, 'slow consumer']);
       expect(actor.getSnapshot().value).to.equal('closing');
-      expect(deliverMessage(actor, 'after')).to.equal(false);
+      expect(deliverMessage(actor, 'after')).to.equal('closing');
       expect(socket.sent).to.deep.equal(['at the limit', 'over']);
     });
 
-    it('closes the socket with 1011 when its protocol cannot encode a message, and never throws to the caller', () => {
+    it('closes the socket with 1011 when its protocol cannot encode a message, never throws to the caller, and says invalid', () => {
       const exploding: WireProtocol = { ...rawProtocol, encode: () => { throw new Error(`boom ${'é'.repeat(200)}`); } };
       const { actor, socket, open } = setup({ protocol: exploding });
       open();
-      expect(deliverMessage(actor, 'x')).to.equal(false);
+      expect(deliverMessage(actor, 'x')).to.equal('invalid');
       expect(actor.getSnapshot().value).to.equal('closing');
       const [code, reason] = socket.closedWith!;
       expect(code).to.equal(CloseCode.INTERNAL_ERROR);

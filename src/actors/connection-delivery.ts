@@ -22,20 +22,26 @@ import { portsOf } from './connection-ports.ts';
 const MAX_CLOSE_REASON = 123;
 
 /**
- * Writes `message` as one frame if the connection is open; false when it is not (not
- * yet open, or closing: the caller counts the drop). Never throws: a failure costs
- * this socket, closed with 1011, not the caller's other sockets.
+ * What became of one message: written, or why not, as the node counts a drop
+ * (`closing`: not open yet, or closing; `invalid`: its protocol could not encode it).
  */
-export function deliverMessage(actor: ConnectionActor, message: string): boolean {
+export type DeliveryOutcome = 'written' | 'closing' | 'invalid';
+
+/**
+ * Writes `message` as one frame if the connection is open. Never throws: a failure
+ * costs this socket, closed with 1011, not the caller's other sockets; the caller
+ * counts what was not written by the outcome.
+ */
+export function deliverMessage(actor: ConnectionActor, message: string): DeliveryOutcome {
   const snapshot = actor.getSnapshot();
-  if (!snapshot.matches('open')) return false;
+  if (!snapshot.matches('open')) return 'closing';
   const { context } = snapshot;
   const { protocol, socket, hooks } = portsOf(actor)!;
   try {
     socket!.send(protocol.encode(message));
   } catch (error) {
     actor.send({ type: 'conn.close', code: CloseCode.INTERNAL_ERROR, reason: closeReason(`internal error: ${(error as Error)?.message ?? String(error)}`) });
-    return false;
+    return 'invalid';
   }
   context.stats.sent++;
   // Backpressure: what the kernel did not take waits in user space; past the limit
@@ -44,7 +50,7 @@ export function deliverMessage(actor: ConnectionActor, message: string): boolean
     hooks.slowConsumer(context, socket!.bufferedAmount);
     actor.send({ type: 'conn.close', code: CloseCode.TRY_AGAIN_LATER, reason: 'slow consumer' });
   }
-  return true;
+  return 'written';
 }
 
 /** `text` cut to what a close frame can carry, on a character boundary. */

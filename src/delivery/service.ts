@@ -76,9 +76,10 @@ export class WebSocketService {
     let written = 0;
     for (const handle of this.index.ofUser(outbound.contextId, outbound.userId)) {
       if (handle.connectionId === outbound.sourceToken || !matches(handle.path)) continue;
-      // Admitted but not open yet, or closing: the message cannot be written.
-      if (deliverMessage(handle.actor, outbound.message)) written++;
-      else this.stats.drop('closing');
+      // Admitted but not open yet, or closing, or unencodable: counted by its reason.
+      const outcome = deliverMessage(handle.actor, outbound.message);
+      if (outcome === 'written') written++;
+      else this.stats.drop(outcome);
     }
     this.stats.messagesDelivered += written;
     return written;
