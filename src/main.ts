@@ -5,6 +5,8 @@
 import { ConfigError, ConfigWatcher, helpText, loadConfig, parseArgs, unknownEnvVars, type LoadOptions } from './config/index.ts';
 import { DirectoryError, loadDirectory } from './directory/directory.ts';
 import { DirectoryWatcher } from './directory/watcher.ts';
+import { AccountsError, type Accounts } from './mqtt/accounts.ts';
+import { AccountsWatcher, loadAccounts } from './mqtt/accounts-file.ts';
 import { createLogger } from './log/logger.ts';
 import { WsmeshNode } from './node.ts';
 
@@ -54,7 +56,17 @@ try {
   throw error;
 }
 
-const node = new WsmeshNode(config, directory, { log });
+let accounts: Accounts | undefined;
+if (config.mqtt.accountsFile) {
+  try {
+    accounts = await loadAccounts(config.mqtt.accountsFile);
+  } catch (error) {
+    if (error instanceof AccountsError) fail(`${error.message} (mqtt.accountsFile = ${config.mqtt.accountsFile})`);
+    throw error;
+  }
+}
+
+const node = new WsmeshNode(config, directory, { log, accounts });
 
 // Watchers and signal handlers exist before the node says it started: a SIGHUP that
 // arrives earlier would otherwise end the process (its default action).
@@ -66,10 +78,15 @@ const directoryWatcher = new DirectoryWatcher(config.directory.file);
 directoryWatcher.on('reload', (next) => node.applyDirectory(next));
 directoryWatcher.on('error', (error) => log.error('directory.reload_failed', { error, advice: 'the previous directory stays in force; fix the file' }));
 
+const accountsWatcher = config.mqtt.accountsFile ? new AccountsWatcher(config.mqtt.accountsFile) : undefined;
+accountsWatcher?.on('reload', (next) => node.applyAccounts(next));
+accountsWatcher?.on('error', (error) => log.error('accounts.reload_failed', { error, advice: 'the previous accounts stay in force; fix the file' }));
+
 async function stop(signal: string): Promise<void> {
   log.info('node.signal', { signal });
   configWatcher.stop();
   directoryWatcher.stop();
+  accountsWatcher?.stop();
   await node.shutdown();
   process.exit(0);
 }
@@ -78,6 +95,7 @@ process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
 configWatcher.start();
 directoryWatcher.start();
+accountsWatcher?.start();
 
 try {
   const address = await node.listen();

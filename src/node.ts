@@ -35,6 +35,11 @@ import { attachUpgrade } from './http/upgrade.ts';
 import type { AppDeps, Live } from './http/deps.ts';
 import type { Logger } from './log/logger.ts';
 import { InspectorHub } from './inspect/hub.ts';
+import { NO_ACCOUNTS, type Accounts } from './mqtt/accounts.ts';
+import { IngressReceiver, countIngressDrop } from './mqtt/ingress.ts';
+import type { IngressRules } from './mqtt/ingress-check.ts';
+import { recipientOf } from './mqtt/recipient.ts';
+import { Egress } from './mqtt/egress.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -44,6 +49,8 @@ export interface NodeOptions {
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
   /** How long `listen()` waits for the broker before serving local sockets only. */
   brokerWait?: number;
+  /** The broker accounts (mqtt.accountsFile, loaded by the caller); none by default. */
+  accounts?: Accounts;
 }
 
 export class WsmeshNode {
@@ -75,6 +82,10 @@ export class WsmeshNode {
   control: BrokerLink | undefined;
   private embedded: EmbeddedBroker | undefined;
   private stopping: Promise<void> | undefined;
+  /** Broker accounts (devices, backends, nodes) the embedded broker admits. */
+  private accounts: Accounts;
+  /** MQTT ingress from devices and backends, received on the users' ingress topics. */
+  private readonly ingress: IngressReceiver;
 
   constructor(config: Config, directory: Directory, options: NodeOptions) {
     this.log = options.log;
@@ -82,6 +93,7 @@ export class WsmeshNode {
     this.inspect = this.inspector.observerWith(options.inspect);
     this.inspector.followOnDemand({ machine: connectionMachine.id, live: () => this.connections });
     this.live = { config, directory };
+    this.accounts = options.accounts ?? NO_ACCOUNTS;
     this.topics = new Topics(config.cluster.name);
     const dedupWindow = () => this.live.config.websockets.dedupWindow;
     this.ids = { accepted: new RecentIds(dedupWindow()), delivered: new RecentIds(dedupWindow()) };
@@ -118,6 +130,13 @@ export class WsmeshNode {
         inspect: this.inspect,
       });
     }
+    this.ingress = new IngressReceiver({
+      rules: () => this.ingressRules(),
+      deliver: (outbound) => this.service.deliverLocally(outbound),
+      stats: this.stats.ingress,
+      log: this.log,
+      recent: new RecentIds(dedupWindow()),
+    });
     this.sessions = this.cluster?.sessions ?? new MemorySessionStore();
     const remote: Remote = this.cluster ?? singleNode;
     this.service = new WebSocketService(config.node.id, this.index, remote, this.stats, this.ids);
@@ -168,7 +187,20 @@ export class WsmeshNode {
       stats: this.stats,
       enabled: this.enabled,
       protocols: selectProtocol,
-      hooks: connectionHooks(this.stats, this.log),
+      hooks: connectionHooks(
+        this.stats,
+        this.log,
+        new Egress({
+          nodeId: config.node.id,
+          topics: this.topics,
+          enabled: () => this.live.config.mqtt.egress,
+          limit: () => this.live.config.cluster.outboxLimit,
+          link: () => this.link,
+          stats: this.stats,
+          log: this.log,
+          now: Date.now,
+        }).frame,
+      ),
       wss: this.wss,
       log: this.log,
       metrics: this.metrics,
@@ -218,9 +250,31 @@ export class WsmeshNode {
           advice: 'the embedded broker accepts only this node; to let other nodes join, set cluster.username and cluster.password (or cluster.passwordFile) to the same pair on this node and on every other node',
         });
       }
-      this.embedded = await startEmbeddedBroker({ ...settings.embedded, account: { username, password } }, this.log);
+      this.embedded = await startEmbeddedBroker(
+        {
+          ...settings.embedded,
+          account: { username, password },
+          guard: {
+            root: settings.name,
+            restrictNodePair: true,
+            accounts: () => this.accounts,
+            ingress: () => this.ingressRules(),
+            refused: (action, details) => {
+              this.stats.brokerRefused.set(action, (this.stats.brokerRefused.get(action) ?? 0) + 1);
+              this.log.warn('broker.refused', { action, ...details });
+            },
+            ingressDropped: (reason, details) => {
+              countIngressDrop(this.stats.ingress, reason);
+              // Never the payload: it is a user's message.
+              this.log.warn('ingress.dropped', { reason, ...details });
+            },
+          },
+        },
+        this.log,
+      );
       urls = [this.embedded.url];
     }
+    const ingressPrefix = this.topics.ingressPrefix();
     const common = {
       urls,
       username,
@@ -231,7 +285,10 @@ export class WsmeshNode {
       log: this.log,
       inspect: this.inspect,
       qosOf: (filter: string) => (this.topics.isCopy(filter) ? 0 : 1),
-      onMessage: (topic: string, payload: Buffer, retained: boolean) => cluster.receive(topic, payload, retained),
+      onMessage: (topic: string, payload: Buffer, retained: boolean, packet: { dup: boolean; messageId?: number }) => {
+        if (topic.startsWith(ingressPrefix)) this.ingress.receive(topic, payload, { retain: retained, dup: packet.dup, messageId: packet.messageId });
+        else cluster.receive(topic, payload, retained);
+      },
     };
     this.link = new BrokerLink({
       ...common,
@@ -290,6 +347,23 @@ export class WsmeshNode {
     this.control?.setOutboxLimit(merged.cluster.outboxLimit);
     if (diff.reloadable.length) this.log.info('config.reloaded', { reason, applied: diff.reloadable });
     if (diff.restartRequired.length) this.log.warn('config.restart_required', { restartRequired: diff.restartRequired, advice: 'restart the node to apply these keys' });
+  }
+
+  /** The rules an ingress message is checked against, from the live config and directory. */
+  private ingressRules(): IngressRules {
+    const { live, enabled } = this;
+    return {
+      prefix: this.topics.ingressPrefix(),
+      maxPayload: live.config.mqtt.maxPayload,
+      recipient: (contextId, userId) => recipientOf(live.directory, enabled, live.config.websockets.enabled, contextId, userId),
+    };
+  }
+
+  /** A new accounts file: the embedded broker ends the connections of accounts removed or changed. */
+  applyAccounts(accounts: Accounts): void {
+    this.accounts = accounts;
+    const ended = this.embedded?.accountsChanged() ?? 0;
+    this.log.info('accounts.reloaded', { source: accounts.source, accounts: accounts.byId.size, clientsEnded: ended });
   }
 
   applyDirectory(directory: Directory): void {

@@ -35,7 +35,7 @@ function setup(overrides: Partial<ConnectionPortsInput> = {}) {
   const clock = new SimulatedClock();
   const calls = { inbound: [] as string[], slow: 0 };
   const hooks: ConnectionHooks = {
-    inbound: (_c, text) => calls.inbound.push(text),
+    inbound: (_c, message) => calls.inbound.push(message.text),
     slowConsumer: () => calls.slow++,
   };
   const actor = createConnectionActor(

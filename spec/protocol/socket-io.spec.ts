@@ -106,16 +106,16 @@ const SOCKET_IO_ROWS: DecodeRow[] = [
   },
   { frame: '40/?x=1,', what: 'CONNECT to / with a query', expected: { kind: 'reply', frames: ['40'] }, only: 3 },
   { frame: '41', what: 'DISCONNECT', expected: normalClose },
-  { frame: '42["e",1]', what: 'EVENT', expected: { kind: 'message', text: '{"name":"e","args":[1]}', reply: undefined } },
-  { frame: '42["e"]', what: 'EVENT without args', expected: { kind: 'message', text: '{"name":"e","args":[]}', reply: undefined } },
+  { frame: '42["e",1]', what: 'EVENT', expected: { kind: 'message', text: '{"name":"e","args":[1]}', reply: undefined, event: { name: 'e', args: [1] } } },
+  { frame: '42["e"]', what: 'EVENT without args', expected: { kind: 'message', text: '{"name":"e","args":[]}', reply: undefined, event: { name: 'e', args: [] } } },
   {
     frame: '42["e",{"a":[1,2]},"x",null]',
     what: 'EVENT with several args',
-    expected: { kind: 'message', text: '{"name":"e","args":[{"a":[1,2]},"x",null]}', reply: undefined },
+    expected: { kind: 'message', text: '{"name":"e","args":[{"a":[1,2]},"x",null]}', reply: undefined, event: { name: 'e', args: [{ a: [1, 2] }, 'x', null] } },
   },
-  { frame: '421["e",1]', what: 'EVENT with ack id 1', expected: { kind: 'message', text: '{"name":"e","args":[1]}', reply: ['431[]'] } },
-  { frame: '4217["e"]', what: 'EVENT with ack id 17', expected: { kind: 'message', text: '{"name":"e","args":[]}', reply: ['4317[]'] } },
-  { frame: '42/,["e"]', what: 'EVENT on an explicit /', expected: { kind: 'message', text: '{"name":"e","args":[]}', reply: undefined } },
+  { frame: '421["e",1]', what: 'EVENT with ack id 1', expected: { kind: 'message', text: '{"name":"e","args":[1]}', reply: ['431[]'], event: { name: 'e', args: [1] } } },
+  { frame: '4217["e"]', what: 'EVENT with ack id 17', expected: { kind: 'message', text: '{"name":"e","args":[]}', reply: ['4317[]'], event: { name: 'e', args: [] } } },
+  { frame: '42/,["e"]', what: 'EVENT on an explicit /', expected: { kind: 'message', text: '{"name":"e","args":[]}', reply: undefined, event: { name: 'e', args: [] } } },
   { frame: '42/admin,["e",1]', what: 'EVENT on another namespace', expected: ignored },
   { frame: '42/admin,3["e",1]', what: 'EVENT with ack id on another namespace', expected: ignored },
   { frame: '42["e",1', what: 'EVENT with malformed JSON', expected: malformed },
@@ -234,7 +234,7 @@ describe('socketIoProtocol', () => {
         it('writes frames that are EVENT packets a client parses back to the pushed args', () => {
           const frame = protocol.encode('{"name":"E","args":[1,"x",{"y":[true]}]}');
           const inbound = decode(protocol, frame);
-          expect(inbound).to.deep.equal({ kind: 'message', text: '{"name":"E","args":[1,"x",{"y":[true]}]}', reply: undefined });
+          expect(inbound).to.deep.equal({ kind: 'message', text: '{"name":"E","args":[1,"x",{"y":[true]}]}', reply: undefined, event: { name: 'E', args: [1, 'x', { y: [true] }] } });
         });
       });
 

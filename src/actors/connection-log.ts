@@ -9,11 +9,12 @@ import type { ConnectionHandle } from '../delivery/socket-index.ts';
 import type { NodeStats } from '../delivery/stats.ts';
 import type { Logger } from '../log/logger.ts';
 
-export function connectionHooks(stats: NodeStats, log: Logger): ConnectionHooks {
+export function connectionHooks(stats: NodeStats, log: Logger, egress?: ConnectionHooks['inbound']): ConnectionHooks {
   return {
-    inbound: (connection, text) => {
+    inbound: (connection, message) => {
       stats.messagesReceived++;
-      log.debug('ws.message', { connectionId: connection.connectionId, bytes: text.length });
+      log.debug('ws.message', { connectionId: connection.connectionId, bytes: message.text.length });
+      egress?.(connection, message);
     },
     slowConsumer: (connection, bufferedBytes) => {
       stats.slowConsumerCloses++;

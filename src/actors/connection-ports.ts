@@ -10,12 +10,13 @@
  * but the socket is per connection, so one lookup serves all of them alike.
  */
 import type { WebSocket } from 'ws';
-import type { WireProtocol } from '../protocol/wire-protocol.ts';
+import type { ClientEvent, WireProtocol } from '../protocol/wire-protocol.ts';
 import type { ConnectionContext } from './connection.machine.ts';
 
 /** Callbacks to the node: they count and route, the actor decides. */
 export interface ConnectionHooks {
-  inbound(connection: ConnectionContext, text: string): void;
+  /** A client's message: its text, and for Socket.IO the event it was. */
+  inbound(connection: ConnectionContext, message: { text: string; event?: ClientEvent }): void;
   slowConsumer(connection: ConnectionContext, bufferedBytes: number): void;
 }
 

@@ -130,7 +130,7 @@ export const connectionMachine = setup({
         case 'message':
           context.stats.received++;
           if (inbound.reply) write(socket!, inbound.reply);
-          hooks.inbound(context, inbound.text);
+          hooks.inbound(context, inbound);
           return;
         case 'alive':
           if (inbound.reply) write(socket!, inbound.reply);

@@ -48,7 +48,8 @@ export interface BrokerLinkOptions {
   onOnline: (sessionPresent: boolean) => void;
   onOffline?: (reason: string) => void;
   /** `retained`: a stored copy the broker sent because of a new subscription. */
-  onMessage: (topic: string, payload: Buffer, retained: boolean) => void;
+  /** `packet`: the PUBLISH's DUP flag and packet id (ingress drops a QoS 1 resend it already had). */
+  onMessage: (topic: string, payload: Buffer, retained: boolean, packet: { dup: boolean; messageId?: number }) => void;
   /** How long a PUBACK of an event (not retained) may take before it is sent again (ms; unacked.ts). */
   resendAfterMs?: number;
   /** Called when the outbox refuses a message (full). */
@@ -112,7 +113,7 @@ export class BrokerLink {
     });
     this.client.on('close', () => this.actor.send({ type: 'mqtt.lost', reason: 'connection closed' }));
     this.client.on('error', (error) => this.log.warn('broker.error', { error, url: this.where() }));
-    this.client.on('message', (topic, payload, packet) => options.onMessage(topic, payload, packet.retain));
+    this.client.on('message', (topic, payload, packet) => options.onMessage(topic, payload, packet.retain, packet));
     this.actor = createActor(brokerMachine, {
       systemId: options.systemId ?? 'broker',
       inspect: options.inspect,
@@ -150,6 +151,11 @@ export class BrokerLink {
 
   get outboxSize(): number {
     return this.outbox.size;
+  }
+
+  /** Publishes not yet acknowledged by the broker, or held while it is away: what egress bounds by cluster.outboxLimit. */
+  get pending(): number {
+    return this.unacked.size + this.outbox.size;
   }
 
   get outboxOverflowed(): number {

@@ -121,7 +121,9 @@ export class ClusterRemote implements Remote {
     this.subscriptions = new UserSubscriptions(
       { subscribe: (topics) => this.link?.subscribe(topics) ?? Promise.resolve('offline' as const), unsubscribe: (topics) => this.link?.unsubscribe(topics) },
       (contextId, userId) =>
-        options.fastPath ? [options.topics.deliver(contextId, userId), options.topics.deliverCopy(contextId, userId)] : [options.topics.deliver(contextId, userId)],
+        options.fastPath
+          ? [options.topics.deliver(contextId, userId), options.topics.deliverCopy(contextId, userId), options.topics.ingressFilter(contextId, userId)]
+          : [options.topics.deliver(contextId, userId), options.topics.ingressFilter(contextId, userId)],
     );
     this.peers = new Peers({
       offlineGrace: options.offlineGrace ?? 300,

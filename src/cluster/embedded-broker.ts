@@ -8,18 +8,23 @@
  * queues of persistent sessions (clean: false) survive a client's absence, but not
  * this process. That is the embedded broker's whole durability promise.
  *
- * Every client authenticates: the hosting node's own user name and password, which
- * every node of the cluster presents, are the one account accepted; anonymous
- * clients only with `allowAnonymous`. The passwords are compared in constant time.
+ * Every client authenticates: the nodes' own user name and password, which every
+ * node of the cluster presents, and the accounts of `mqtt.accountsFile` (devices,
+ * backends, more nodes); anonymous clients only with `allowAnonymous`. What each may
+ * publish and subscribe is mqtt/grants.ts, enforced on every packet by
+ * mqtt/broker-guard.ts. A refused PUBLISH ends the client's connection (aedes speaks
+ * MQTT 3.1.1, which has no reason code to send instead); a refused SUBSCRIBE gets
+ * SUBACK 0x80. Both are counted.
  */
 import { Aedes, type Client } from 'aedes';
 import memoryPersistence from 'aedes-persistence';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { EmbeddedBrokerConfig } from '../config/types.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
 import { indexRetained, type RetainedPersistence } from './retained-index.ts';
+import { BrokerGuard, type BrokerGuardOptions, type ClientRights } from '../mqtt/broker-guard.ts';
+import { NO_ACCOUNTS } from '../mqtt/accounts.ts';
 
 /** aedes's default persistence; a CommonJS function whose typings say `export default`, which NodeNext reads as a namespace. */
 const newMemoryPersistence = memoryPersistence as unknown as () => RetainedPersistence;
@@ -34,6 +39,8 @@ export interface EmbeddedBroker {
    * socket behind, so a process that has nothing else to do exits. Idempotent.
    */
   close(): Promise<void>;
+  /** The accounts file changed: clients whose account is gone or changed are disconnected. Returns how many. */
+  accountsChanged(): number;
 }
 
 /** An error of `listen()`, reworded for an operator; `code` is Node's (`EADDRINUSE`...). */
@@ -59,25 +66,60 @@ export interface BrokerAccount {
 
 /** An MQTT 3.1.1 CONNACK refusal: "bad user name or password" (return code 4). */
 const BAD_CREDENTIALS = Object.assign(new Error('bad user name or password'), { returnCode: 4 });
+const NOT_AUTHORIZED = new Error('not authorized to publish on this topic');
+
+/**
+ * Where an ingress message that fails its checks goes instead: a `$` topic, which no
+ * wildcard matches and no account may subscribe to. aedes can only refuse a PUBLISH
+ * by closing the connection; a device whose one message was too large must keep its
+ * connection and get its PUBACK, so the message is routed to nobody.
+ */
+const DISCARD_TOPIC = '$wsmesh/discarded';
+
+/** The guard's settings a caller may give; the nodes' pair and allowAnonymous come from the options themselves. */
+export type GuardSettings = Partial<Omit<BrokerGuardOptions, 'allowAnonymous' | 'nodePair'>>;
 
 export async function startEmbeddedBroker(
-  options: Pick<EmbeddedBrokerConfig, 'host' | 'port'> & { allowAnonymous: boolean; account?: BrokerAccount },
+  options: Pick<EmbeddedBrokerConfig, 'host' | 'port'> & { allowAnonymous: boolean; account?: BrokerAccount; guard?: GuardSettings },
   log: Logger = silentLogger,
 ): Promise<EmbeddedBroker> {
-  const { account, allowAnonymous } = options;
-  const digest = (value: string | Buffer) => createHash('sha256').update(value).digest();
-  const expected = account ? { username: account.username, password: digest(account.password) } : undefined;
+  const guard = new BrokerGuard({
+    root: 'wsmesh',
+    restrictNodePair: false,
+    accounts: () => NO_ACCOUNTS,
+    refused: (action, details) => log.info('broker.refused', { action, ...details }),
+    ingressDropped: (reason, details) => log.warn('ingress.dropped', { reason, ...details }),
+    ...options.guard,
+    allowAnonymous: options.allowAnonymous,
+    nodePair: options.account,
+  });
+  const rights = new WeakMap<Client, ClientRights>();
   const aedes = await Aedes.createBroker({
     persistence: indexRetained(newMemoryPersistence()) as never,
     authenticate: (client, username, password, done) => {
-      if (username === undefined && password === undefined) {
-        if (allowAnonymous) return done(null, true);
-        log.info('broker.auth_refused', { clientId: client.id, reason: 'anonymous' });
-        return done(BAD_CREDENTIALS, false);
+      guard.authenticate(client.id, username, password).then(
+        (granted) => {
+          if (granted) rights.set(client, granted);
+          done(granted ? null : BAD_CREDENTIALS, granted !== undefined);
+        },
+        () => done(BAD_CREDENTIALS, false),
+      );
+    },
+    authorizePublish: (client, packet, done) => {
+      // No client: aedes publishing a will of a client gone before the broker restarted.
+      if (!client) return done(null);
+      const granted = rights.get(client);
+      if (packet.topic.startsWith('$SYS/') || !granted || !guard.mayPublish(granted, client.id, packet.topic)) return done(NOT_AUTHORIZED);
+      if (!guard.admitsIngress(granted, packet.topic, packet.payload as Buffer)) {
+        packet.topic = DISCARD_TOPIC;
+        packet.retain = false;
       }
-      const ok = expected !== undefined && username === expected.username && password !== undefined && timingSafeEqual(digest(password), expected.password);
-      if (!ok) log.info('broker.auth_refused', { clientId: client.id, username, reason: 'credentials' });
-      done(ok ? null : BAD_CREDENTIALS, ok);
+      done(null);
+    },
+    authorizeSubscribe: (client, subscription, done) => {
+      const granted = rights.get(client);
+      // A null subscription is a refusal of this filter alone: SUBACK 0x80, the connection stays.
+      done(null, granted && guard.maySubscribe(granted, client.id, subscription.topic) ? subscription : (null as never));
     },
   });
   const sockets = new Set<Socket>();
@@ -116,6 +158,17 @@ export async function startEmbeddedBroker(
     close() {
       closing ??= shutdown(server, aedes, sockets).then(() => log.info('broker.closed', { url }));
       return closing;
+    },
+    accountsChanged() {
+      let ended = 0;
+      for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
+        const granted = rights.get(client);
+        if (!granted || guard.stillValid(granted)) continue;
+        log.info('broker.account_changed', { account: granted.account, clientId: client.id, advice: 'its account was removed or changed in the accounts file: the client must connect again' });
+        client.close();
+        ended++;
+      }
+      return ended;
     },
   };
 }

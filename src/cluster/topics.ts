@@ -128,9 +128,28 @@ export class Topics {
     return topic.startsWith(`${this.internal}/sessions/`);
   }
 
-  /** Devices publish to users here (the MQTT ingress); a separate subtree for ACLs. */
+  /** Devices and backends publish to users here (the MQTT ingress, mqtt/ingress.ts); a subtree of its own for ACLs. */
   ingress(contextId: number, userId: number): string {
     return `${this.root}/ingress/${contextId}/${userId}`;
+  }
+
+  /** `<root>/ingress/`: what every ingress topic starts with. */
+  ingressPrefix(): string {
+    return `${this.root}/ingress/`;
+  }
+
+  /**
+   * What a node holding a socket of the user subscribes to (QoS 1), beside the
+   * delivery topic: the user's ingress topic and every path below it (`#` also
+   * matches its parent level).
+   */
+  ingressFilter(contextId: number, userId: number): string {
+    return `${this.ingress(contextId, userId)}/#`;
+  }
+
+  /** Where a client's frame is published when mqtt.egress is on (mqtt/egress.ts). */
+  egress(contextId: number, userId: number, connectionId: string): string {
+    return `${this.root}/egress/${contextId}/${userId}/${level(connectionId)}`;
   }
 
   parse(topic: string): ParsedTopic | undefined {

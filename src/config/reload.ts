@@ -25,6 +25,8 @@ export const RELOADABLE: ReadonlySet<string> = new Set([
   'websockets.maxBufferedBytes',
   'websockets.dedupWindow',
   'cluster.outboxLimit',
+  'mqtt.egress',
+  'mqtt.maxPayload',
   'server.trustProxy',
   'server.trustedProxies',
   'server.drainDuration',

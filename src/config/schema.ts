@@ -167,6 +167,19 @@ export const SCHEMA: SchemaTree<Config> = {
       },
     },
   },
+  mqtt: {
+    accountsFile: {
+      doc: 'Broker accounts of devices, backends and nodes (JSON: {"accounts": [{"id", "kind", "password", ...}]}, passwords from `wsmesh hash-password`); reloaded when it changes. The embedded broker enforces them; `wsmesh broker acl` writes Mosquitto and NATS files from it. Empty: no accounts besides the nodes\' own pair.',
+      format: 'text',
+      default: '',
+    },
+    egress: {
+      doc: 'Publish every text frame a client sends (QoS 1) to <cluster.name>/egress/<contextId>/<userId>/<connectionId>, for backends subscribed to <cluster.name>/egress/#. What cannot be queued within cluster.outboxLimit is dropped and counted.',
+      format: 'bool',
+      default: false,
+    },
+    maxPayload: { doc: 'Largest MQTT ingress message delivered to sockets, in bytes; larger ones are dropped and counted.', format: 'int-range', min: 1, default: 65536 },
+  },
   directory: {
     file: { doc: 'User directory file (JSON).', format: 'text', pattern: /\S/, hint: 'a file path', default: 'config/directory.json' },
   },

@@ -99,12 +99,23 @@ export interface LogConfig {
   level: LogLevel;
 }
 
+/** The broker as a front door for devices and backends (docs/iot.md). */
+export interface MqttConfig {
+  /** Broker accounts of devices, backends and nodes (JSON); empty for none. */
+  accountsFile: string;
+  /** Publish every client text frame to `<cluster.name>/egress/...`. */
+  egress: boolean;
+  /** Largest ingress payload delivered, in bytes. */
+  maxPayload: number;
+}
+
 export interface Config {
   server: ServerConfig;
   node: NodeConfig;
   session: SessionConfig;
   websockets: WebSocketsConfig;
   cluster: ClusterConfig;
+  mqtt: MqttConfig;
   directory: DirectoryConfig;
   admin: AdminConfig;
   metrics: MetricsConfig;

@@ -3,6 +3,13 @@
  * admin stats route reads them, the metrics issue exports them.
  */
 import type { ErrorCode } from '../errors.ts';
+import type { IngressStats } from '../mqtt/ingress.ts';
+
+/** Why a client frame was not published to the egress topic (docs/iot.md). */
+export type EgressDropReason = 'outboxFull' | 'offline';
+
+/** What the broker refused a client of the embedded broker. */
+export type BrokerRefusal = 'connect' | 'publish' | 'subscribe';
 
 /**
  * Why a message did not reach a socket: the socket was closing; nobody had a matching
@@ -30,6 +37,12 @@ export class NodeStats {
   readonly socketsByPrefix = new Map<string, number>();
   /** Closed sockets by close code. */
   readonly closes = new Map<number, number>();
+  /** MQTT ingress from devices and backends (mqtt/ingress.ts). */
+  readonly ingress: IngressStats = { received: 0, written: 0, dropped: new Map() };
+  /** Client frames published to the egress topics, and those dropped. */
+  readonly egress = { published: 0, dropped: new Map<EgressDropReason, number>() };
+  /** What the embedded broker refused its clients, by action. */
+  readonly brokerRefused = new Map<BrokerRefusal, number>();
 
   socketAdmitted(prefix: string): void {
     this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 0) + 1);
@@ -54,6 +67,9 @@ export class NodeStats {
       messages: { delivered: this.messagesDelivered, received: this.messagesReceived, dropped: Object.fromEntries(this.dropped) },
       slowConsumerCloses: this.slowConsumerCloses,
       remote: { publishes: this.remotePublishes, sent: this.remoteSent, received: this.remoteReceived },
+      ingress: { received: this.ingress.received, written: this.ingress.written, dropped: Object.fromEntries(this.ingress.dropped) },
+      egress: { published: this.egress.published, dropped: Object.fromEntries(this.egress.dropped) },
+      brokerRefused: Object.fromEntries(this.brokerRefused),
     };
   }
 }

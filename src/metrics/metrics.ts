@@ -44,6 +44,18 @@ export class NodeMetrics {
       for (const [reason, n] of stats.dropped) if (reason !== 'coalesced') set({ reason }, n);
     });
     collected(Counter, 'wsmesh_slow_consumer_closes_total', 'Sockets closed with 1013 because they did not read fast enough.', [], (set) => set({}, stats.slowConsumerCloses));
+    collected(Counter, 'wsmesh_ingress_messages_total', 'MQTT ingress messages this node received from the broker (devices, backends).', [], (set) => set({}, stats.ingress.received));
+    collected(Counter, 'wsmesh_ingress_frames_total', 'Frames written to sockets of this node from MQTT ingress messages.', [], (set) => set({}, stats.ingress.written));
+    collected(Counter, 'wsmesh_ingress_dropped_total', 'MQTT ingress messages dropped, by reason (docs/iot.md).', ['reason'], (set) => {
+      for (const [reason, n] of stats.ingress.dropped) set({ reason }, n);
+    });
+    collected(Counter, 'wsmesh_egress_published_total', 'Client frames published to the egress topics (mqtt.egress).', [], (set) => set({}, stats.egress.published));
+    collected(Counter, 'wsmesh_egress_dropped_total', 'Client frames not published to egress, by reason.', ['reason'], (set) => {
+      for (const [reason, n] of stats.egress.dropped) set({ reason }, n);
+    });
+    collected(Counter, 'wsmesh_broker_refused_total', 'What the embedded broker refused its clients (connect, publish, subscribe).', ['action'], (set) => {
+      for (const [action, n] of stats.brokerRefused) set({ action }, n);
+    });
     collected(Counter, 'wsmesh_socket_closes_total', 'Closed sockets by close code.', ['code'], (set) => {
       for (const [code, n] of stats.closes) set({ code: String(code) }, n);
     });

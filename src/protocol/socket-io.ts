@@ -117,7 +117,7 @@ export function socketIoProtocol(version: EngineVersion, settings: ProtocolSetti
         if (!Array.isArray(args) || typeof args[0] !== 'string') return malformed('event payload must be ["name", ...args]');
         const [name, ...rest] = args as [string, ...unknown[]];
         const reply = body.ackId === undefined ? undefined : [`43${body.ackId}[]`];
-        return { kind: 'message', text: JSON.stringify({ name, args: rest }), reply };
+        return { kind: 'message', text: JSON.stringify({ name, args: rest }), reply, event: { name, args: rest } };
       }
       case ACK:
         return { kind: 'reply', frames: [] }; // the server never asks for acks

@@ -8,9 +8,15 @@
 export type Farewell = 'session-ended' | 'closed-by-admin';
 
 /** What an inbound frame means to the connection. */
+/** A Socket.IO event as the client emitted it: its name and arguments. */
+export interface ClientEvent {
+  name: string;
+  args: unknown[];
+}
+
 export type Inbound =
   /** An application message for the node's inbound handling, and frames to answer with (an ack). */
-  | { kind: 'message'; text: string; reply?: string[] }
+  | { kind: 'message'; text: string; reply?: string[]; event?: ClientEvent }
   /** A sign of life (a protocol-level ping or pong); frames to answer with, if any. */
   | { kind: 'alive'; reply?: string[] }
   /** Frames to answer with, nothing for the application. */
