@@ -5,6 +5,7 @@
  * config/nats/, each node on a different server (a on nats-1, b on nats-2, c on
  * nats-3) with the others as its failover list.
  */
+import type { Accounts } from '../../src/mqtt/accounts.ts';
 import { freePort } from '../support/process.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 import { eventually } from '../support/client.ts';
@@ -47,7 +48,14 @@ function account(i: number): string[] {
  * running by `stop()`. The nodes use cluster.name `wsmesh` there (the example
  * permissions), and every node leaves the broker clean when it stops.
  */
-export async function startCluster(kind: BrokerKind, flags: string[] = [], shared: { nats?: NatsCluster; logs?: Partial<Record<'a' | 'b' | 'c', string[]>> } = {}): Promise<TestCluster> {
+/** The device account every broker of startCluster admits (the example ACLs' `device-1`; on embedded, from `DEVICE_ACCOUNTS`). */
+export const TEST_DEVICE = { username: 'device-1', password: 'device-1-password' } as const;
+
+export async function startCluster(
+  kind: BrokerKind,
+  flags: string[] = [],
+  shared: { nats?: NatsCluster; logs?: Partial<Record<'a' | 'b' | 'c', string[]>>; accounts?: Accounts } = {},
+): Promise<TestCluster> {
   // Mosquitto's ACL (the project's example) allows `wsmesh/internal/#`: use that name there;
   // each test has a broker of its own anyway.
   // So does the NATS example's (subjects `wsmesh.internal.>`).
@@ -67,11 +75,11 @@ export async function startCluster(kind: BrokerKind, flags: string[] = [], share
     // Node a hosts the broker; every node presents the same account, which is the one it accepts.
     common.push('--cluster.username', MOSQUITTO_NODE_USER, '--cluster.password', MOSQUITTO_NODE_PASSWORD);
     const port = await freePort();
-    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', 'embedded', '--broker-port', String(port), ...common], { logs: shared.logs?.a });
+    a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', 'embedded', '--broker-port', String(port), ...common], { logs: shared.logs?.a, accounts: shared.accounts });
     urls.push(...Array(3).fill(`mqtt://127.0.0.1:${port}`));
   } else {
     if (kind === 'mosquitto') {
-      broker = await startMosquitto();
+      broker = await startMosquitto({ users: { [TEST_DEVICE.username]: TEST_DEVICE.password } });
       urls.push(...Array(3).fill(broker.url));
     } else {
       nats = shared.nats ?? (await startNatsCluster());

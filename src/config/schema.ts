@@ -169,7 +169,7 @@ export const SCHEMA: SchemaTree<Config> = {
   },
   mqtt: {
     accountsFile: {
-      doc: 'Broker accounts of devices, backends and nodes (JSON: {"accounts": [{"id", "kind", "password", ...}]}, passwords from `wsmesh hash-password`); reloaded when it changes. The embedded broker enforces them; `wsmesh broker acl` writes Mosquitto and NATS files from it. Empty: no accounts besides the nodes\' own pair.',
+      doc: 'Broker accounts of devices, backends and nodes (JSON: {"accounts": [{"id", "kind", "password", ...}]}, passwords are scrypt hashes, docs/iot.md); reloaded when it changes. The embedded broker enforces them; `wsmesh broker acl` writes Mosquitto and NATS files from it. Empty: no accounts besides the nodes\' own pair.',
       format: 'text',
       default: '',
     },
