@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { startEmbeddedBroker } from '../cluster/embedded-broker.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../cluster/embedded-broker.ts';
+import { NO_ACCOUNTS, type Accounts } from '../mqtt/accounts.ts';
+import { AccountsWatcher, loadAccounts } from '../mqtt/accounts-file.ts';
 import { brokerPassword } from '../cluster/broker-link.ts';
 import type { LogLevel } from '../config/types.ts';
 import { KEYS } from '../config/schema.ts';
@@ -23,7 +25,8 @@ const DEFAULTS = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-export const BROKER_USAGE = `Usage: wsmesh broker [--host H] [--port P] (--username U --password-file F | --allow-anonymous) [--log-level L]
+export const BROKER_USAGE = `Usage: wsmesh broker [--host H] [--port P] (--username U --password-file F | --allow-anonymous)
+                     [--accounts-file F [--cluster-name N]] [--log-level L]
 
 Runs the embedded MQTT broker (aedes, MQTT 3.1.1, in-memory persistence) alone in
 the foreground, for a development cluster without Mosquitto: start nodes with
@@ -41,9 +44,17 @@ nodes the same pair as cluster.username and cluster.passwordFile. Only with
   --username U         the one account the broker accepts
   --password-file F    a file whose first line is that account's password
   --allow-anonymous    also accept clients without credentials
+  --accounts-file F    also admit the devices, backends and nodes of this accounts
+                       file (mqtt.accountsFile, docs/iot.md), each with its kind's
+                       rights; reloaded when it changes
+  --cluster-name N     the cluster.name those rights are under (default wsmesh);
+                       given, the --username account gets a node's rights too
+                       (otherwise it may do anything: one broker, many clusters)
   --log-level L        debug, info, warn or error (default ${DEFAULTS.logLevel})`;
 
 interface BrokerArgs {
+  accountsFile?: string;
+  clusterName?: string;
   host: string;
   port: number;
   logLevel: LogLevel;
@@ -68,21 +79,41 @@ async function runBroker(args: BrokerArgs, stdout: Writable, stderr: Writable): 
   const signalled = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  let watcher: AccountsWatcher | undefined;
   try {
-    let broker;
+    let broker: EmbeddedBroker;
+    let accounts: Accounts = NO_ACCOUNTS;
     try {
+      if (args.accountsFile) accounts = await loadAccounts(args.accountsFile);
       const account = args.username ? { username: args.username, password: brokerPassword({ password: '', passwordFile: args.passwordFile! }) } : undefined;
-      broker = await startEmbeddedBroker({ host: args.host, port: args.port, allowAnonymous: args.allowAnonymous, account }, log);
+      broker = await startEmbeddedBroker(
+        {
+          host: args.host,
+          port: args.port,
+          allowAnonymous: args.allowAnonymous,
+          account,
+          guard: { root: args.clusterName ?? 'wsmesh', restrictNodePair: args.clusterName !== undefined, accounts: () => accounts },
+        },
+        log,
+      );
     } catch (err) {
       stderr.write(`broker: ${err instanceof Error ? err.message : String(err)}\n`);
       return ExitCode.FAILURE;
     }
+    watcher = args.accountsFile ? new AccountsWatcher(args.accountsFile, { logger: log }) : undefined;
+    watcher?.on('reload', (next) => {
+      accounts = next;
+      log.info('accounts.reloaded', { source: next.source, accounts: next.byId.size, clientsEnded: broker.accountsChanged() });
+    });
+    watcher?.on('error', (error) => log.error('accounts.reload_failed', { error, advice: 'the previous accounts stay in force; fix the file' }));
+    watcher?.start();
     stdout.write(`wsmesh broker listening on ${broker.url}\n`);
     log.info('broker.signal', { signal: await signalled });
     await broker.close();
     // Asked to stop, and stopped: a clean exit for either signal.
     return ExitCode.OK;
   } finally {
+    watcher?.stop();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
@@ -100,10 +131,15 @@ export function parseBrokerArgs(args: readonly string[]): BrokerArgs | string {
       out.allowAnonymous = true;
       continue;
     }
-    if (!['--host', '--port', '--log-level', '--username', '--password-file'].includes(flag)) return `unknown argument ${JSON.stringify(arg)}`;
+    if (!['--host', '--port', '--log-level', '--username', '--password-file', '--accounts-file', '--cluster-name'].includes(flag)) return `unknown argument ${JSON.stringify(arg)}`;
     const value = inline ?? args[++i];
     if (value === undefined || value === '') return `${flag} needs a value`;
     if (flag === '--username') out.username = value;
+    else if (flag === '--accounts-file') out.accountsFile = value;
+    else if (flag === '--cluster-name') {
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) return `--cluster-name must be 1 to 64 letters, digits, '_' or '-' (a cluster.name): ${JSON.stringify(value)}`;
+      out.clusterName = value;
+    }
     else if (flag === '--password-file') {
       try {
         readFileSync(value, 'utf8');
