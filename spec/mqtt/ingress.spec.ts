@@ -222,4 +222,23 @@ describe('MQTT ingress and egress (one node, embedded broker)', function () {
     expect(received).to.deep.equal([]);
     expect(node.node.stats.egress.published).to.equal(0);
   });
+
+  it('ends the connection of an account the reloaded file removed, and keeps the others', async () => {
+    await start();
+    const thermo = await device();
+    const backend = await device('mail-backend');
+    const closed = new Promise<void>((resolve) => thermo.once('close', () => resolve()));
+    const kept = new Map(accountsFile.byId);
+    kept.delete('thermo-17');
+    node.node.applyAccounts({ source: 'reloaded', byId: kept });
+    await closed;
+    await connect(port, 'thermo-17').then(
+      () => expect.fail('a removed account connected'),
+      (err: Error & { code?: number }) => expect(err.code).to.equal(4),
+    );
+    expect(backend.connected).to.equal(true);
+    const alice = await socketOf('alice');
+    await publish(backend, 'wsmesh/ingress/1/3', 'backend still in');
+    expect(await alice.nextFrames(1)).to.deep.equal(['backend still in']);
+  });
 });
