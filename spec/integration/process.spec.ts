@@ -3,7 +3,7 @@
  * shutdown on SIGTERM / SIGINT.
  */
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { login, openSocket, push, type TestSocket } from '../support/client.ts';
 import { killAll, runNode, startNodeProcess } from '../support/process.ts';
 import { tempDir } from '../support/node.ts';
@@ -40,6 +40,15 @@ describe('wsmesh process', function () {
       const proc = runNode(['--directory.file', file]);
       expect((await proc.exited).code).to.equal(2);
       expect(proc.stderr.join('\n')).to.contain(file);
+    });
+
+    it('exits with 2 when the accounts file is invalid, naming it, the location and the fix', async () => {
+      const file = dir.file('accounts.json', '{"accounts": [{"id": "thermo", "kind": "device", "password": "clear-text", "context": 1, "users": [3]}]}');
+      const proc = runNode(['--mqtt.accountsFile', file]);
+      expect((await proc.exited).code).to.equal(2);
+      const stderr = proc.stderr.join('\n');
+      expect(stderr).to.contain(file).and.contain('accounts[0].password').and.contain('hash-password');
+      expect(stderr).to.not.contain('clear-text');
     });
 
     it('exits with 2 and names the flag to change when the port is in use', async () => {
@@ -113,6 +122,19 @@ describe('wsmesh process', function () {
       await proc.waitForLog((l) => l.event === 'directory.reloaded', 'directory.reloaded');
       const res = await fetch(`${proc.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'alice@demo', password: 'wonderland' }) });
       expect(res.status).to.equal(401);
+    });
+  });
+
+  describe('the accounts file', () => {
+    it('is loaded at start and reloaded when it changes', async () => {
+      const text = readFileSync('config/accounts.json', 'utf8');
+      const file = dir.file('accounts-reload.json', text);
+      const proc = await startNodeProcess(['--mqtt.accountsFile', file]);
+      const data = JSON.parse(text);
+      data.accounts.push({ ...data.accounts[0], id: 'second-thermostat' });
+      writeFileSync(file, JSON.stringify(data));
+      const line = await proc.waitForLog((l) => l.event === 'accounts.reloaded', 'accounts.reloaded');
+      expect(line).to.include({ accounts: 2, clientsEnded: 0 });
     });
   });
 

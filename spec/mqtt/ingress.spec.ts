@@ -173,6 +173,16 @@ describe('MQTT ingress and egress (one node, embedded broker)', function () {
       () => expect.fail('a wrong password connected'),
       (err: Error & { code?: number }) => expect(err.code).to.equal(4),
     );
+    // aedes speaks MQTT 3.1 and 3.1.1 only: an MQTT 5 CONNECT is refused outright.
+    const v5 = mqtt.connect(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 3000, username: 'thermo-17', password: PASSWORDS['thermo-17'] });
+    const outcome = await new Promise<string>((resolve) => {
+      v5.once('connect', () => resolve('connected'));
+      v5.once('error', (err) => resolve(`error: ${err.message}`));
+      v5.once('close', () => resolve('closed'));
+    });
+    v5.end(true);
+    expect(outcome).to.not.equal('connected');
+    console.log(`      an MQTT 5 client: ${outcome}`);
     expect(node.node.stats.brokerRefused.get('connect')).to.equal(2);
   });
 
