@@ -1,11 +1,12 @@
 /**
  * The table of `wsmesh` subcommands, in the order `wsmesh help` lists them. A new
- * command (sockets, stats, push, statecharts) is one more entry here.
+ * command (sockets, stats, push, mqtt, statecharts) is one more entry here.
  */
 import { brokerCommand } from './broker.ts';
 import type { Command } from './command.ts';
 import { HASH_PASSWORD_USAGE, runHashPassword } from './hash-password.ts';
 import { ExitCode } from './io.ts';
+import { mqttCommand } from './mqtt-publish.ts';
 import { pushCommand } from './push.ts';
 import { socketsCommand } from './sockets.ts';
 import { startCommand } from './start.ts';
@@ -33,5 +34,7 @@ export const COMMANDS: readonly Command[] = [
   socketsCommand,
   statsCommand,
   pushCommand,
+  // Through the broker, as a device does (docs/cli.md).
+  mqttCommand,
   statechartsCommand,
 ];

@@ -13,6 +13,7 @@
  * is grants.ts; the file only says who is which kind, and a device's users.
  */
 import { isPasswordHash } from '../directory/password.ts';
+import { findJsonSyntaxError } from '../json/syntax-error.ts';
 
 export type AccountKind = 'node' | 'device' | 'backend';
 
@@ -62,10 +63,16 @@ const HASH_HINT = 'store the output of "wsmesh hash-password", never a clear pas
 
 export function parseAccounts(text: string, source: string): Accounts {
   let json: unknown;
+  // Some editors save a byte order mark, which JSON.parse refuses.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    throw new AccountsError(source, '', `is not valid JSON: ${(err as Error).message}`, { cause: err });
+    json = JSON.parse(body);
+  } catch {
+    // Not JSON.parse's message, nor the error as `cause`: V8 quotes the text around an
+    // unexpected token (`..."password": hunter2"...`), which here can be a clear password.
+    const where = findJsonSyntaxError(body);
+    if (!where) throw new AccountsError(source, '', 'is not valid JSON');
+    throw new AccountsError(source, `line ${where.line}, column ${where.column}`, `is not valid JSON: ${where.problem}`);
   }
   const fail = (location: string, problem: string): never => {
     throw new AccountsError(source, location, problem);
@@ -85,7 +92,7 @@ export function parseAccounts(text: string, source: string): Accounts {
     if (!isPasswordHash(o.password)) fail(`${loc}.password`, `is not a password hash; ${HASH_HINT}`);
     const account: Account = { id: o.id as string, kind, password: o.password as string };
     if (kind === 'device') {
-      if (typeof o.context !== 'number' || !DB_ID.test(String(o.context))) fail(`${loc}.context`, 'a device needs its context id, a positive integer');
+      if (!isDbId(o.context)) fail(`${loc}.context`, 'a device needs its context id, a positive integer, at most 9007199254740991');
       account.context = o.context as number;
       account.users = deviceUsers(o.users, `${loc}.users`, fail);
     }
@@ -99,9 +106,18 @@ function deviceUsers(value: unknown, loc: string, fail: (location: string, probl
   if (value === '*') return '*';
   if (!Array.isArray(value) || value.length === 0) return fail(loc, 'a device needs "users": a non-empty list of user ids of its context, or "*" for all of them');
   value.forEach((u, j) => {
-    if (typeof u !== 'number' || !DB_ID.test(String(u))) fail(`${loc}[${j}]`, 'a user id is a positive integer');
+    if (!isDbId(u)) fail(`${loc}[${j}]`, 'a user id is a positive integer, at most 9007199254740991');
   });
   return [...new Set(value as number[])];
+}
+
+/**
+ * A positive integer JSON.parse read exactly. 16 digits reach past 2^53, where JSON.parse
+ * rounds (9007199254740993 reads as ...992) and a device would be granted another id
+ * than the one written; the ingress topic refuses those ids too (ingress-topic.ts).
+ */
+function isDbId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && DB_ID.test(String(value));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -53,6 +53,12 @@ export function topicMatches(filter: string, topic: string): boolean {
  * inside `a/#`).
  */
 export function filterWithin(grant: string, filter: string): boolean {
+  // A shared subscription receives the topics of its inner filter, not of
+  // `$share/<group>/...` read literally; refused rather than misjudged.
+  if (filter.startsWith('$share/')) return false;
+  // The rule of topicMatches: a grant that starts with a wildcard covers no `$`-topic,
+  // so it must not cover a `$` filter either (`$SYS/#` is not within `#`).
+  if (filter.startsWith('$') && (grant.startsWith('#') || grant.startsWith('+'))) return false;
   const g = grant.split('/');
   const f = filter.split('/');
   for (let i = 0; i < g.length; i++) {
