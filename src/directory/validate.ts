@@ -6,6 +6,7 @@
  */
 import { DirectoryError } from './directory-error.ts';
 import { isPasswordHash } from './password.ts';
+import { findJsonSyntaxError } from '../json/syntax-error.ts';
 import { settingSpec } from './settings.ts';
 import type { ConfigRecord, Context, ContextSet, DirectoryData, User } from './types.ts';
 
@@ -23,8 +24,10 @@ export function parseDirectoryText(text: string, source: string): DirectoryData 
   try {
     // Some editors save a byte order mark, which JSON.parse refuses.
     json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    throw new DirectoryError(source, '', `is not valid JSON: ${jsonProblem(err, text)}`, { cause: err });
+  } catch {
+    // Not JSON.parse's message, nor the error as `cause`: V8 quotes the text around an
+    // unexpected token, which in this file can be a clear password typed by mistake.
+    throw new DirectoryError(source, '', `is not valid JSON: ${jsonProblem(text)}`);
   }
   return new Validator(source).directory(json);
 }
@@ -176,13 +179,7 @@ function describe(value: unknown): string {
 }
 
 /** JSON.parse's message, with the line and column of its `position` (editors show those). */
-function jsonProblem(err: unknown, text: string): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const match = /position (\d+)/.exec(message);
-  if (!match) return message;
-  const position = Number(match[1]);
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = position - before.lastIndexOf('\n');
-  return `${message} (line ${line}, column ${column})`;
+function jsonProblem(text: string): string {
+  const where = findJsonSyntaxError(text);
+  return where ? `${where.problem} (line ${where.line}, column ${where.column})` : 'the text does not parse';
 }
