@@ -146,6 +146,13 @@ describe('Directory validation', () => {
       expect(error.problem).to.match(/^is not valid JSON: .*\(line 3, column \d+\)$/);
     });
 
+    it('never quotes the text around a syntax error: it may be a clear password typed without quotes', async () => {
+      const error = await loadFailure('{"contexts": [], "contextSets": [], "users": [{"id": 3, "context": 1, "login": "a", "password": hunter2sec}]}');
+      expect(error.problem).to.match(/^is not valid JSON: .*\(line 1, column \d+\)$/);
+      expect(error.message).to.not.contain('hunter2');
+      expect(error.cause).to.equal(undefined);
+    });
+
     it('refuses an empty file as invalid JSON', async () => {
       const error = await loadFailure('');
       expect(error.problem).to.contain('is not valid JSON');
