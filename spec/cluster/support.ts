@@ -123,6 +123,9 @@ export async function registrySettled(cluster: TestCluster, contextId: number, u
   await eventually(
     () => Object.values(cluster.nodes).every((n) => n.node.cluster!.view.countOfUser(contextId, userId) + n.node.index.countOfUser(contextId, userId) === count),
     `every node to see ${count} sockets of ${contextId}:${userId}`,
-    3000,
+    // On NATS a registry publish waits behind the SUBSCRIBE of the user's topics on the
+    // same connection, and each QoS 1 filter there is a JetStream consumer made (the
+    // delivery topic and the ingress filter: 0.3-0.6 s each on this host).
+    cluster.nats ? 10_000 : 3000,
   );
 }
