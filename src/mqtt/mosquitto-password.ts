@@ -1,8 +1,8 @@
 /**
  * Mosquitto 2.0's password hash, as `mosquitto_passwd` writes it in a password_file:
  * `$7$<iterations>$<salt base64>$<hash base64>`, where the hash is
- * PBKDF2-HMAC-SHA512 of the password's bytes with the salt's raw bytes (mosquitto
- * src/password_mosq.c). mosquitto_passwd 2.0 uses 101 iterations, a 12-byte salt
+ * PBKDF2-HMAC-SHA512 of the password's bytes with the salt's raw bytes (not its
+ * base64 text). mosquitto_passwd 2.0 uses 101 iterations, a 12-byte salt
  * and a 64-byte hash; checked by verifying real `mosquitto_passwd` output
  * (spec/mqtt/mosquitto-password.spec.ts) and by real mosquitto accepting what this
  * writes (spec/mqtt/acl-matrix.spec.ts).
