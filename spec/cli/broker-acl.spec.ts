@@ -10,6 +10,7 @@ import { verifyMosquittoPassword } from '../../src/mqtt/mosquitto-password.ts';
 import { verifyNatsPassword } from '../../src/mqtt/nats-password.ts';
 import { accountsFileText, CLEAR } from '../mqtt/fixtures.ts';
 import { io } from './streams.ts';
+import { runCli } from '../../src/cli/run.ts';
 
 const PASSWORDS_TEXT = Object.entries(CLEAR).map(([id, password]) => `${id}:${password}`).join('\n') + '\n';
 
@@ -46,6 +47,15 @@ describe('wsmesh broker acl', () => {
 
   const mosquittoArgs = () => ['--accounts', accountsFile, '--passwords', passwordsFile, '--mosquitto', out];
   const mode = (file: string) => statSync(file).mode & 0o777;
+
+  it('is reached as `wsmesh broker acl`, and `wsmesh broker` alone still runs the broker', async () => {
+    const streams = io();
+    expect(await runCli(['broker', 'acl', '--help'], streams)).to.equal(0);
+    expect(streams.stdout.text).to.contain('Usage: wsmesh broker acl');
+    const bad = io();
+    expect(await runCli(['broker', '--no-such-flag'], bad)).to.equal(2);
+    expect(bad.stderr.text).to.contain('Usage: wsmesh broker [--host H]');
+  });
 
   describe('--mosquitto DIR', () => {
     it('writes wsmesh.passwd (0600) and wsmesh.acl, says where, and exits 0', async () => {

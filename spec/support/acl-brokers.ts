@@ -7,6 +7,7 @@
 import type { Accounts } from '../../src/mqtt/accounts.ts';
 import { generateMosquittoFiles } from '../../src/mqtt/mosquitto-acl.ts';
 import { generateNatsAuthorization } from '../../src/mqtt/nats-authorization.ts';
+import { startEmbeddedBroker } from '../../src/cluster/embedded-broker.ts';
 import { startMosquitto } from './broker.ts';
 import { startNatsCluster } from './nats.ts';
 
@@ -67,4 +68,24 @@ const nats: AclBroker = {
   },
 };
 
-export const ACL_BROKERS: readonly AclBroker[] = [mosquitto, nats];
+/**
+ * The embedded broker enforcing the same accounts itself (mqtt/broker-guard.ts), as
+ * `wsmesh broker --accounts-file F --cluster-name R` runs it: the grants only, no user
+ * directory behind it (a node hosting it also checks ingress against its directory,
+ * spec/mqtt/ingress.spec.ts).
+ */
+const embedded: AclBroker = {
+  name: 'embedded',
+  binaries: [],
+  async start(setup) {
+    const broker = await startEmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      allowAnonymous: false,
+      guard: { root: setup.root, restrictNodePair: true, accounts: () => setup.accounts },
+    });
+    return { url: broker.url, peerUrl: broker.url, output: () => [], stop: () => broker.close() };
+  },
+};
+
+export const ACL_BROKERS: readonly AclBroker[] = [embedded, mosquitto, nats];

@@ -13,7 +13,8 @@ import { brokerPassword } from '../cluster/broker-link.ts';
 import type { LogLevel } from '../config/types.ts';
 import { KEYS } from '../config/schema.ts';
 import { createLogger } from '../log/logger.ts';
-import { parsedCommand } from './command.ts';
+import { parsedCommand, type Command } from './command.ts';
+import { BROKER_ACL_USAGE, runBrokerAcl } from './broker-acl.ts';
 import { ExitCode } from './io.ts';
 
 /** The defaults of `cluster.embedded.*`, so `wsmesh broker` listens where a node's embedded broker would. */
@@ -63,13 +64,21 @@ interface BrokerArgs {
   allowAnonymous: boolean;
 }
 
-export const brokerCommand = parsedCommand({
+const runCommand = parsedCommand({
   name: 'broker',
   summary: 'run the embedded MQTT broker alone (a dev cluster without Mosquitto)',
   usage: BROKER_USAGE,
   parse: parseBrokerArgs,
   run: (parsed, io) => runBroker(parsed, io.stdout, io.stderr),
 });
+
+/** `wsmesh broker ...` runs the broker; `wsmesh broker acl ...` writes Mosquitto's and NATS's account files instead. */
+export const brokerCommand: Command = {
+  name: 'broker',
+  summary: 'run the embedded MQTT broker alone (a dev cluster without Mosquitto); `broker acl` writes Mosquitto and NATS account files',
+  usage: `${BROKER_USAGE}\n\n${BROKER_ACL_USAGE}`,
+  run: (args, io) => (args[0] === 'acl' ? runBrokerAcl(args.slice(1), io) : runCommand.run(args, io)),
+};
 
 async function runBroker(args: BrokerArgs, stdout: Writable, stderr: Writable): Promise<number> {
   const log = createLogger(args.logLevel, (line) => stderr.write(line + '\n'));
