@@ -125,6 +125,7 @@ export class WsmeshNode {
         log: this.log,
         syncTimeout: config.cluster.syncTimeout,
         fastPath: config.cluster.fastPath,
+        ingressPerUser: config.mqtt.ingressSubscription === 'user',
         dedupWindow,
         observeFlushAge: (seconds) => this.metrics.flushAge.observe(seconds),
         inspect: this.inspect,
@@ -132,6 +133,8 @@ export class WsmeshNode {
     }
     this.ingress = new IngressReceiver({
       rules: () => this.ingressRules(),
+      // Subscribed to the whole subtree, this node gets every user's messages: only those of users it holds sockets of are its business.
+      holds: config.mqtt.ingressSubscription === 'node' ? (contextId, userId) => this.index.countOfUser(contextId, userId) > 0 : undefined,
       deliver: (outbound) => this.service.deliverLocally(outbound),
       stats: this.stats.ingress,
       log: this.log,
@@ -275,6 +278,7 @@ export class WsmeshNode {
       urls = [this.embedded.url];
     }
     const ingressPrefix = this.topics.ingressPrefix();
+    const settingsAtStart = this.live.config;
     const common = {
       urls,
       username,
@@ -284,7 +288,8 @@ export class WsmeshNode {
       resendAfterMs: settings.syncTimeout,
       log: this.log,
       inspect: this.inspect,
-      qosOf: (filter: string) => (this.topics.isCopy(filter) ? 0 : 1),
+      // Ingress at mqtt.ingressQos: 0 on NATS 2.9.10, whose JetStream consumers lose QoS 1 ingress (docs/iot.md).
+      qosOf: (filter: string) => (this.topics.isCopy(filter) ? 0 : filter.startsWith(ingressPrefix) ? settingsAtStart.mqtt.ingressQos : 1),
       onMessage: (topic: string, payload: Buffer, retained: boolean, packet: { dup: boolean; messageId?: number }) => {
         if (topic.startsWith(ingressPrefix)) this.ingress.receive(topic, payload, { retain: retained, dup: packet.dup, messageId: packet.messageId });
         else cluster.receive(topic, payload, retained);
@@ -294,7 +299,11 @@ export class WsmeshNode {
       ...common,
       clientId: `${settings.name}-${node.id}`,
       will: () => ({ topic: this.topics.presence(node.id), payload: cluster.nextWill() }),
-      subscriptions: () => [...this.topics.subscriptions(), ...cluster.subscriptions.topics()],
+      subscriptions: () => [
+        ...this.topics.subscriptions(),
+        ...(settingsAtStart.mqtt.ingressSubscription === 'node' ? [this.topics.ingressAll()] : []),
+        ...cluster.subscriptions.topics(),
+      ],
       onOnline: () => {
         cluster.online();
         this.control?.retryNow();

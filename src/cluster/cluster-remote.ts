@@ -60,6 +60,8 @@ export interface ClusterRemoteOptions {
   syncTimeout: number;
   /** cluster.fastPath: also subscribe each delivery topic at QoS 0 (Topics.deliverCopy). */
   fastPath?: boolean;
+  /** mqtt.ingressSubscription `user` (the default): each user's ingress filter beside its delivery topic. */
+  ingressPerUser?: boolean;
   /** The dedup window (ms, `websockets.dedupWindow`); read at each use, so a reload applies. */
   dedupWindow: () => number;
   /** How long a peer's `offline` waits before it counts (ms); see peer.machine.ts. */
@@ -120,10 +122,11 @@ export class ClusterRemote implements Remote {
     this.pushIds = new RecentIds(options.dedupWindow(), now);
     this.subscriptions = new UserSubscriptions(
       { subscribe: (topics) => this.link?.subscribe(topics) ?? Promise.resolve('offline' as const), unsubscribe: (topics) => this.link?.unsubscribe(topics) },
-      (contextId, userId) =>
-        options.fastPath
-          ? [options.topics.deliver(contextId, userId), options.topics.deliverCopy(contextId, userId), options.topics.ingressFilter(contextId, userId)]
-          : [options.topics.deliver(contextId, userId), options.topics.ingressFilter(contextId, userId)],
+      (contextId, userId) => [
+        options.topics.deliver(contextId, userId),
+        ...(options.fastPath ? [options.topics.deliverCopy(contextId, userId)] : []),
+        ...(options.ingressPerUser === false ? [] : [options.topics.ingressFilter(contextId, userId)]),
+      ],
     );
     this.peers = new Peers({
       offlineGrace: options.offlineGrace ?? 300,

@@ -147,6 +147,16 @@ export class Topics {
     return `${this.ingress(contextId, userId)}/#`;
   }
 
+  /**
+   * Every user's ingress topics: what a node subscribes to once with
+   * mqtt.ingressSubscription `node`. Not `<root>/ingress/#`: on NATS a `#` filter is
+   * also a subscription to its parent subject (`<root>.ingress`), which the node
+   * accounts' `<root>.ingress.>` permission does not cover, so NATS would refuse it.
+   */
+  ingressAll(): string {
+    return `${this.root}/ingress/+/+/#`;
+  }
+
   /** Where a client's frame is published when mqtt.egress is on (mqtt/egress.ts). */
   egress(contextId: number, userId: number, connectionId: string): string {
     return `${this.root}/egress/${contextId}/${userId}/${level(connectionId)}`;

@@ -179,6 +179,19 @@ export const SCHEMA: SchemaTree<Config> = {
       default: false,
     },
     maxPayload: { doc: 'Largest MQTT ingress message delivered to sockets, in bytes; larger ones are dropped and counted.', format: 'int-range', min: 1, default: 65536 },
+    ingressQos: {
+      doc: 'QoS of the nodes\' ingress subscriptions. 1: a node whose broker link drops gets what it missed when it is back (a persistent session). 0: nothing is queued for an absent node; on NATS 2.9.10 no JetStream consumer, whose MQTT QoS 1 path lost ingress messages under load (docs/iot.md): use 0 there.',
+      format: 'int-range',
+      min: 0,
+      max: 1,
+      default: 1,
+    },
+    ingressSubscription: {
+      doc: "How a node subscribes to ingress: 'user', each user's ingress topics while it holds a socket of the user (the broker sends a message only to those nodes); 'node', the whole ingress subtree once (every node receives every message: no subscription per user, which on NATS is two JetStream consumers each). docs/iot.md has the measured trade-off.",
+      format: 'one-of',
+      values: ['user', 'node'],
+      default: 'user',
+    },
   },
   directory: {
     file: { doc: 'User directory file (JSON).', format: 'text', pattern: /\S/, hint: 'a file path', default: 'config/directory.json' },

@@ -107,6 +107,10 @@ export interface MqttConfig {
   egress: boolean;
   /** Largest ingress payload delivered, in bytes. */
   maxPayload: number;
+  /** QoS of the nodes' ingress subscriptions (0 on NATS 2.9.10). */
+  ingressQos: 0 | 1;
+  /** `user`: a subscription per user a node holds sockets of; `node`: the ingress subtree once per node. */
+  ingressSubscription: 'user' | 'node';
 }
 
 export interface Config {

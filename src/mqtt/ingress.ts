@@ -21,6 +21,7 @@ import { messageId } from '../cluster/codec.ts';
 import type { RecentIds } from '../cluster/dedup.ts';
 import type { Logger } from '../log/logger.ts';
 import { checkIngress, type IngressDropReason, type IngressRules } from './ingress-check.ts';
+import { parseIngressTopic } from './ingress-topic.ts';
 
 /** What the node counts of its ingress (delivery/stats.ts holds it). */
 export interface IngressStats {
@@ -39,6 +40,12 @@ export interface PacketFacts {
 
 export interface IngressDeps {
   rules(): IngressRules;
+  /**
+   * With mqtt.ingressSubscription `node`: whether this node holds a socket of the user.
+   * A message for a user it does not is not its business: passed by, neither checked
+   * nor counted as a drop (the node that holds the user's sockets does that).
+   */
+  holds?(contextId: number, userId: number): boolean;
   /** Writes to this node's matching sockets; returns how many. */
   deliver(outbound: OutboundMessage): number;
   stats: IngressStats;
@@ -57,6 +64,7 @@ export class IngressReceiver {
   receive(topic: string, payload: Buffer, packet: PacketFacts): void {
     const { stats, log } = this.deps;
     stats.received++;
+    if (this.deps.holds && !this.heldHere(topic)) return;
     // A retained message is sent to every new subscriber: state, not an event. A
     // socket opened an hour later must not get an hour-old message as if it were new.
     if (packet.retain) return this.drop('retained', topic, payload);
@@ -70,6 +78,11 @@ export class IngressReceiver {
     const { target, text } = verdict;
     stats.written += this.deps.deliver({ id: messageId(), message: text, contextId: target.contextId, userId: target.userId, pathFilter: target.pathFilter });
     log.debug('ingress.delivered', { topic, bytes: payload.length });
+  }
+
+  private heldHere(topic: string): boolean {
+    const target = parseIngressTopic(topic, this.deps.rules().prefix);
+    return !('problem' in target) && this.deps.holds!(target.contextId, target.userId);
   }
 
   private drop(reason: IngressDropReason, topic: string, payload: Buffer): void {
