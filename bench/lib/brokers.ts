@@ -1,29 +1,46 @@
 /**
- * The external brokers the cross-node bench runs on, started the way the test suite
- * starts them (spec/support): Mosquitto with the project's mosquitto.conf, ACL and
- * one account per node; three NATS servers with config/nats/, A on server 1 and B
- * on server 2. Each is stopped by the returned `stop` (and registered for cleanup).
+ * The external brokers the cross-node and ingress benches run on, started the way
+ * the test suite starts them (spec/support): Mosquitto with the project's
+ * mosquitto.conf, ACL and one account per node, plus the example ACL's device
+ * account; three NATS servers with config/nats/ (whose accounts.conf has the same
+ * device account), A on server 1 and B on server 2. Each is stopped by the returned
+ * `stop` (and registered for cleanup).
  */
 import { killAllBrokers, MOSQUITTO_NODE_ACCOUNTS, startMosquitto } from '../../spec/support/broker.ts';
-import { startNatsCluster } from '../../spec/support/nats.ts';
+import { NATS_DEVICE, startNatsCluster } from '../../spec/support/nats.ts';
+import { processCpuMs } from './children.ts';
 import type { BenchBroker } from './cross-options.ts';
 import type { ExternalBroker } from './node-pair.ts';
+
+/**
+ * The device account of the shipped examples: `device-1` in
+ * config/mosquitto/wsmesh.acl.example (`topic write wsmesh/ingress/#`) and in
+ * config/nats/accounts.conf. The embedded broker takes it from the accounts file
+ * the bench writes (`mqtt.accountsFile`).
+ */
+export const BENCH_DEVICE = NATS_DEVICE;
 
 export interface StartedBroker {
   /** Undefined for `embedded`: A hosts it. */
   external?: ExternalBroker;
+  /** Where devices connect (device i to `deviceUrls[i % length]`); undefined for `embedded` (A's port). */
+  deviceUrls?: string[];
+  /** CPU time the broker's process has used so far; undefined where not measured (embedded: it is A's; NATS: three servers). */
+  cpuMs(): number | undefined;
   stop(): Promise<void>;
 }
 
 const account = (i: number) => ['--cluster.username', MOSQUITTO_NODE_ACCOUNTS[i].username, '--cluster.password', MOSQUITTO_NODE_ACCOUNTS[i].password];
 
 export async function startBenchBroker(kind: BenchBroker, log: (line: string) => void): Promise<StartedBroker> {
-  if (kind === 'embedded') return { stop: async () => {} };
+  if (kind === 'embedded') return { cpuMs: () => undefined, stop: async () => {} };
   if (kind === 'mosquitto') {
-    const broker = await startMosquitto();
-    log(`mosquitto up on ${broker.url} (mosquitto.conf, the example ACL, one account per node)`);
+    const broker = await startMosquitto({ users: { [BENCH_DEVICE.username]: BENCH_DEVICE.password } });
+    log(`mosquitto up on ${broker.url} (pid ${broker.pid}; mosquitto.conf, the example ACL, one account per node, device account ${BENCH_DEVICE.username})`);
     return {
       external: { describe: `mosquitto on ${broker.url}`, urlA: broker.url, urlB: broker.url, clusterName: 'wsmesh', flagsA: account(0), flagsB: account(1) },
+      deviceUrls: [broker.url],
+      cpuMs: () => processCpuMs(broker.pid),
       stop: async () => {
         await broker.stop();
         await killAllBrokers();
@@ -46,6 +63,8 @@ export async function startBenchBroker(kind: BenchBroker, log: (line: string) =>
       flagsA: [...account(0), ...keepalive],
       flagsB: [...account(1), ...keepalive],
     },
+    deviceUrls: nats.servers.map((s) => s.url),
+    cpuMs: () => undefined,
     stop: async () => {
       await nats.stop();
       await killAllBrokers();

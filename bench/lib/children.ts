@@ -31,6 +31,23 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * CPU time process `pid` has used so far, user and system, all threads (Linux
+ * /proc/<pid>/stat, in the kernel's USER_HZ ticks, 100 per second on Linux's ABI:
+ * a 10 ms resolution), or undefined where unavailable.
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / USER_HZ);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ServerSpec {
   name: string;
   /** Arguments after the node binary. */
@@ -105,20 +122,11 @@ export class ServerChild {
   }
 
   /**
-   * CPU time the child has used so far, user and system, all threads (Linux
-   * /proc/<pid>/stat, in the kernel's USER_HZ ticks, 100 per second on Linux's ABI:
-   * a 10 ms resolution), or undefined where unavailable. A rate on a shared machine
+   * CPU time the child has used so far (`processCpuMs`). A rate on a shared machine
    * moves with its neighbours; the CPU a phase cost the server moves much less.
    */
   cpuMs(): number | undefined {
-    try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * (1000 / USER_HZ);
-    } catch {
-      return undefined;
-    }
+    return processCpuMs(this.pid);
   }
 
   /** Like `exitReason`, after waiting up to `ms` for the exit (a reset socket is often seen before the child's exit). */

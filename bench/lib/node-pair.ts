@@ -23,6 +23,10 @@ export interface AdminStats {
   counters: {
     messages: { delivered: number; dropped: Record<string, number> };
     remote: { publishes: number; sent: number; received: number };
+    /** MQTT ingress (absent on a wsmesh from before it). */
+    ingress?: { received: number; written: number; dropped: Record<string, number> };
+    /** What the embedded broker refused its clients, by action (absent before it existed). */
+    brokerRefused?: Record<string, number>;
   };
 }
 
@@ -68,6 +72,10 @@ export class NodePair {
     readonly b: PairNode,
     /** Where the broker is, for the log. */
     readonly brokerWhere: string,
+    /** `cluster.name` of both nodes: the first level of every topic (the ingress topics included). */
+    readonly clusterName: string,
+    /** `mqtt://127.0.0.1:<port>` of the broker embedded in A; undefined on an external broker. */
+    readonly embeddedBrokerUrl: string | undefined,
     private readonly adminToken: string,
   ) {}
 
@@ -83,6 +91,7 @@ export class NodePair {
     let brokerA: string[];
     let brokerB: string[];
     let where: string;
+    let embeddedUrl: string | undefined;
     if (external) {
       brokerA = ['--broker', external.urlA, ...external.flagsA];
       brokerB = ['--broker', external.urlB, ...external.flagsB];
@@ -94,10 +103,11 @@ export class NodePair {
       brokerA = ['--broker', 'embedded', '--broker-port', String(brokerPort), ...account];
       brokerB = ['--broker', `mqtt://127.0.0.1:${brokerPort}`, ...account];
       where = `embedded in A on port ${brokerPort}`;
+      embeddedUrl = `mqtt://127.0.0.1:${brokerPort}`;
     }
     const a = await startNode('A', setup, adminToken, ['--node-id', 'A', '--route', 'A', ...brokerA, ...common, ...(setup.flagsA ?? [])]);
     const b = await startNode('B', setup, adminToken, ['--node-id', 'B', '--route', 'B', ...brokerB, ...common, ...(setup.flagsB ?? [])]);
-    const pair = new NodePair(a, b, where, adminToken);
+    const pair = new NodePair(a, b, where, clusterName, embeddedUrl, adminToken);
     await pair.until('A and B to see each other online', async () => (await pair.stats(a)).nodes === 2 && (await pair.stats(b)).nodes === 2);
     return pair;
   }

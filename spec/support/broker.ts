@@ -66,6 +66,8 @@ export interface MosquittoProcess extends BrokerProcess {
   readonly passwordFile: string;
   readonly aclFile: string;
   readonly persistenceDir: string;
+  /** The running process's id (undefined while stopped), e.g. to read its CPU time in /proc. */
+  readonly pid: number | undefined;
 }
 
 export interface MosquittoOptions {
@@ -208,6 +210,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     passwordFile,
     aclFile,
     persistenceDir,
+    get pid() {
+      return supervisor.pid;
+    },
     stop: (signal) => supervisor.stop(signal),
     restart: () => supervisor.restart(),
   };
@@ -278,6 +283,11 @@ export class Supervisor {
     private readonly port: number | undefined,
     private readonly readyLine?: (line: string) => boolean,
   ) {}
+
+  /** The running process's id; undefined before the first start and after an exit. */
+  get pid(): number | undefined {
+    return this.child && this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
 
   async start(): Promise<void> {
     const child = children.track(this.launch());
