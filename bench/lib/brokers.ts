@@ -53,7 +53,17 @@ export async function startBenchBroker(kind: BenchBroker, log: (line: string) =>
   // As config/nats/README.md advises: keepalive 10 (NATS answers a PINGREQ only after
   // the SUBSCRIBE before it), syncTimeout 5000, and the QoS 0 fast path on
   // (WSMESH_BENCH_FASTPATH=false in the environment compares without it).
-  const keepalive = ['--cluster.keepalive', '10', '--cluster.syncTimeout', '5000', '--cluster.fastPath', process.env.WSMESH_BENCH_FASTPATH ?? 'true'];
+  // Ingress at QoS 0, as docs/iot.md advises for NATS 2.9.10 (WSMESH_BENCH_INGRESS_QOS=1 compares).
+  const keepalive = [
+    '--cluster.keepalive',
+    '10',
+    '--cluster.syncTimeout',
+    '5000',
+    '--cluster.fastPath',
+    process.env.WSMESH_BENCH_FASTPATH ?? 'true',
+    '--mqtt.ingressQos',
+    process.env.WSMESH_BENCH_INGRESS_QOS ?? '0',
+  ];
   return {
     external: {
       describe: `3 NATS servers (A on ${nats.servers[0].url}, B on ${nats.servers[1].url})`,
