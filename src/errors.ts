@@ -26,7 +26,10 @@ export const ERRORS = {
   ERR_UPGRADE_REQUIRED: { status: 426, message: 'This path serves web sockets only: send an HTTP Upgrade' },
   ERR_TOO_MANY_SOCKETS: { status: 429, message: 'The per-user socket limit is reached' },
   ERR_INTERNAL: { status: 500, message: 'Internal error' },
+  ERR_TOKEN_INVALID: { status: 403, message: 'The token is malformed, unsigned, or not signed by a trusted key' },
+  ERR_TOKEN_EXPIRED: { status: 403, message: 'The token has expired' },
   ERR_SHUTTING_DOWN: { status: 503, message: 'The node is shutting down' },
+  ERR_AUTH_UNAVAILABLE: { status: 503, message: "The application's authentication did not answer usably; retry later" },
   ERR_DELIVERY_UNAVAILABLE: { status: 503, message: "The broker refused this node's subscription to the user's messages; retry later or on another node" },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -167,6 +167,39 @@ export const SCHEMA: SchemaTree<Config> = {
       },
     },
   },
+  auth: {
+    proxy: {
+      url: {
+        doc: "The application's connect endpoint: an upgrade without a wsmesh session (and without a token) is POSTed there as JSON, and the app answers who the user is (docs/auth.md). Empty: off.",
+        format: 'text',
+        pattern: /^(|https?:\/\/\S+)$/,
+        hint: 'an http:// or https:// URL, or empty',
+        default: '',
+      },
+      timeout: { doc: 'Milliseconds to wait for the connect proxy; past it the upgrade is refused with 503 ERR_AUTH_UNAVAILABLE.', format: 'int-range', min: 1, default: 2000 },
+      headers: {
+        doc: 'Request headers of the upgrade passed on to the connect proxy (names, case-insensitive).',
+        format: 'list',
+        default: ['cookie', 'authorization', 'user-agent', 'accept-language'],
+      },
+      cacheTtl: {
+        doc: "Milliseconds the connect proxy's 200 answer is cached per identical credentials (the headers passed on and the query); 0 asks on every upgrade. A 401 or 403 is never cached.",
+        format: 'int-range',
+        min: 0,
+        default: 0,
+      },
+    },
+    jwt: {
+      secret: { doc: 'Shared secret of HS256/HS384/HS512 tokens; empty: none.', format: 'text', default: '', sensitive: true, env: 'WSMESH_JWT_SECRET' },
+      publicKeyFile: { doc: 'PEM file of the public key of RS256, PS256, ES256 or EdDSA tokens; empty: none.', format: 'text', default: '' },
+      jwksUrl: { doc: 'JWKS endpoint of the token signing keys (cached; fetched again for an unknown kid, at most once per 30 s); empty: none.', format: 'text', pattern: /^(|https?:\/\/\S+)$/, hint: 'an http:// or https:// URL, or empty', default: '' },
+      issuer: { doc: 'Required iss of tokens; empty: not checked.', format: 'text', default: '' },
+      audience: { doc: 'Required aud of tokens; empty: not checked.', format: 'text', default: '' },
+      clockTolerance: { doc: 'Seconds of clock skew allowed when checking exp and nbf; a socket opened with a token closes this long after the token expires.', format: 'int-range', min: 0, default: 30 },
+      contextClaim: { doc: 'The claim holding the context id (a positive integer); sub holds the user id.', format: 'text', pattern: /^\S+$/, hint: 'a claim name', default: 'ctx' },
+      cookie: { doc: 'A cookie the token may come in, besides ?token=; empty: none.', format: 'text', default: '' },
+    },
+  },
   mqtt: {
     accountsFile: {
       doc: 'Broker accounts of devices, backends and nodes (JSON: {"accounts": [{"id", "kind", "password", ...}]}, passwords are scrypt hashes, docs/iot.md); reloaded when it changes. The embedded broker enforces them; `wsmesh broker acl` writes Mosquitto and NATS files from it. Empty: no accounts besides the nodes\' own pair.',

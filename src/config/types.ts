@@ -99,6 +99,36 @@ export interface LogConfig {
   level: LogLevel;
 }
 
+/** Sessions from the application (docs/auth.md): its connect proxy, and JWTs it issues. */
+export interface AuthConfig {
+  proxy: {
+    /** The app's connect endpoint (http or https); empty: off. */
+    url: string;
+    /** Milliseconds to wait for its answer. */
+    timeout: number;
+    /** Request headers passed on to it (lower case). */
+    headers: string[];
+    /** Milliseconds an answer is cached per identical credentials; 0: ask on every upgrade. */
+    cacheTtl: number;
+  };
+  jwt: {
+    /** HS256/384/512 shared secret; empty: none. */
+    secret: string;
+    /** PEM public key (RS256, PS256, ES256, EdDSA); empty: none. */
+    publicKeyFile: string;
+    /** JWKS endpoint; empty: none. */
+    jwksUrl: string;
+    issuer: string;
+    audience: string;
+    /** Seconds of clock skew allowed on exp and nbf. */
+    clockTolerance: number;
+    /** The claim holding the context id. */
+    contextClaim: string;
+    /** A cookie to read the token from; empty: only `?token=`. */
+    cookie: string;
+  };
+}
+
 /** The broker as a front door for devices and backends (docs/iot.md). */
 export interface MqttConfig {
   /** Broker accounts of devices, backends and nodes (JSON); empty for none. */
@@ -120,6 +150,7 @@ export interface Config {
   websockets: WebSocketsConfig;
   cluster: ClusterConfig;
   mqtt: MqttConfig;
+  auth: AuthConfig;
   directory: DirectoryConfig;
   admin: AdminConfig;
   metrics: MetricsConfig;
