@@ -40,6 +40,9 @@ import { IngressReceiver, countIngressDrop } from './mqtt/ingress.ts';
 import type { IngressRules } from './mqtt/ingress-check.ts';
 import { recipientOf } from './mqtt/recipient.ts';
 import { Egress } from './mqtt/egress.ts';
+import { SocketExpiry } from './auth/expiry.ts';
+import { createAuthSources } from './auth/create.ts';
+import { CloseCode } from './errors.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -86,6 +89,10 @@ export class WsmeshNode {
   private accounts: Accounts;
   /** MQTT ingress from devices and backends, received on the users' ingress topics. */
   private readonly ingress: IngressReceiver;
+  /** Sockets closed with 4401 when their token or application session expires. */
+  readonly expiry = new SocketExpiry<ConnectionActor>(systemTimers, (actor) =>
+    actor.send({ type: 'conn.close', code: CloseCode.SESSION_ENDED, reason: 'authentication expired', farewell: 'session-ended' }),
+  );
 
   constructor(config: Config, directory: Directory, options: NodeOptions) {
     this.log = options.log;
@@ -167,6 +174,7 @@ export class WsmeshNode {
         onConnectionAdmitted: (handle) => this.stats.socketAdmitted(handle.prefix),
         onConnectionEnded: (output, handle, actor) => {
           this.connections.delete(actor);
+          this.expiry.disarm(actor);
           this.inspector.ended(actor);
           connectionEnded(this.stats, this.log, output, handle);
         },
@@ -213,6 +221,8 @@ export class WsmeshNode {
         broker: () => (this.link?.state !== 'online' ? this.link?.state : this.control?.state) ?? (this.cluster ? 'connecting' : 'none'),
       },
       inspector: this.inspector,
+      auth: createAuthSources(config.auth, { log: this.log, metrics: this.metrics }),
+      expiry: this.expiry,
     };
     const app = createApp(deps);
     this.server = createServer(app.callback());
@@ -327,6 +337,7 @@ export class WsmeshNode {
       local: {
         deliver: (outbound) => this.service.deliverLocally(outbound),
         close: (contextId, userId, matches, code) => this.service.closeLocally(contextId, userId, matches, code),
+        endSession: (sessionKey) => this.service.closeSession(sessionKey),
       },
     });
     this.control.start();
