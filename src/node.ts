@@ -42,6 +42,7 @@ import { recipientOf } from './mqtt/recipient.ts';
 import { Egress } from './mqtt/egress.ts';
 import { SocketExpiry } from './auth/expiry.ts';
 import { createAuthSources } from './auth/create.ts';
+import { APP_SESSION_PREFIX, type AuthSources } from './auth/sources.ts';
 import { CloseCode } from './errors.ts';
 
 export interface NodeOptions {
@@ -89,6 +90,8 @@ export class WsmeshNode {
   private accounts: Accounts;
   /** MQTT ingress from devices and backends, received on the users' ingress topics. */
   private readonly ingress: IngressReceiver;
+  /** The application's ways in: its JWTs, its connect proxy (auth/sources.ts). */
+  private readonly authSources: AuthSources;
   /** Sockets closed with 4401 when their token or application session expires. */
   readonly expiry = new SocketExpiry<ConnectionActor>(systemTimers, (actor) =>
     actor.send({ type: 'conn.close', code: CloseCode.SESSION_ENDED, reason: 'authentication expired', farewell: 'session-ended' }),
@@ -190,6 +193,7 @@ export class WsmeshNode {
       perMessageDeflate: false,
       maxPayload: config.websockets.maxPayload,
     });
+    this.authSources = createAuthSources(() => this.live.config.auth, { log: this.log, metrics: this.metrics });
     const deps: AppDeps = {
       live: this.live,
       sessions: this.sessions,
@@ -221,7 +225,7 @@ export class WsmeshNode {
         broker: () => (this.link?.state !== 'online' ? this.link?.state : this.control?.state) ?? (this.cluster ? 'connecting' : 'none'),
       },
       inspector: this.inspector,
-      auth: createAuthSources(config.auth, { log: this.log, metrics: this.metrics }),
+      auth: this.authSources,
       expiry: this.expiry,
     };
     const app = createApp(deps);
@@ -337,7 +341,11 @@ export class WsmeshNode {
       local: {
         deliver: (outbound) => this.service.deliverLocally(outbound),
         close: (contextId, userId, matches, code) => this.service.closeLocally(contextId, userId, matches, code),
-        endSession: (sessionKey) => this.service.closeSession(sessionKey),
+        endSession: (sessionKey) => {
+          // Another node's logout hook: a cached proxy answer here must not reopen the session.
+          if (sessionKey.startsWith(APP_SESSION_PREFIX)) this.authSources.proxy?.forgetSession(sessionKey.slice(APP_SESSION_PREFIX.length));
+          return this.service.closeSession(sessionKey);
+        },
       },
     });
     this.control.start();

@@ -1,9 +1,17 @@
-/** The application's ways in, built from auth.* (PLACEHOLDER until the JWT and proxy modules land). */
+/**
+ * The application's ways in, built from `auth.*` (auth/sources.ts): the connect proxy
+ * when `auth.proxy.url` is set (reloadable settings), a JWT verifier when `auth.jwt`
+ * has a key. Each is counted in the node's metrics.
+ */
 import type { AuthConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
+import { createConnectProxy } from './connect-proxy.ts';
 import type { AuthSources } from './sources.ts';
 
-export function createAuthSources(_settings: AuthConfig, _deps: { log: Logger; metrics: NodeMetrics }): AuthSources {
-  return {};
+export function createAuthSources(settings: () => AuthConfig, deps: { log: Logger; metrics: NodeMetrics }): AuthSources {
+  const proxy = settings().proxy.url
+    ? createConnectProxy(() => settings().proxy, { log: deps.log, observe: (seconds, outcome) => deps.metrics.proxySeconds.observe({ outcome }, seconds) })
+    : undefined;
+  return { proxy };
 }

@@ -28,6 +28,8 @@ export interface ProxyRequest {
 /** Asks the application's connect endpoint (auth/connect-proxy.ts). */
 export interface ConnectProxyClient {
   ask(request: ProxyRequest): Promise<AuthOutcome & { retryAfter?: number }>;
+  /** The session ended (the logout hook): a cached answer for it must not open another socket. */
+  forgetSession(sessionId: string): void;
 }
 
 export interface AuthSources {
@@ -50,5 +52,7 @@ export function chooseSource(hasSession: boolean, token: string | undefined, sou
  * own session ids, so the logout hook cannot end a built-in session by its id.
  */
 export function appSessionKey(sessionId: string): string {
-  return `app:${sessionId}`;
+  return `${APP_SESSION_PREFIX}${sessionId}`;
 }
+
+export const APP_SESSION_PREFIX = 'app:';

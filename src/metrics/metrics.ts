@@ -24,6 +24,10 @@ export class NodeMetrics {
   readonly registry = new Registry();
   /** Age of remote-buffer entries when flushed: how long coalescing held messages. */
   readonly flushAge: Histogram;
+  /** How long the application's connect proxy took to answer, by outcome. */
+  readonly proxySeconds: Histogram<'outcome'>;
+  /** Fetches of the JWT signing keys (auth.jwt.jwksUrl), by result; counted by the verifier. */
+  readonly jwksFetches: Counter<'result'>;
 
   constructor(sources: MetricSources) {
     const { stats } = sources;
@@ -77,6 +81,20 @@ export class NodeMetrics {
     });
     collected(Gauge, 'wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
 
+    collected(Counter, 'wsmesh_auth_requests_total', 'Upgrades authenticated (result ok) or refused (result the error code), by source: session, token, proxy.', ['source', 'result'], (set) => {
+      for (const [key, n] of stats.authRequests) {
+        const [source, result] = key.split(' ');
+        set({ source, result }, n);
+      }
+    });
+    this.proxySeconds = new Histogram({
+      name: 'wsmesh_auth_proxy_seconds',
+      help: "Time the application's connect proxy took to answer, by outcome (ok, unknown, disabled, timeout, unreachable, bad_status, bad_answer).",
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers,
+    });
+    this.jwksFetches = new Counter({ name: 'wsmesh_auth_jwks_fetches_total', help: 'Fetches of the JWT signing keys from auth.jwt.jwksUrl, by result (ok, failed).', labelNames: ['result'], registers });
     this.flushAge = new Histogram({
       name: 'wsmesh_buffer_flush_age_seconds',
       help: 'Age of remote-buffer entries when flushed (first arrival to flush).',
