@@ -119,6 +119,7 @@ export class WsmeshNode {
           ] as const
         ).flatMap(([link, l]) => (l ? [{ link, state: l.state, reconnects: l.reconnects, outbox: l.outboxSize }] : [])),
       clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
+      jwks: () => this.authSources?.jwt?.stats,
     });
     if (options.cluster !== false) {
       const { key, source } = ClusterKey.from({ secret: config.cluster.secret, sessionKeys: config.session.keys });

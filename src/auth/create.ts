@@ -1,17 +1,19 @@
 /**
  * The application's ways in, built from `auth.*` (auth/sources.ts): the connect proxy
  * when `auth.proxy.url` is set (reloadable settings), a JWT verifier when `auth.jwt`
- * has a key. Each is counted in the node's metrics.
+ * has a key (a key that cannot be used throws here, so the node does not start).
  */
 import type { AuthConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import { createConnectProxy } from './connect-proxy.ts';
+import { createJwtVerifier } from './jwt.ts';
 import type { AuthSources } from './sources.ts';
 
 export function createAuthSources(settings: () => AuthConfig, deps: { log: Logger; metrics: NodeMetrics }): AuthSources {
   const proxy = settings().proxy.url
     ? createConnectProxy(() => settings().proxy, { log: deps.log, observe: (seconds, outcome) => deps.metrics.proxySeconds.observe({ outcome }, seconds) })
     : undefined;
-  return { proxy };
+  const jwt = createJwtVerifier(settings().jwt, { log: deps.log });
+  return { proxy, jwt };
 }

@@ -14,6 +14,8 @@ import type { AuthOutcome } from './identity.ts';
 /** Verifies an application's JWT (auth/jwt.ts). */
 export interface TokenVerifier {
   verify(token: string): Promise<AuthOutcome>;
+  /** Fetches of the JWKS endpoint, when there is one (counted for the metrics). */
+  readonly stats?: { jwksFetches: number; jwksFailures: number };
 }
 
 /** What the connect proxy is told about an upgrade. */

@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import { WsmeshError } from '../errors.ts';
 import type { AuthOutcome, AuthRefusal } from '../auth/identity.ts';
 import { chooseSource } from '../auth/sources.ts';
+import { tokenOf } from '../auth/token-source.ts';
 import { appUserEnabled } from '../auth/app-cascade.ts';
 import { clientAddress } from './client-address.ts';
 import type { Guard } from './guards.ts';
@@ -22,7 +23,7 @@ export const credentialsPresent: Guard = (ctx, auth, deps) => {
     auth.sessionId = session;
     return;
   }
-  const token = tokenOf(ctx, deps.live.config.auth.jwt.cookie);
+  const token = tokenOf(new URLSearchParams(ctx.querystring), ctx.get('Cookie') || undefined, deps.live.config.auth.jwt.cookie);
   const source = chooseSource(false, token, deps.auth);
   if (!source) throw new WsmeshError('ERR_SESSION_MISSING', 'The query parameter "session" is required (no token or connect proxy is configured for this node)');
   auth.source = source;
@@ -70,13 +71,4 @@ function accept(_ctx: Context, auth: { identity?: unknown }, outcome: AuthOutcom
 function refusal(outcome: AuthRefusal): WsmeshError {
   // The reason names what was wrong (an expired token, a proxy timeout), never the token or the answer's body.
   return new WsmeshError(outcome.code, outcome.reason);
-}
-
-/** `?token=` first, then the configured cookie (unsigned: the token carries its own signature). */
-function tokenOf(ctx: Context, cookieName: string): string | undefined {
-  const query = ctx.query.token;
-  if (typeof query === 'string' && query !== '') return query;
-  if (!cookieName) return undefined;
-  const cookie = ctx.cookies.get(cookieName, { signed: false });
-  return cookie ? cookie : undefined;
 }

@@ -16,6 +16,8 @@ export interface MetricSources {
   /** Each broker link of the node: `main` and `control` (none without a cluster). */
   broker: () => Array<{ link: 'main' | 'control'; state: string; reconnects: number; outbox: number }>;
   clusterNodes: () => number;
+  /** The JWT verifier's key fetches, when it has a JWKS endpoint. */
+  jwks?: () => { jwksFetches: number; jwksFailures: number } | undefined;
 }
 
 const BROKER_STATES = ['connecting', 'online', 'offline', 'closed'];
@@ -26,8 +28,6 @@ export class NodeMetrics {
   readonly flushAge: Histogram;
   /** How long the application's connect proxy took to answer, by outcome. */
   readonly proxySeconds: Histogram<'outcome'>;
-  /** Fetches of the JWT signing keys (auth.jwt.jwksUrl), by result; counted by the verifier. */
-  readonly jwksFetches: Counter<'result'>;
 
   constructor(sources: MetricSources) {
     const { stats } = sources;
@@ -94,7 +94,12 @@ export class NodeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers,
     });
-    this.jwksFetches = new Counter({ name: 'wsmesh_auth_jwks_fetches_total', help: 'Fetches of the JWT signing keys from auth.jwt.jwksUrl, by result (ok, failed).', labelNames: ['result'], registers });
+    collected(Counter, 'wsmesh_auth_jwks_fetches_total', 'Fetches of the JWT signing keys from auth.jwt.jwksUrl, by result (ok, failed).', ['result'], (set) => {
+      const jwks = sources.jwks?.();
+      if (!jwks) return;
+      set({ result: 'ok' }, jwks.jwksFetches - jwks.jwksFailures);
+      set({ result: 'failed' }, jwks.jwksFailures);
+    });
     this.flushAge = new Histogram({
       name: 'wsmesh_buffer_flush_age_seconds',
       help: 'Age of remote-buffer entries when flushed (first arrival to flush).',
