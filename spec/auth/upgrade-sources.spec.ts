@@ -187,6 +187,29 @@ describe('sessions from the application: connect proxy and JWT', function () {
     });
   });
 
+  describe('logs', () => {
+    it('log one line per refusal with its code and source, and never a token, a cookie or the app\'s answer', async () => {
+      app = await startApp();
+      app.sessions.set('s-junk', { status: 200, body: { userId: 'SECRET-IN-BODY', contextId: 1 } });
+      const logs: string[] = [];
+      const n = await startNode(['--auth.proxy.url', app.url, '--auth.jwt.secret', SECRET], { logs });
+      nodes.push(n);
+      const expired = await token({ sub: '3', ctx: 1 }, -60); // past the default 30 s tolerance
+      await refusal(`${n.wsUrl}/ws/app?token=${expired}`);
+      await refusal(`${n.wsUrl}/ws/app`, { cookie: 'appsid=s-junk' });
+      await refusal(`${n.wsUrl}/ws/app`, { cookie: 'appsid=nobody-COOKIE-SECRET' });
+      const rejected = logs.map((l) => JSON.parse(l)).filter((l) => l.event === 'ws.handshake' && l.outcome === 'rejected');
+      expect(rejected.map((l) => [l.source, l.error])).to.deep.equal([
+        ['token', 'ERR_TOKEN_EXPIRED'],
+        ['proxy', 'ERR_AUTH_UNAVAILABLE'],
+        ['proxy', 'ERR_SESSION_UNKNOWN'],
+      ]);
+      const all = logs.join('\n');
+      expect(all).to.not.include(expired).and.not.include(expired.split('.')[1]);
+      expect(all).to.not.include('SECRET-IN-BODY').and.not.include('COOKIE-SECRET');
+    });
+  });
+
   describe('the order of sources', () => {
     it('takes ?session= first, then a token, then the proxy; with none configured, no session is ERR_SESSION_MISSING', async () => {
       app = await startApp();
