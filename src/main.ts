@@ -9,6 +9,7 @@ import { AccountsError, type Accounts } from './mqtt/accounts.ts';
 import { AccountsWatcher, loadAccounts } from './mqtt/accounts-file.ts';
 import { createLogger } from './log/logger.ts';
 import { WsmeshNode } from './node.ts';
+import { AuthSetupError } from './auth/create.ts';
 
 const options: LoadOptions = { argv: process.argv.slice(2), env: process.env };
 
@@ -66,7 +67,13 @@ if (config.mqtt.accountsFile) {
   }
 }
 
-const node = new WsmeshNode(config, directory, { log, accounts });
+let node: WsmeshNode;
+try {
+  node = new WsmeshNode(config, directory, { log, accounts });
+} catch (error) {
+  if (error instanceof AuthSetupError) fail(error.message);
+  throw error;
+}
 
 // Watchers and signal handlers exist before the node says it started: a SIGHUP that
 // arrives earlier would otherwise end the process (its default action).

@@ -40,6 +40,10 @@ import { IngressReceiver, countIngressDrop } from './mqtt/ingress.ts';
 import type { IngressRules } from './mqtt/ingress-check.ts';
 import { recipientOf } from './mqtt/recipient.ts';
 import { Egress } from './mqtt/egress.ts';
+import { SocketExpiry } from './auth/expiry.ts';
+import { createAuthSources } from './auth/create.ts';
+import { APP_SESSION_PREFIX, type AuthSources } from './auth/sources.ts';
+import { CloseCode } from './errors.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -86,6 +90,12 @@ export class WsmeshNode {
   private accounts: Accounts;
   /** MQTT ingress from devices and backends, received on the users' ingress topics. */
   private readonly ingress: IngressReceiver;
+  /** The application's ways in: its JWTs, its connect proxy (auth/sources.ts). */
+  private readonly authSources: AuthSources;
+  /** Sockets closed with 4401 when their token or application session expires. */
+  readonly expiry = new SocketExpiry<ConnectionActor>(systemTimers, (actor) =>
+    actor.send({ type: 'conn.close', code: CloseCode.SESSION_ENDED, reason: 'authentication expired', farewell: 'session-ended' }),
+  );
 
   constructor(config: Config, directory: Directory, options: NodeOptions) {
     this.log = options.log;
@@ -109,6 +119,7 @@ export class WsmeshNode {
           ] as const
         ).flatMap(([link, l]) => (l ? [{ link, state: l.state, reconnects: l.reconnects, outbox: l.outboxSize }] : [])),
       clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
+      jwks: () => this.authSources?.jwt?.stats,
     });
     if (options.cluster !== false) {
       const { key, source } = ClusterKey.from({ secret: config.cluster.secret, sessionKeys: config.session.keys });
@@ -167,6 +178,7 @@ export class WsmeshNode {
         onConnectionAdmitted: (handle) => this.stats.socketAdmitted(handle.prefix),
         onConnectionEnded: (output, handle, actor) => {
           this.connections.delete(actor);
+          this.expiry.disarm(actor);
           this.inspector.ended(actor);
           connectionEnded(this.stats, this.log, output, handle);
         },
@@ -182,6 +194,7 @@ export class WsmeshNode {
       perMessageDeflate: false,
       maxPayload: config.websockets.maxPayload,
     });
+    this.authSources = createAuthSources(() => this.live.config.auth, { log: this.log, metrics: this.metrics });
     const deps: AppDeps = {
       live: this.live,
       sessions: this.sessions,
@@ -213,6 +226,8 @@ export class WsmeshNode {
         broker: () => (this.link?.state !== 'online' ? this.link?.state : this.control?.state) ?? (this.cluster ? 'connecting' : 'none'),
       },
       inspector: this.inspector,
+      auth: this.authSources,
+      expiry: this.expiry,
     };
     const app = createApp(deps);
     this.server = createServer(app.callback());
@@ -327,6 +342,11 @@ export class WsmeshNode {
       local: {
         deliver: (outbound) => this.service.deliverLocally(outbound),
         close: (contextId, userId, matches, code) => this.service.closeLocally(contextId, userId, matches, code),
+        endSession: (sessionKey) => {
+          // Another node's logout hook: a cached proxy answer here must not reopen the session.
+          if (sessionKey.startsWith(APP_SESSION_PREFIX)) this.authSources.proxy?.forgetSession(sessionKey.slice(APP_SESSION_PREFIX.length));
+          return this.service.closeSession(sessionKey);
+        },
       },
     });
     this.control.start();

@@ -51,6 +51,13 @@ describe('wsmesh process', function () {
       expect(stderr).to.not.contain('clear-text');
     });
 
+    it('exits with 2 when auth.jwt.publicKeyFile cannot be used, naming the key and the fix', async () => {
+      const file = dir.file('not-a-key.pem', 'hello');
+      const proc = runNode(['--auth.jwt.publicKeyFile', file]);
+      expect((await proc.exited).code).to.equal(2);
+      expect(proc.stderr.join('\n')).to.contain('auth.jwt.publicKeyFile').and.contain('BEGIN PUBLIC KEY');
+    });
+
     it('exits with 2 and names the flag to change when the port is in use', async () => {
       const first = await startNodeProcess();
       const second = runNode(['--host', '127.0.0.1', '--port', String(first.port)]);

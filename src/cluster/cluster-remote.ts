@@ -22,7 +22,7 @@ import { Barrier } from './barrier.ts';
 import { EndConfirmations } from './end-confirmations.ts';
 import type { CoalescingQueue, QueuedEntry } from './coalesce.ts';
 import { ClusterView } from './cluster-view.ts';
-import { encode, messageId, type CloseCommand, type DeliveryPayload, type PresencePayload } from './codec.ts';
+import { encode, messageId, type CloseCommand, type DeliveryPayload, type EndSessionCommand, type PresencePayload } from './codec.ts';
 import { RecentIds } from './dedup.ts';
 import type { ClusterKey } from './envelope.ts';
 import { dispatch } from './handlers/index.ts';
@@ -155,7 +155,7 @@ export class ClusterRemote implements Remote {
       endConfirmations: this.endConfirmations,
       pushIds: this.pushIds,
       commandIds: new RecentIds(options.dedupWindow(), now),
-      local: { deliver: () => 0, close: () => 0 },
+      local: { deliver: () => 0, close: () => 0, endSession: () => 0 },
       stats: options.stats,
       log: options.log,
       now,
@@ -194,6 +194,11 @@ export class ClusterRemote implements Remote {
 
   hasConnection(contextId: number, userId: number, connectionId: string): boolean {
     return this.view.hasConnection(contextId, userId, connectionId);
+  }
+
+  endSession(sessionKey: string): void {
+    const command: EndSessionCommand = { v: 1, id: messageId(), from: this.options.nodeId, at: this.timers.now(), type: 'end-session', session: sessionKey };
+    this.publish(this.options.topics.commands(), encode(command), false);
   }
 
   close(contextId: number, userId: number, pathFilter: string | null, code: number): number {

@@ -83,6 +83,18 @@ export interface CloseCommand {
   code: number;
 }
 
+/** The application's logout hook: every node closes the sockets of that session (indexed under `sessionKey`). */
+export interface EndSessionCommand {
+  v: 1;
+  id: string;
+  from: string;
+  at: number;
+  type: 'end-session';
+  session: string;
+}
+
+export type Command = CloseCommand | EndSessionCommand;
+
 export type SessionPayload = SessionRecord & { v: 1 };
 
 /** A logout, kept retained in place of the record until the session would have expired. */
@@ -171,9 +183,11 @@ export function isSyncMarker(value: PushIdsPayload | SyncMarker): value is SyncM
 }
 
 /** A close command; only the documented close codes (REMOTE_CLOSE_CODES) are accepted. */
-export function decodeCommand(body: string): CloseCommand | undefined {
+export function decodeCommand(body: string): Command | undefined {
   const p = parse(body);
-  if (!p || p.type !== 'close' || !isString(p.id) || !isString(p.from) || !isTime(p.at) || !isId(p.ctx) || !isId(p.user)) return undefined;
+  if (!p || !isString(p.id) || !isString(p.from) || !isTime(p.at)) return undefined;
+  if (p.type === 'end-session') return isString(p.session) && p.session.length <= 300 ? (p as unknown as EndSessionCommand) : undefined;
+  if (p.type !== 'close' || !isId(p.ctx) || !isId(p.user)) return undefined;
   return isFilter(p.filter) && REMOTE_CLOSE_CODES.includes(p.code as number) ? (p as unknown as CloseCommand) : undefined;
 }
 

@@ -36,6 +36,8 @@ export interface Remote {
   /** Asks the other nodes to close the user's matching sockets; how many nodes were asked. */
   close(contextId: number, userId: number, pathFilter: string | null, code: number): number;
   list(filter: { contextId?: number; userId?: number }): RemoteSocketRow[];
+  /** Asks the other nodes to close every socket of an application session (its logout hook). */
+  endSession(sessionKey: string): void;
   /** Messages waiting in the coalescing buffer. */
   bufferedMessages(): number;
   /** This node's sockets of the user changed (admitted or ended): tell the cluster. */
@@ -62,6 +64,7 @@ export const singleNode: Remote = {
   hasConnection: () => false,
   close: () => 0,
   list: () => [],
+  endSession: () => {},
   bufferedMessages: () => 0,
   localChanged: () => {},
   deliverable: () => Promise.resolve('ready'),

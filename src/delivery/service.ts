@@ -117,6 +117,16 @@ export class WebSocketService {
     return targets.length;
   }
 
+  /**
+   * The application's logout hook: closes the sockets of its session here and on every
+   * other node (4401, after the protocol's farewell). Returns how many were here.
+   */
+  endAppSession(sessionKey: string): number {
+    const closed = this.closeSession(sessionKey);
+    this.remote.endSession(sessionKey);
+    return closed;
+  }
+
   /** Closes every socket of a session that ended, after the protocol's farewell. */
   closeSession(sessionId: string): number {
     const targets = [...this.index.ofSession(sessionId)];

@@ -44,6 +44,14 @@ export class NodeStats {
   /** What the embedded broker refused its clients, by action. */
   readonly brokerRefused = new Map<BrokerRefusal, number>();
 
+  /** Upgrades authenticated (`ok`) or refused (the code), by source: session, token, proxy. */
+  readonly authRequests = new Map<string, number>();
+
+  authenticated(source: string, result: string): void {
+    const key = `${source} ${result}`;
+    this.authRequests.set(key, (this.authRequests.get(key) ?? 0) + 1);
+  }
+
   socketAdmitted(prefix: string): void {
     this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 0) + 1);
   }

@@ -15,6 +15,9 @@ import type { ConnectionHooks } from '../actors/connection.machine.ts';
 import type { Logger } from '../log/logger.ts';
 import type { InspectorHub } from '../inspect/hub.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
+import type { AuthSources } from '../auth/sources.ts';
+import type { SocketExpiry } from '../auth/expiry.ts';
+import type { ConnectionActor } from '../actors/connection.machine.ts';
 
 export interface Live {
   config: Config;
@@ -38,4 +41,8 @@ export interface AppDeps {
   probes: { accepting(): boolean; broker(): string };
   /** The live inspector's model of this node's actors (routes/inspector.ts). */
   inspector?: InspectorHub;
+  /** The application's ways in besides wsmesh sessions: its JWTs, its connect proxy (auth/sources.ts). */
+  auth: AuthSources;
+  /** Closes sockets whose authentication expires (a token's exp, the proxy's expiresAt). */
+  expiry: SocketExpiry<ConnectionActor>;
 }

@@ -22,8 +22,17 @@ import type { SessionRecord } from '../session/session.ts';
 import type { AppDeps } from './deps.ts';
 import { clientAddress, requestedHost } from './client-address.ts';
 import { cookieSessionId } from './session-cookie.ts';
+import type { AppIdentity } from '../auth/identity.ts';
+import type { SourceName } from '../auth/sources.ts';
+import { appAccountEnabled, appSocketsEnabled, credentialsPresent, proxyAnswered, tokenValid } from './app-guards.ts';
 
 export interface AuthState {
+  /** Who says who the upgrade is for (auth/sources.ts); set by credentialsPresent. */
+  source?: SourceName;
+  /** The application's token, when the source is `token`. */
+  token?: string;
+  /** Who the upgrade is for, once authenticated, whatever the source. */
+  identity?: AppIdentity;
   sessionId?: string;
   connectionId?: string;
   /** The socket's path (the request path, normalized) and the served prefix it is under. */
@@ -155,10 +164,21 @@ export const SESSION_CHECKS: readonly Guard[] = [sessionPresent, sessionKnown, a
 export const LOGOUT_CHECKS: readonly Guard[] = [sessionPresent, sessionKnown, secretMatches];
 
 /** Checks that need no lookup, run before a connection actor is spawned. */
-export const UPGRADE_SYNTAX_CHECKS: readonly Guard[] = [servedPath, engineIoParams, webSocketHeaders, origin, sessionPresent, connectionIdFormat];
+export const UPGRADE_SYNTAX_CHECKS: readonly Guard[] = [servedPath, engineIoParams, webSocketHeaders, origin, credentialsPresent, connectionIdFormat];
 
 /** Authentication of an upgrade, run while its connection actor is in `upgrade`. */
-export const UPGRADE_AUTH_CHECKS: readonly Guard[] = [sessionKnown, accountEnabled, secretMatches, ipMatches, socketsEnabled];
+/** The session's identity, as every source gives one: what admission and the socket go by. */
+const sessionIdentity: Guard = (_ctx, auth) => {
+  const { contextId, userId, id } = auth.session!;
+  auth.identity = { source: 'session', contextId, userId, sessionId: id };
+};
+
+/** Per source, the checks that authenticate an upgrade and decide whether its user may have sockets. */
+export const UPGRADE_AUTH_CHECKS: Readonly<Record<SourceName, readonly Guard[]>> = {
+  session: [sessionKnown, accountEnabled, secretMatches, ipMatches, socketsEnabled, sessionIdentity],
+  token: [tokenValid, appAccountEnabled, appSocketsEnabled],
+  proxy: [proxyAnswered, appAccountEnabled, appSocketsEnabled],
+};
 
 export function authState(ctx: Context): AuthState {
   return ((ctx.state as { auth?: AuthState }).auth ??= {});

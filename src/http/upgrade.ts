@@ -16,6 +16,8 @@ import type { AppDeps } from './deps.ts';
 import { clientAddress } from './client-address.ts';
 import { authState, UPGRADE_AUTH_CHECKS, UPGRADE_SYNTAX_CHECKS } from './guards.ts';
 import { speaksSocketIo } from '../protocol/select.ts';
+import type { AppIdentity } from '../auth/identity.ts';
+import { appSessionKey } from '../auth/sources.ts';
 
 /** Engine.IO's answer to an unknown transport (engine.io/lib/server.ts, `Server.errors`). */
 const ENGINE_IO_TRANSPORT_UNKNOWN = { code: 0, message: 'Transport unknown' };
@@ -97,10 +99,11 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
         { protocol, hooks: deps.hooks },
       );
       if (!actor) throw new WsmeshError('ERR_SHUTTING_DOWN');
-      for (const guard of UPGRADE_AUTH_CHECKS) await guard(ctx, auth, deps);
-      const session = auth.session!;
+      for (const guard of UPGRADE_AUTH_CHECKS[auth.source!]) await guard(ctx, auth, deps);
+      const identity = auth.identity!;
+      deps.stats.authenticated(auth.source!, 'ok');
       const refusal = deps.supervisor.admit(actor, {
-        identity: { contextId: session.contextId, userId: session.userId, sessionId: session.id },
+        identity: { contextId: identity.contextId, userId: identity.userId, sessionId: indexedSessionOf(identity, auth.connectionId!) },
         connectionId: auth.connectionId!,
         path: auth.path!,
         prefix: auth.prefix!,
@@ -111,19 +114,35 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
       // the user's delivery topic before the 101, so any push accepted after it, on
       // any node, reaches this socket. Bounded by cluster.syncTimeout. A broker that
       // refused the subscription gets the socket refused: it would miss pushes silently.
-      if ((await deps.service.deliverable(session.contextId, session.userId)) === 'refused') throw new WsmeshError('ERR_DELIVERY_UNAVAILABLE');
+      if ((await deps.service.deliverable(identity.contextId, identity.userId)) === 'refused') throw new WsmeshError('ERR_DELIVERY_UNAVAILABLE');
       const { socket } = PENDING.get(ctx.req)!;
       if (socket.destroyed) throw new WsmeshError('ERR_BAD_REQUEST', 'The client went away during the handshake');
-      if (!deps.sessions.get(session.id)) throw new WsmeshError('ERR_SESSION_UNKNOWN');
+      // A wsmesh session may have ended while the upgrade waited for the broker.
+      if (auth.source === 'session' && !deps.sessions.get(auth.session!.id)) throw new WsmeshError('ERR_SESSION_UNKNOWN');
     } catch (error) {
       const code: ErrorCode = error instanceof WsmeshError ? error.code : 'ERR_INTERNAL';
       actor?.send({ type: 'handshake.rejected', code });
       deps.stats.rejected(code);
-      deps.log.info('ws.handshake', { outcome: 'rejected', error: code, path: ctx.path, connectionId: auth.connectionId, ip: clientAddress(ctx) });
+      // Authentication's own refusals are counted by source (wsmesh_auth_requests_total).
+      if (auth.source && !auth.identity && AUTH_CODES.has(code)) deps.stats.authenticated(auth.source, code);
+      deps.log.info('ws.handshake', { outcome: 'rejected', error: code, source: auth.source, path: ctx.path, connectionId: auth.connectionId, ip: clientAddress(ctx) });
       throw error;
     }
     complete(ctx, actor, deps);
   };
+}
+
+/** The codes an authentication source refuses with (the rest are the handshake's own). */
+const AUTH_CODES: ReadonlySet<ErrorCode> = new Set(['ERR_SESSION_UNKNOWN', 'ERR_DISABLED', 'ERR_SECRET_MISMATCH', 'ERR_IP_MISMATCH', 'ERR_TOKEN_INVALID', 'ERR_TOKEN_EXPIRED', 'ERR_AUTH_UNAVAILABLE']);
+
+/**
+ * The session key a socket is indexed under: wsmesh's own session id; the
+ * application's session id apart from those (appSessionKey), for its logout hook;
+ * or, with no session at all (a token without `sid`), the connection alone.
+ */
+function indexedSessionOf(identity: AppIdentity, connectionId: string): string {
+  if (identity.source === 'session') return identity.sessionId!;
+  return identity.sessionId !== undefined ? appSessionKey(identity.sessionId) : `conn:${connectionId}`;
 }
 
 /** Every check passed: ws writes the 101 and the actor takes the socket. */
@@ -146,12 +165,15 @@ function complete(ctx: Context, actor: ConnectionActor, deps: AppDeps): void {
     actor.send({ type: 'ws.opened', socket: ws });
     deps.stats.handshakesAccepted++;
     const auth = authState(ctx);
+    const { identity } = auth;
+    if (identity?.expiresAt !== undefined) deps.expiry.arm(actor, identity.expiresAt);
     deps.log.info('ws.handshake', {
       outcome: 'accepted',
+      source: auth.source,
       path: auth.path,
       connectionId: auth.connectionId,
-      contextId: auth.session!.contextId,
-      userId: auth.session!.userId,
+      contextId: identity!.contextId,
+      userId: identity!.userId,
       ip: clientAddress(ctx),
     });
   });

@@ -16,6 +16,8 @@ export interface MetricSources {
   /** Each broker link of the node: `main` and `control` (none without a cluster). */
   broker: () => Array<{ link: 'main' | 'control'; state: string; reconnects: number; outbox: number }>;
   clusterNodes: () => number;
+  /** The JWT verifier's key fetches, when it has a JWKS endpoint. */
+  jwks?: () => { jwksFetches: number; jwksFailures: number } | undefined;
 }
 
 const BROKER_STATES = ['connecting', 'online', 'offline', 'closed'];
@@ -24,6 +26,8 @@ export class NodeMetrics {
   readonly registry = new Registry();
   /** Age of remote-buffer entries when flushed: how long coalescing held messages. */
   readonly flushAge: Histogram;
+  /** How long the application's connect proxy took to answer, by outcome. */
+  readonly proxySeconds: Histogram<'outcome'>;
 
   constructor(sources: MetricSources) {
     const { stats } = sources;
@@ -77,6 +81,25 @@ export class NodeMetrics {
     });
     collected(Gauge, 'wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
 
+    collected(Counter, 'wsmesh_auth_requests_total', 'Upgrades authenticated (result ok) or refused (result the error code), by source: session, token, proxy.', ['source', 'result'], (set) => {
+      for (const [key, n] of stats.authRequests) {
+        const [source, result] = key.split(' ');
+        set({ source, result }, n);
+      }
+    });
+    this.proxySeconds = new Histogram({
+      name: 'wsmesh_auth_proxy_seconds',
+      help: "Time the application's connect proxy took to answer, by outcome (ok, unknown, disabled, timeout, unreachable, bad_status, bad_answer).",
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers,
+    });
+    collected(Counter, 'wsmesh_auth_jwks_fetches_total', 'Fetches of the JWT signing keys from auth.jwt.jwksUrl, by result (ok, failed).', ['result'], (set) => {
+      const jwks = sources.jwks?.();
+      if (!jwks) return;
+      set({ result: 'ok' }, jwks.jwksFetches - jwks.jwksFailures);
+      set({ result: 'failed' }, jwks.jwksFailures);
+    });
     this.flushAge = new Histogram({
       name: 'wsmesh_buffer_flush_age_seconds',
       help: 'Age of remote-buffer entries when flushed (first arrival to flush).',

@@ -235,7 +235,16 @@ describe('codec', () => {
 
     it('accepts exactly the codes of REMOTE_CLOSE_CODES (4403 and 4401)', () => {
       expect([...REMOTE_CLOSE_CODES].sort()).to.deep.equal([4401, 4403]);
-      for (const code of REMOTE_CLOSE_CODES) expect(decodeCommand(variant(command, 'code', code))?.code).to.equal(code);
+      for (const code of REMOTE_CLOSE_CODES) expect((decodeCommand(variant(command, 'code', code)) as CloseCommand | undefined)?.code).to.equal(code);
+    });
+
+    it("decodes an application session's end, and refuses one without a session or with an overlong one", () => {
+      const end = { v: 1, id: 'x1', from: 'n1', at: Date.now(), type: 'end-session', session: 'app:s-1' };
+      expect(decodeCommand(JSON.stringify(end))).to.deep.equal(end);
+      expect(decodeCommand(JSON.stringify({ ...end, session: 7 }))).to.equal(undefined);
+      expect(decodeCommand(JSON.stringify({ ...end, session: undefined }))).to.equal(undefined);
+      expect(decodeCommand(JSON.stringify({ ...end, session: 'x'.repeat(301) }))).to.equal(undefined);
+      expect(decodeCommand(JSON.stringify({ ...end, type: 'reboot' }))).to.equal(undefined);
     });
 
     it('refuses every other close code: 1005, 999, 0, 70000, 4000, 1000, 1001, 4400, -4403', () => {

@@ -21,6 +21,8 @@ export interface LocalNode {
   /** Writes to this node's matching sockets; drops ids it delivered already. */
   deliver(outbound: OutboundMessage): number;
   close(contextId: number, userId: number, matches: PathMatcher, code: number): number;
+  /** Closes this node's sockets of a session (4401, after the farewell). */
+  endSession(sessionKey: string): number;
 }
 
 export interface ClusterParts {

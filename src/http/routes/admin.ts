@@ -1,15 +1,16 @@
-/** The operator's routes: socket listing and closing, node stats. All need the admin token. */
+/** The operator's routes: socket listing and closing, an application session's end, node stats. All need the admin token. */
 import type { Context } from 'koa';
 import { WsmeshError } from '../../errors.ts';
-import { positiveInt } from '../body.ts';
+import { expectObject, positiveInt, readJson } from '../body.ts';
+import { appSessionKey } from '../../auth/sources.ts';
 import { requireAdmin } from '../admin-auth.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Router } from '../router.ts';
 
 export function adminRoutes(router: Router, deps: AppDeps): void {
-  const admin = (handler: (ctx: Context) => void) => (ctx: Context) => {
+  const admin = (handler: (ctx: Context) => void | Promise<void>) => (ctx: Context) => {
     requireAdmin(ctx, deps.live.config.admin.token);
-    handler(ctx);
+    return handler(ctx);
   };
 
   router.on('GET', '/api/admin/sockets', admin((ctx) => {
@@ -27,6 +28,17 @@ export function adminRoutes(router: Router, deps: AppDeps): void {
     const userId = positiveInt(single(ctx.query.userId), 'userId');
     const pathFilter = ctx.query.pathFilter === undefined ? null : single(ctx.query.pathFilter);
     ctx.body = { closed: deps.service.closeWebSockets(contextId, userId, pathFilter) };
+  }));
+
+  // The application's logout hook: its session's sockets close with 4401 on every node.
+  router.on('POST', '/api/admin/sessions/end', admin(async (ctx) => {
+    const body = expectObject(await readJson(ctx));
+    const sessionId = body.sessionId;
+    if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > 256) {
+      throw new WsmeshError('ERR_BAD_REQUEST', 'sessionId must be a string of 1 to 256 characters');
+    }
+    deps.auth.proxy?.forgetSession(sessionId);
+    ctx.body = { sessionId, closed: deps.service.endAppSession(appSessionKey(sessionId)) };
   }));
 
   router.on('GET', '/api/admin/stats', admin((ctx) => {
