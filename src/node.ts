@@ -80,7 +80,7 @@ export class WsmeshNode {
   readonly cluster: ClusterRemote | undefined;
   private readonly topics: Topics;
   private readonly queue = new CoalescingQueue();
-  private readonly ids: { accepted: RecentIds; delivered: RecentIds };
+  private readonly ids: { accepted: RecentIds; delivered: RecentIds; endedSessions: RecentIds };
   link: BrokerLink | undefined;
   /** The control connection: sessions only (Topics.controlSubscriptions). */
   control: BrokerLink | undefined;
@@ -106,7 +106,7 @@ export class WsmeshNode {
     this.accounts = options.accounts ?? NO_ACCOUNTS;
     this.topics = new Topics(config.cluster.name);
     const dedupWindow = () => this.live.config.websockets.dedupWindow;
-    this.ids = { accepted: new RecentIds(dedupWindow()), delivered: new RecentIds(dedupWindow()) };
+    this.ids = { accepted: new RecentIds(dedupWindow()), delivered: new RecentIds(dedupWindow()), endedSessions: new RecentIds(dedupWindow()) };
     this.metrics = new NodeMetrics({
       stats: this.stats,
       sessions: () => this.sessions.size(),
@@ -345,7 +345,7 @@ export class WsmeshNode {
         endSession: (sessionKey) => {
           // Another node's logout hook: a cached proxy answer here must not reopen the session.
           if (sessionKey.startsWith(APP_SESSION_PREFIX)) this.authSources.proxy?.forgetSession(sessionKey.slice(APP_SESSION_PREFIX.length));
-          return this.service.closeSession(sessionKey);
+          return this.service.closeAppSessionHere(sessionKey);
         },
       },
     });
@@ -363,7 +363,7 @@ export class WsmeshNode {
     this.live.config = merged;
     this.log.setLevel(merged.log.level);
     this.enabled.clear();
-    this.ids.accepted.windowMs = this.ids.delivered.windowMs = merged.websockets.dedupWindow;
+    this.ids.accepted.windowMs = this.ids.delivered.windowMs = this.ids.endedSessions.windowMs = merged.websockets.dedupWindow;
     this.cluster?.windowChanged();
     this.supervisor.actor.send({
       type: 'config.updated',

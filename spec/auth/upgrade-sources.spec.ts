@@ -222,8 +222,10 @@ describe('sessions from the application: connect proxy and JWT', function () {
       expect(app.calls).to.have.length(0);
       await open(n, '', { cookie: 'appsid=s-bob' });
       expect(app.calls).to.have.length(1);
+      // dave is disabled in the directory: a token for him is counted as the token's refusal.
+      await refusal(`${n.wsUrl}/ws/app?token=${await token({ sub: '6', ctx: 1 })}`);
       const counts = Object.fromEntries(n.node.stats.authRequests);
-      expect(counts).to.deep.include({ 'session ok': 1, 'token ok': 1, 'proxy ok': 1 });
+      expect(counts).to.deep.include({ 'session ok': 1, 'token ok': 1, 'proxy ok': 1, 'token ERR_DISABLED': 1 });
       const metrics = await (await fetch(`${n.url}/metrics`)).text();
       expect(metrics).to.match(/wsmesh_auth_requests_total\{source="proxy",result="ok"\} 1/);
 
@@ -251,6 +253,9 @@ describe('sessions from the application: connect proxy and JWT', function () {
       expect(await onB.closedWith(5000)).to.equal(4401);
       await eventually(() => ioOnB.log.some((e) => e.event === 'session:invalid'), 'session:invalid on the Socket.IO client');
       expect(other.closeCode).to.equal(undefined);
+      // The app still vouches for s-1 (it forgot to end it on its side): wsmesh does not reopen it.
+      const again = await refusal(`${b.wsUrl}/ws/app`, { cookie: 'appsid=s-1' });
+      expect([again.status, again.body.error]).to.deep.equal([403, 'ERR_SESSION_UNKNOWN']);
       const bad = await fetch(`${a.url}/api/admin/sessions/end`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: '{"sessionId": 7}' });
       expect([bad.status, (await bad.json()).error]).to.deep.equal([400, 'ERR_BAD_REQUEST']);
       expect((await fetch(`${a.url}/api/admin/sessions/end`, { method: 'POST', body: '{}' })).status).to.equal(401);

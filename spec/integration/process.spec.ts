@@ -58,6 +58,12 @@ describe('wsmesh process', function () {
       expect(proc.stderr.join('\n')).to.contain('auth.jwt.publicKeyFile').and.contain('BEGIN PUBLIC KEY');
     });
 
+    it('exits with 2 when auth.proxy.url holds credentials, which fetch refuses', async () => {
+      const proc = runNode(['--auth.proxy.url', 'http://user:secret@127.0.0.1:9/connect']);
+      expect((await proc.exited).code).to.equal(2);
+      expect(proc.stderr.join('\n')).to.contain('auth.proxy.url').and.not.contain('secret@');
+    });
+
     it('exits with 2 and names the flag to change when the port is in use', async () => {
       const first = await startNodeProcess();
       const second = runNode(['--host', '127.0.0.1', '--port', String(first.port)]);

@@ -19,7 +19,10 @@ export class AuthSetupError extends Error {
 }
 
 export function createAuthSources(settings: () => AuthConfig, deps: { log: Logger; metrics: NodeMetrics }): AuthSources {
-  const proxy = settings().proxy.url
+  const url = settings().proxy.url;
+  // fetch refuses a URL with credentials in it: every upgrade would get 503. Say so at start.
+  if (url && /^https?:\/\/[^/]*@/.test(url)) throw new AuthSetupError('auth.proxy.url: holds a user name or password, which fetch refuses; give a URL without them (protect the connect endpoint on the network, or by a secret path)');
+  const proxy = url
     ? createConnectProxy(() => settings().proxy, { log: deps.log, observe: (seconds, outcome) => deps.metrics.proxySeconds.observe({ outcome }, seconds) })
     : undefined;
   let jwt;

@@ -34,6 +34,8 @@ export interface DeliveryIds {
   accepted: RecentIds;
   /** Ids this node wrote to its sockets. */
   delivered: RecentIds;
+  /** Application sessions ended by their logout hook (keys of appSessionKey). */
+  endedSessions: RecentIds;
 }
 
 export class WebSocketService {
@@ -122,9 +124,23 @@ export class WebSocketService {
    * other node (4401, after the protocol's farewell). Returns how many were here.
    */
   endAppSession(sessionKey: string): number {
-    const closed = this.closeSession(sessionKey);
+    const closed = this.closeAppSessionHere(sessionKey);
     this.remote.endSession(sessionKey);
     return closed;
+  }
+
+  /**
+   * An application session ended (here or by another node's command): its sockets here
+   * close, and for the dedup window an upgrade of it still in flight is refused
+   * (the upgrade checks appSessionEnded before its 101).
+   */
+  closeAppSessionHere(sessionKey: string): number {
+    this.ids.endedSessions.add(sessionKey);
+    return this.closeSession(sessionKey);
+  }
+
+  appSessionEnded(sessionKey: string): boolean {
+    return this.ids.endedSessions.has(sessionKey);
   }
 
   /** Closes every socket of a session that ended, after the protocol's farewell. */

@@ -25,13 +25,16 @@ export const credentialsPresent: Guard = (ctx, auth, deps) => {
   }
   const token = tokenOf(new URLSearchParams(ctx.querystring), ctx.get('Cookie') || undefined, deps.live.config.auth.jwt.cookie);
   const source = chooseSource(false, token, deps.auth);
-  if (!source) throw new WsmeshError('ERR_SESSION_MISSING', 'The query parameter "session" is required (no token or connect proxy is configured for this node)');
+  if (!source) throw new WsmeshError('ERR_SESSION_MISSING', missingCredentials(deps.live.config.auth.jwt.cookie, deps.auth.jwt !== undefined));
   auth.source = source;
   auth.token = token;
 };
 
 export const tokenValid: Guard = async (ctx, auth, deps) => {
-  accept(ctx, auth, await deps.auth.jwt!.verify(auth.token!));
+  const outcome = await deps.auth.jwt!.verify(auth.token!);
+  // The JWKS endpoint did not answer: a client may try again shortly.
+  if (!outcome.ok && outcome.code === 'ERR_AUTH_UNAVAILABLE') ctx.set('Retry-After', '1');
+  accept(ctx, auth, outcome);
 };
 
 export const proxyAnswered: Guard = async (ctx, auth, deps) => {
@@ -69,6 +72,14 @@ function accept(_ctx: Context, auth: { identity?: unknown }, outcome: AuthOutcom
 }
 
 function refusal(outcome: AuthRefusal): WsmeshError {
-  // The reason names what was wrong (an expired token, a proxy timeout), never the token or the answer's body.
-  return new WsmeshError(outcome.code, outcome.reason);
+  // The reason names what was wrong with the client's credentials (an expired token),
+  // never the token. Why the application could not answer (a timeout, a refused
+  // connection) is the operator's business: logged by the source, not told to clients.
+  return outcome.code === 'ERR_AUTH_UNAVAILABLE' ? new WsmeshError(outcome.code) : new WsmeshError(outcome.code, outcome.reason);
+}
+
+/** What an upgrade without credentials should have carried, on this node. */
+function missingCredentials(cookie: string, token: boolean): string {
+  if (!token) return 'The query parameter "session" is required';
+  return `A session (?session=) or a token (?token=${cookie ? ` or the ${cookie} cookie` : ''}) is required`;
 }

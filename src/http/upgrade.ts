@@ -84,6 +84,7 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
     }
     const auth = authState(ctx);
     let actor: ConnectionActor | undefined;
+    let authenticated = false;
     try {
       for (const guard of UPGRADE_SYNTAX_CHECKS) await guard(ctx, auth, deps);
       const { websockets } = deps.live.config;
@@ -101,6 +102,7 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
       if (!actor) throw new WsmeshError('ERR_SHUTTING_DOWN');
       for (const guard of UPGRADE_AUTH_CHECKS[auth.source!]) await guard(ctx, auth, deps);
       const identity = auth.identity!;
+      authenticated = true;
       deps.stats.authenticated(auth.source!, 'ok');
       const refusal = deps.supervisor.admit(actor, {
         identity: { contextId: identity.contextId, userId: identity.userId, sessionId: indexedSessionOf(identity, auth.connectionId!) },
@@ -119,12 +121,16 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
       if (socket.destroyed) throw new WsmeshError('ERR_BAD_REQUEST', 'The client went away during the handshake');
       // A wsmesh session may have ended while the upgrade waited for the broker.
       if (auth.source === 'session' && !deps.sessions.get(auth.session!.id)) throw new WsmeshError('ERR_SESSION_UNKNOWN');
+      // Likewise an application session its logout hook ended meanwhile (on any node).
+      if (identity.sessionId !== undefined && auth.source !== 'session' && deps.service.appSessionEnded(appSessionKey(identity.sessionId))) {
+        throw new WsmeshError('ERR_SESSION_UNKNOWN', 'The application ended this session');
+      }
     } catch (error) {
       const code: ErrorCode = error instanceof WsmeshError ? error.code : 'ERR_INTERNAL';
       actor?.send({ type: 'handshake.rejected', code });
       deps.stats.rejected(code);
       // Authentication's own refusals are counted by source (wsmesh_auth_requests_total).
-      if (auth.source && !auth.identity && AUTH_CODES.has(code)) deps.stats.authenticated(auth.source, code);
+      if (auth.source && !authenticated && AUTH_CODES.has(code)) deps.stats.authenticated(auth.source, code);
       deps.log.info('ws.handshake', { outcome: 'rejected', error: code, source: auth.source, path: ctx.path, connectionId: auth.connectionId, ip: clientAddress(ctx) });
       throw error;
     }
