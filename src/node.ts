@@ -57,6 +57,14 @@ export interface NodeOptions {
   accounts?: Accounts;
 }
 
+/**
+ * How long a node refuses an application session its logout hook ended: a token
+ * carrying its `sid` would otherwise open sockets again until its `exp`. A day covers
+ * tokens of any sensible lifetime; at most DEDUP_CAPACITY (100,000) ended sessions are
+ * held per node, the oldest forgotten first.
+ */
+const ENDED_APP_SESSIONS_MS = 24 * 60 * 60 * 1000;
+
 export class WsmeshNode {
   readonly live: Live;
   readonly stats = new NodeStats();
@@ -106,7 +114,7 @@ export class WsmeshNode {
     this.accounts = options.accounts ?? NO_ACCOUNTS;
     this.topics = new Topics(config.cluster.name);
     const dedupWindow = () => this.live.config.websockets.dedupWindow;
-    this.ids = { accepted: new RecentIds(dedupWindow()), delivered: new RecentIds(dedupWindow()), endedSessions: new RecentIds(dedupWindow()) };
+    this.ids = { accepted: new RecentIds(dedupWindow()), delivered: new RecentIds(dedupWindow()), endedSessions: new RecentIds(ENDED_APP_SESSIONS_MS) };
     this.metrics = new NodeMetrics({
       stats: this.stats,
       sessions: () => this.sessions.size(),
@@ -363,7 +371,7 @@ export class WsmeshNode {
     this.live.config = merged;
     this.log.setLevel(merged.log.level);
     this.enabled.clear();
-    this.ids.accepted.windowMs = this.ids.delivered.windowMs = this.ids.endedSessions.windowMs = merged.websockets.dedupWindow;
+    this.ids.accepted.windowMs = this.ids.delivered.windowMs = merged.websockets.dedupWindow;
     this.cluster?.windowChanged();
     this.supervisor.actor.send({
       type: 'config.updated',

@@ -178,8 +178,9 @@ describe('examples/app: an application with its own login (docs/auth.md)', funct
       expect(out.body.wsmesh).to.deep.equal({ status: 200, sessionId: alice.body.sessionId, closed: 2 });
       expect(await byQuery.closedWith()).to.equal(4401);
       expect(await byCookie.closedWith()).to.equal(4401);
-      // What docs/auth.md warns of: wsmesh keeps no list of ended sessions, so the token opens a socket until its exp.
-      await socket(`${node.wsUrl}/ws/app?token=${alice.body.token}`).opened();
+      // The hook ended the session: its token (whose sid names it) no longer opens a socket, though its exp is an hour away.
+      const after = await refusalOf(socket(`${node.wsUrl}/ws/app?token=${alice.body.token}`));
+      expect([after.status, after.body.error]).to.deep.equal([403, 'ERR_SESSION_UNKNOWN']);
     });
 
     it("opens a socket for a user wsmesh's directory does not list, and refuses a token signed with another secret", async () => {

@@ -131,8 +131,9 @@ export class WebSocketService {
 
   /**
    * An application session ended (here or by another node's command): its sockets here
-   * close, and for the dedup window an upgrade of it still in flight is refused
-   * (the upgrade checks appSessionEnded before its 101).
+   * close, and for a day an upgrade of it is refused (the upgrade checks
+   * appSessionEnded before its 101): one in flight at the moment of the hook, or a
+   * token that carries the session's `sid`.
    */
   closeAppSessionHere(sessionKey: string): number {
     this.ids.endedSessions.add(sessionKey);
