@@ -118,19 +118,25 @@ export function parseCrossOptions(argv: readonly string[]): CrossOptions | undef
   const parsed = parseFlags(argv, FLAGS);
   if (!parsed) return undefined;
   const { options, strings } = parsed;
-  if (strings.brokers !== undefined) {
-    const brokers = strings.brokers.split(',').map((b) => b.trim());
-    const unknown = brokers.filter((b) => !(BENCH_BROKERS as readonly string[]).includes(b));
-    if (unknown.length || brokers.length === 0) throw new UsageError(`--brokers: unknown ${unknown.join(', ') || '(empty)'}; choose from ${BENCH_BROKERS.join(', ')}`);
-    options.brokers = brokers as BenchBroker[];
-  }
-  if (strings.rates !== undefined) {
-    const rates = strings.rates.split(',').map((r) => Number(r.trim()));
-    if (rates.some((r) => !Number.isInteger(r) || r < 1)) throw new UsageError(`--rates: "${strings.rates}" is not a comma-separated list of whole messages/s (e.g. 1000,5000)`);
-    options.rates = rates;
-  }
+  if (strings.brokers !== undefined) options.brokers = brokersFlag(strings.brokers);
+  if (strings.rates !== undefined) options.rates = ratesFlag(strings.rates);
   if (options.distinct > options.burst) throw new UsageError(`--distinct (${options.distinct}) must not exceed --burst (${options.burst})`);
   if (options.burstUsers > options.users) throw new UsageError(`--burst-users (${options.burstUsers}) must not exceed --users (${options.users})`);
   if (options.burstUsers > options.distinct) throw new UsageError(`--burst-users (${options.burstUsers}) must not exceed --distinct (${options.distinct}): each user gets D/U distinct strings`);
   return options;
+}
+
+/** `--brokers a,b`: names from BENCH_BROKERS. Throws `UsageError`. */
+export function brokersFlag(value: string): BenchBroker[] {
+  const brokers = value.split(',').map((b) => b.trim());
+  const unknown = brokers.filter((b) => !(BENCH_BROKERS as readonly string[]).includes(b));
+  if (unknown.length || brokers.length === 0) throw new UsageError(`--brokers: unknown ${unknown.join(', ') || '(empty)'}; choose from ${BENCH_BROKERS.join(', ')}`);
+  return brokers as BenchBroker[];
+}
+
+/** `--rates 1000,5000`: whole messages/s. Throws `UsageError`. */
+export function ratesFlag(value: string): number[] {
+  const rates = value.split(',').map((r) => Number(r.trim()));
+  if (rates.some((r) => !Number.isInteger(r) || r < 1)) throw new UsageError(`--rates: "${value}" is not a comma-separated list of whole messages/s (e.g. 1000,5000)`);
+  return rates;
 }

@@ -1,7 +1,7 @@
 /**
  * Command-line options of the MQTT ingress benchmark (bench/ingress.ts).
  */
-import { BENCH_BROKERS, type BenchBroker } from './cross-options.ts';
+import { BENCH_BROKERS, brokersFlag, ratesFlag, type BenchBroker } from './cross-options.ts';
 import { parseFlags, UsageError, type FlagSpec } from './flags.ts';
 
 export interface IngressOptions {
@@ -105,17 +105,8 @@ export function parseIngressOptions(argv: readonly string[]): IngressOptions | u
   const parsed = parseFlags(argv, FLAGS);
   if (!parsed) return undefined;
   const { options, strings } = parsed;
-  if (strings.brokers !== undefined) {
-    const brokers = strings.brokers.split(',').map((b) => b.trim());
-    const unknown = brokers.filter((b) => !(BENCH_BROKERS as readonly string[]).includes(b));
-    if (unknown.length || brokers.length === 0) throw new UsageError(`--brokers: unknown ${unknown.join(', ') || '(empty)'}; choose from ${BENCH_BROKERS.join(', ')}`);
-    options.brokers = brokers as BenchBroker[];
-  }
-  if (strings.rates !== undefined) {
-    const rates = strings.rates.split(',').map((r) => Number(r.trim()));
-    if (rates.some((r) => !Number.isInteger(r) || r < 1)) throw new UsageError(`--rates: "${strings.rates}" is not a comma-separated list of whole messages/s (e.g. 1000,5000)`);
-    options.rates = rates;
-  }
+  if (strings.brokers !== undefined) options.brokers = brokersFlag(strings.brokers);
+  if (strings.rates !== undefined) options.rates = ratesFlag(strings.rates);
   if (options.pacedQos > 1) throw new UsageError(`--paced-qos must be 0 or 1, got ${options.pacedQos} (wsmesh's ingress takes QoS 0 and 1)`);
   if (options.usersPerDevice > options.users) throw new UsageError(`--users-per-device (${options.usersPerDevice}) must not exceed --users (${options.users})`);
   return options;
