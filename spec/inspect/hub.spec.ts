@@ -271,6 +271,26 @@ describe('InspectorHub', () => {
       expect(hub.sample({ machine: 'connection', state: 'ope', limit: 10 }).matching).to.equal(0);
       expect(hub.sample({ machine: 'node', limit: 10 }).matching).to.equal(0);
     });
+
+    it('carries the seq of the last batch it includes, so a watcher can order it against the stream', () => {
+      const { hub, timers, batches, connect, open, watch } = setupHub({ interval: 100 });
+      watch();
+      const actor = connect('a');
+      open(actor);
+      timers.advance(100);
+      const before = hub.sample({ machine: 'connection', limit: 10 });
+      expect(before.seq).to.equal(batches[0].seq);
+      expect(before.actors.map((a) => a.state)).to.deep.equal(['open.idle']);
+
+      // Changed after the sample: announced in a batch with a larger seq.
+      actor.send({ type: 'conn.close', code: 1000, reason: '' });
+      const pending = hub.sample({ machine: 'connection', limit: 10 });
+      expect(pending.seq).to.equal(before.seq);
+      expect(pending.actors.map((a) => a.state)).to.deep.equal(['closing']);
+      timers.advance(100);
+      expect(batches[1].seq).to.be.greaterThan(pending.seq);
+      expect(hub.describe(actor.sessionId)?.seq).to.equal(batches[1].seq);
+    });
   });
 });
 

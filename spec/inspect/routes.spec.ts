@@ -164,6 +164,7 @@ describe('inspector routes', function () {
       const { status, body } = await admin(node.url, 'GET', '/api/admin/inspector/actors?machine=connection&state=open&limit=5');
       expect(status).to.equal(200);
       expect(body.matching).to.equal(1);
+      expect(body.seq).to.be.a('number');
       expect(body.actors).to.have.length(1);
       const [actor] = body.actors;
       expect(actor).to.include({ machine: 'connection', state: 'open.idle', label: 'user 1/3 /ws/demo' });
@@ -204,15 +205,28 @@ describe('inspector routes', function () {
       const html = await res.text();
       const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
       expect(scripts).to.have.length(1);
-      expect(scripts[0][1]).to.contain('src="/admin/inspector.js"');
+      expect(scripts[0][1]).to.contain('src="/admin/inspector/main.js"').and.contain('type="module"');
       expect(scripts[0][2].trim()).to.equal('');
       expect(html).to.not.match(/ on[a-z]+=/i);
       expect(html).to.not.contain(ADMIN_TOKEN);
-      for (const [path, type] of [['/admin/inspector.js', 'text/javascript'], ['/admin/inspector.css', 'text/css']]) {
-        const asset = await fetch(node.url + path);
-        expect(asset.status).to.equal(200);
-        expect(asset.headers.get('content-type')).to.contain(type);
-      }
+      const css = await fetch(node.url + '/admin/inspector.css');
+      expect(css.status).to.equal(200);
+      expect(css.headers.get('content-type')).to.contain('text/css');
+    });
+
+    it('serves every module the page script imports, as JavaScript', async () => {
+      const seen = new Set<string>();
+      const visit = async (path: string): Promise<void> => {
+        if (seen.has(path)) return;
+        seen.add(path);
+        const res = await fetch(node.url + path);
+        expect(res.status, path).to.equal(200);
+        expect(res.headers.get('content-type'), path).to.equal('text/javascript; charset=utf-8');
+        const source = await res.text();
+        for (const [, spec] of source.matchAll(/^import [^'"]*['"]([^'"]+)['"]/gm)) await visit(new URL(spec, node.url + path).pathname);
+      };
+      await visit('/admin/inspector/main.js');
+      expect([...seen].sort()).to.include.members(['/admin/inspector/main.js', '/admin/inspector/model.js', '/admin/inspector/layout.js', '/admin/inspector/chart.js', '/admin/inspector/stream.js', '/admin/inspector/render.js']);
     });
   });
 });

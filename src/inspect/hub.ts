@@ -65,6 +65,10 @@ export interface ActorChange {
 }
 
 export interface InspectorSnapshot {
+  /**
+   * Increases by one with every snapshot and batch the hub makes (for any watcher),
+   * so it orders them among themselves and against samples (see sample()).
+   */
   seq: number;
   at: number;
   counts: Counts;
@@ -376,8 +380,13 @@ export class InspectorHub {
   /**
    * Up to `limit` live actors, of one machine and state if given. `state` matches
    * nested states too: `open` lists actors in `open.idle` and `open.probing`.
+   *
+   * `seq` is the last sequence number the hub gave a snapshot or batch: the sample
+   * reflects every change in that batch and earlier ones. A watcher reads samples
+   * beside the stream, so one may arrive after newer batches; it compares `seq`s to
+   * drop what is older than the batches it already applied.
    */
-  sample(filter: { machine?: string; state?: string; limit: number }): { matching: number; actors: ActorSummary[] } {
+  sample(filter: { machine?: string; state?: string; limit: number }): { seq: number; matching: number; actors: ActorSummary[] } {
     this.look();
     const actors: ActorSummary[] = [];
     let matching = 0;
@@ -392,11 +401,11 @@ export class InspectorHub {
         }
       }
     }
-    return { matching, actors };
+    return { seq: this.seq, matching, actors };
   }
 
-  /** One live actor with a summary of its context (never its socket or secrets). */
-  describe(id: string): ActorDetail | undefined {
+  /** One live actor with a summary of its context (never its socket or secrets); `seq` as in sample(). */
+  describe(id: string): (ActorDetail & { seq: number }) | undefined {
     this.look();
     const tracked = this.actors.get(id);
     if (!tracked) return undefined;
@@ -405,7 +414,7 @@ export class InspectorHub {
       this.leave(tracked, status);
       return undefined;
     }
-    return describeActor(tracked, true) as ActorDetail;
+    return { ...(describeActor(tracked, true) as ActorDetail), seq: this.seq };
   }
 
   /** Drops actors that ended without a snapshot saying so (a root actor that failed). O(actors). */

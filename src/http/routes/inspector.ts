@@ -9,9 +9,11 @@
  *                                              then `batch` at most every 100 ms
  *
  * The page reads the stream with fetch(), since EventSource cannot send the
- * Authorization header.
+ * Authorization header. Snapshots and batches carry the hub's `seq`, and so do
+ * listings and details (the last `seq` they include), so the page can drop a
+ * listing that arrives after newer batches (src/http/public/inspector/model.js).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Context, Middleware } from 'koa';
 import { WsmeshError } from '../../errors.ts';
@@ -27,8 +29,11 @@ const PUBLIC = new URL('../public/', import.meta.url);
 
 const PAGES: Array<[path: string, file: string, type: string]> = [
   ['/admin/inspector', 'inspector.html', 'text/html; charset=utf-8'],
-  ['/admin/inspector.js', 'inspector.js', 'text/javascript; charset=utf-8'],
   ['/admin/inspector.css', 'inspector.css', 'text/css; charset=utf-8'],
+  // The page's script: ES modules (main.js imports the others by relative URL).
+  ...readdirSync(new URL('inspector/', PUBLIC))
+    .filter((file) => file.endsWith('.js'))
+    .map((file): [string, string, string] => [`/admin/inspector/${file}`, `inspector/${file}`, 'text/javascript; charset=utf-8']),
 ];
 
 const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";

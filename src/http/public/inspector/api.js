@@ -1,0 +1,32 @@
+// @ts-check
+/**
+ * The admin API as the page calls it. The token is kept in sessionStorage, never in
+ * the page's HTML or URLs, and sent as `Authorization: Bearer`.
+ */
+
+const TOKEN_KEY = 'wsmesh.inspector.token';
+
+/** The server answered 401: the token is wrong (or was rotated). */
+export class AuthError extends Error {}
+
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) ?? '',
+  set: (/** @type {string} */ value) => sessionStorage.setItem(TOKEN_KEY, value),
+  forget: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+/** @returns {Record<string, string>} */
+export const authorization = () => ({ authorization: `Bearer ${token.get()}` });
+
+/**
+ * GET a JSON resource of the admin API.
+ * @param {string} path @param {AbortSignal} [signal]
+ * @returns {Promise<any>}
+ */
+export async function api(path, signal) {
+  const res = await fetch(path, { headers: authorization(), cache: 'no-store', signal });
+  if (res.status === 401) throw new AuthError();
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${body.error ?? res.status}: ${body.message ?? ''}`);
+  return body;
+}
