@@ -36,6 +36,7 @@ import { BurstRun, FrameRouter, LatencyRun, type BurstCheck } from './lib/frame-
 import { logInUsers } from './lib/load.ts';
 import { NodePair, type AdminStats, type ExternalBroker } from './lib/node-pair.ts';
 import { progressEvery, runPool, sleep } from './lib/pool.ts';
+import { pace } from './lib/pacer.ts';
 import { format, percentile, render } from './lib/report.ts';
 import { Cleanup, logLine, runScript } from './lib/script.ts';
 import { SOCKET_PATH } from './lib/targets.ts';
@@ -196,43 +197,16 @@ async function pacedRun(setup: Setup, tag: string, rate: number, log: (line: str
   router.add(tag, run);
   const before = await pair.stats(pair.a);
   fleet.expect(fleet.total + total);
-  const interval = 1000 / rate;
-  const start = performance.now() + 5;
-  let next = 0;
-  let inflight = 0;
-  let late = 0;
   let badAnswer: string | undefined;
-  await new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    let failed = false;
-    const pump = () => {
-      if (failed) return;
-      clearTimeout(timer);
-      timer = undefined;
-      const now = performance.now();
-      while (next < total && inflight < options.pacedInflight && start + next * interval <= now) {
-        const seq = next++;
-        const due = start + seq * interval;
-        if (now - due > 1) late++;
-        inflight++;
-        pair.push(pair.a, { contextId: CONTEXT_ID, userId: users[seq % users.length].id, message: run.message(seq, due, options.payload) }).then(
-          (answer) => {
-            run.answered(seq, due, performance.now());
-            if ((answer.local !== 0 || answer.remote !== 1) && !badAnswer) badAnswer = `push ${seq}: ${JSON.stringify(answer)}`;
-            inflight--;
-            if (next >= total && inflight === 0) resolve();
-            else pump();
-          },
-          (error: unknown) => {
-            failed = true;
-            clearTimeout(timer);
-            reject(error);
-          },
-        );
-      }
-      if (next < total && inflight < options.pacedInflight) timer = setTimeout(pump, Math.max(0, start + next * interval - performance.now()));
-    };
-    pump();
+  const { start, late } = await pace({
+    total,
+    rate,
+    inflight: options.pacedInflight,
+    send: (seq, due) =>
+      pair.push(pair.a, { contextId: CONTEXT_ID, userId: users[seq % users.length].id, message: run.message(seq, due, options.payload) }).then((answer) => {
+        run.answered(seq, due, performance.now());
+        if ((answer.local !== 0 || answer.remote !== 1) && !badAnswer) badAnswer = `push ${seq}: ${JSON.stringify(answer)}`;
+      }),
   });
   const sentFor = performance.now() - start;
   log(`${tag}: ${total} pushes offered at ${rate}/s answered in ${sentFor.toFixed(0)} ms (${late} went out more than 1 ms late)`);

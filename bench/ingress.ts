@@ -37,6 +37,7 @@ import { HttpPushes, MqttDevices, type Sender } from './lib/devices.ts';
 import { benchUsers, CONTEXT_ID, writeDirectory, type BenchUser } from './lib/directory.ts';
 import { ClientFleet } from './lib/fleet.ts';
 import { optionsOrStatus } from './lib/flags.ts';
+import { pace } from './lib/pacer.ts';
 import { FrameRouter } from './lib/frame-runs.ts';
 import { IngressPlan, IngressRun } from './lib/ingress-frames.ts';
 import { parseIngressOptions, USAGE, type IngressOptions } from './lib/ingress-options.ts';
@@ -239,44 +240,17 @@ function paced(setup: Setup, rate: number): Drive {
     total,
     send: (run, sender) => {
       const progress = progressEvery(total, 4, (done) => log(`${run.tag}: ${done}/${total} sent, ${run.frames}/${run.expected} frames`));
-      const interval = 1000 / rate;
-      const start = performance.now() + 5;
-      let next = 0;
-      let inflight = 0;
-      let late = 0;
       let acknowledged = 0;
-      return new Promise<number>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        let failed = false;
-        const pump = () => {
-          if (failed) return;
-          clearTimeout(timer);
-          timer = undefined;
-          const now = performance.now();
-          while (next < total && inflight < options.pacedInflight && start + next * interval <= now) {
-            const seq = next++;
-            const due = start + seq * interval;
-            if (now - due > 1) late++;
-            inflight++;
-            sender.send(plan.deviceOf(seq), users[plan.userOf(seq)].id, run.message(seq, due, options.payload), qos).then(
-              () => {
-                run.acknowledged(seq, due, performance.now());
-                inflight--;
-                progress(++acknowledged);
-                if (next >= total && inflight === 0) resolve(late);
-                else pump();
-              },
-              (error: unknown) => {
-                failed = true;
-                clearTimeout(timer);
-                reject(error);
-              },
-            );
-          }
-          if (next < total && inflight < options.pacedInflight) timer = setTimeout(pump, Math.max(0, start + next * interval - performance.now()));
-        };
-        pump();
-      });
+      return pace({
+        total,
+        rate,
+        inflight: options.pacedInflight,
+        send: (seq, due) =>
+          sender.send(plan.deviceOf(seq), users[plan.userOf(seq)].id, run.message(seq, due, options.payload), qos).then(() => {
+            run.acknowledged(seq, due, performance.now());
+            progress(++acknowledged);
+          }),
+      }).then(({ late }) => late);
     },
   };
 }
