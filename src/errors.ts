@@ -11,6 +11,7 @@ export const ERRORS = {
   ERR_CONNECTION_ID_INVALID: { status: 400, message: 'The connection id must match [A-Za-z0-9_-]{1,64}' },
   ERR_CONNECTION_ID_IN_USE: { status: 400, message: 'This connection id is already open for this user' },
   ERR_INVALID_PATH_FILTER: { status: 400, message: 'The path filter is invalid' },
+  ERR_INVALID_SINCE: { status: 400, message: 'The query parameter "since" must be an offset from an envelope frame, and needs envelope=1' },
   ERR_LOGIN_FAILED: { status: 401, message: 'Unknown login or wrong password' },
   ERR_ADMIN_AUTH: { status: 401, message: 'A valid admin bearer token is required' },
   ERR_SESSION_UNKNOWN: { status: 403, message: 'The session is unknown or expired' },
@@ -72,6 +73,8 @@ export const CloseCode = {
   INVALID_PAYLOAD: 1007,
   /** An inbound frame was larger than `websockets.maxPayload`. */
   MESSAGE_TOO_BIG: 1009,
+  /** The stream did not begin in time: a Socket.IO client that sent no CONNECT within pingTimeout (history on). */
+  POLICY_VIOLATION: 1008,
   INTERNAL_ERROR: 1011,
   /** Slow consumer: more than `websockets.maxBufferedBytes` waited to be sent. */
   TRY_AGAIN_LATER: 1013,

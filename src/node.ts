@@ -44,6 +44,10 @@ import { SocketExpiry } from './auth/expiry.ts';
 import { createAuthSources } from './auth/create.ts';
 import { APP_SESSION_PREFIX, type AuthSources } from './auth/sources.ts';
 import { CloseCode } from './errors.ts';
+import { History } from './history/history.ts';
+import { BrokerHistory } from './history/broker-history.ts';
+import { MemoryHistory } from './history/memory-history.ts';
+import { Recovery, newRecoveryCounts } from './history/recovery.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -100,6 +104,10 @@ export class WsmeshNode {
   private readonly ingress: IngressReceiver;
   /** The application's ways in: its JWTs, its connect proxy (auth/sources.ts). */
   private readonly authSources: AuthSources;
+  /** Per-user history (src/history/): on the broker in a cluster, in memory for a node alone. */
+  readonly history: History;
+  private readonly brokerHistory: BrokerHistory | undefined;
+  readonly recoveries = newRecoveryCounts();
   /** Sockets closed with 4401 when their token or application session expires. */
   readonly expiry = new SocketExpiry<ConnectionActor>(systemTimers, (actor) =>
     actor.send({ type: 'conn.close', code: CloseCode.SESSION_ENDED, reason: 'authentication expired', farewell: 'session-ended' }),
@@ -161,7 +169,26 @@ export class WsmeshNode {
     });
     this.sessions = this.cluster?.sessions ?? new MemorySessionStore();
     const remote: Remote = this.cluster ?? singleNode;
-    this.service = new WebSocketService(config.node.id, this.index, remote, this.stats, this.ids);
+    const cluster = this.cluster;
+    this.brokerHistory = cluster
+      ? new BrokerHistory({
+          topics: this.topics,
+          publish: (topic, body, retain) => cluster.publishSealed(topic, body, retain),
+          subscribe: (filters) => this.link?.subscribe(filters) ?? Promise.resolve('offline' as const),
+          unsubscribe: (filters) => this.link?.unsubscribe(filters),
+          timers: systemTimers,
+          readTimeout: () => this.live.config.cluster.syncTimeout,
+        })
+      : undefined;
+    this.history = new History(this.brokerHistory ?? new MemoryHistory(), () => this.live.config.websockets.history, systemTimers);
+    const recovery = new Recovery({
+      store: () => (this.history.enabled ? this.history : undefined),
+      ttl: () => this.live.config.websockets.history.ttl,
+      now: Date.now,
+      log: this.log,
+      counts: this.recoveries,
+    });
+    this.service = new WebSocketService(config.node.id, this.index, remote, this.stats, this.ids, this.history.enabled ? this.history : undefined);
     this.supervisor = new NodeSupervisor(
       createNodeSupervisor({
         index: this.index,
@@ -214,6 +241,7 @@ export class WsmeshNode {
       hooks: connectionHooks(
         this.stats,
         this.log,
+        (actor, request) => recovery.begin(actor, request),
         new Egress({
           nodeId: config.node.id,
           topics: this.topics,
@@ -244,6 +272,7 @@ export class WsmeshNode {
 
   async listen(): Promise<AddressInfo> {
     this.supervisor.actor.start();
+    if (this.history.enabled) this.history.start();
     if (this.cluster) await this.joinCluster(this.cluster);
     const { host, port } = this.live.config.server;
     await new Promise<void>((resolve, reject) => {
@@ -301,6 +330,7 @@ export class WsmeshNode {
       urls = [this.embedded.url];
     }
     const ingressPrefix = this.topics.ingressPrefix();
+    const historyPrefix = this.topics.historyPrefix();
     const settingsAtStart = this.live.config;
     const common = {
       urls,
@@ -312,7 +342,9 @@ export class WsmeshNode {
       log: this.log,
       inspect: this.inspect,
       // Ingress at mqtt.ingressQos: 0 on NATS 2.9.10, whose JetStream consumers lose QoS 1 ingress (docs/iot.md).
-      qosOf: (filter: string) => (this.topics.isCopy(filter) ? 0 : filter.startsWith(ingressPrefix) ? settingsAtStart.mqtt.ingressQos : 1),
+      // History reads at QoS 0: retained slots come all the same, and on NATS a QoS 1 subscription is a JetStream consumer.
+      qosOf: (filter: string) =>
+        this.topics.isCopy(filter) || filter.startsWith(historyPrefix) ? 0 : filter.startsWith(ingressPrefix) ? settingsAtStart.mqtt.ingressQos : 1,
       onMessage: (topic: string, payload: Buffer, retained: boolean, packet: { dup: boolean; messageId?: number }) => {
         if (topic.startsWith(ingressPrefix)) this.ingress.receive(topic, payload, { retain: retained, dup: packet.dup, messageId: packet.messageId });
         else cluster.receive(topic, payload, retained);
@@ -355,6 +387,7 @@ export class WsmeshNode {
           if (sessionKey.startsWith(APP_SESSION_PREFIX)) this.authSources.proxy?.forgetSession(sessionKey.slice(APP_SESSION_PREFIX.length));
           return this.service.closeAppSessionHere(sessionKey);
         },
+        history: (contextId, userId, body, marker) => this.brokerHistory?.arrived(contextId, userId, body, marker),
       },
     });
     this.control.start();
@@ -433,6 +466,7 @@ export class WsmeshNode {
     await closed;
     this.wss.close();
     this.cluster?.stop();
+    this.history.stop();
     this.inspector.stop();
     // Last words: the registry entries went out as the sockets closed; now presence.
     if (this.link && this.cluster) {

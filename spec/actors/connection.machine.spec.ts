@@ -11,6 +11,8 @@ import { rawProtocol } from '../../src/protocol/raw.ts';
 import type { WireProtocol } from '../../src/protocol/wire-protocol.ts';
 import { CloseCode } from '../../src/errors.ts';
 
+const out = (message: string) => ({ id: 'm', message, contextId: 1, userId: 3, pathFilter: null });
+
 class RecordingSocket {
   sent: string[] = [];
   pings = 0;
@@ -37,6 +39,7 @@ function setup(overrides: Partial<ConnectionPortsInput> = {}) {
   const hooks: ConnectionHooks = {
     inbound: (_c, message) => calls.inbound.push(message.text),
     slowConsumer: () => calls.slow++,
+    recover: () => {},
   };
   const actor = createConnectionActor(
     {
@@ -72,7 +75,7 @@ describe('connectionMachine', () => {
       expect(actor.getSnapshot().value).to.equal('authenticated');
       actor.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
       expect(actor.getSnapshot().value).to.deep.equal({ open: 'idle' });
-      expect(deliverMessage(actor, 'm1')).to.equal('written');
+      expect(deliverMessage(actor, out('m1'))).to.equal('written');
       clock.increment(250);
       actor.send({ type: 'conn.close', code: CloseCode.CLOSED_BY_ADMIN, reason: 'closed by operator' });
       expect(actor.getSnapshot().value).to.equal('closing');
@@ -94,7 +97,7 @@ describe('connectionMachine', () => {
       };
       check();
       open();
-      deliverMessage(actor, 'm1');
+      deliverMessage(actor, out('m1'));
       expect(actor.getSnapshot().context).to.deep.include({ protocol: 'raw', stats: { sent: 1, received: 0 } });
       check();
       actor.send({ type: 'conn.close', code: 1000, reason: 'bye' });
@@ -183,8 +186,8 @@ describe('connectionMachine', () => {
       const { actor, socket, open } = setup();
       open();
       const before = actor.getSnapshot();
-      expect(deliverMessage(actor, 'a')).to.equal('written');
-      expect(deliverMessage(actor, '{"b":1}')).to.equal('written');
+      expect(deliverMessage(actor, out('a'))).to.equal('written');
+      expect(deliverMessage(actor, out('{"b":1}'))).to.equal('written');
       expect(socket.sent).to.deep.equal(['a', '{"b":1}']);
       expect(actor.getSnapshot().context.stats.sent).to.equal(2);
       // No transition was taken: the same snapshot, counters mutated in place.
@@ -193,12 +196,12 @@ describe('connectionMachine', () => {
 
     it('writes nothing before the socket is open, nor once it is closing, and says why', () => {
       const { actor, socket, open } = setup();
-      expect(deliverMessage(actor, 'too early')).to.equal('closing');
+      expect(deliverMessage(actor, out('too early'))).to.equal('closing');
       actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
-      expect(deliverMessage(actor, 'still too early')).to.equal('closing');
+      expect(deliverMessage(actor, out('still too early'))).to.equal('closing');
       open();
       actor.send({ type: 'conn.close', code: 1000, reason: 'bye' });
-      expect(deliverMessage(actor, 'too late')).to.equal('closing');
+      expect(deliverMessage(actor, out('too late'))).to.equal('closing');
       expect(socket.sent).to.deep.equal([]);
       expect(actor.getSnapshot().context.stats.sent).to.equal(0);
     });
@@ -207,14 +210,14 @@ describe('connectionMachine', () => {
       const { actor, socket, calls, open } = setup();
       open();
       socket.bufferedAmount = 100;
-      expect(deliverMessage(actor, 'at the limit')).to.equal('written');
+      expect(deliverMessage(actor, out('at the limit'))).to.equal('written');
       expect(actor.getSnapshot().matches('open')).to.equal(true);
       socket.bufferedAmount = 101;
-      expect(deliverMessage(actor, 'over')).to.equal('written');
+      expect(deliverMessage(actor, out('over'))).to.equal('written');
       expect(calls.slow).to.equal(1);
       expect(socket.closedWith).to.deep.equal([CloseCode.TRY_AGAIN_LATER, 'slow consumer']);
       expect(actor.getSnapshot().value).to.equal('closing');
-      expect(deliverMessage(actor, 'after')).to.equal('closing');
+      expect(deliverMessage(actor, out('after'))).to.equal('closing');
       expect(socket.sent).to.deep.equal(['at the limit', 'over']);
     });
 
@@ -222,7 +225,7 @@ describe('connectionMachine', () => {
       const exploding: WireProtocol = { ...rawProtocol, encode: () => { throw new Error(`boom ${'é'.repeat(200)}`); } };
       const { actor, socket, open } = setup({ protocol: exploding });
       open();
-      expect(deliverMessage(actor, 'x')).to.equal('invalid');
+      expect(deliverMessage(actor, out('x'))).to.equal('invalid');
       expect(actor.getSnapshot().value).to.equal('closing');
       const [code, reason] = socket.closedWith!;
       expect(code).to.equal(CloseCode.INTERNAL_ERROR);

@@ -24,7 +24,7 @@ class RecordingSocket {
   }
 }
 
-const HOOKS = { inbound: () => {}, slowConsumer: () => {} };
+const HOOKS = { inbound: () => {}, slowConsumer: () => {}, recover: () => {} };
 
 function input(connectionId: string, protocol: WireProtocol = rawProtocol): ConnectionInput {
   return { connectionId, path: '/ws/x', remoteAddress: '127.0.0.1', protocol: protocol.name, settings: { pingInterval: 1000, pingTimeout: 1000, maxBufferedBytes: 100 } };

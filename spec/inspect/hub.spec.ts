@@ -18,6 +18,8 @@ import { InspectorHub, inState, stateKey, type InspectorBatch, type InspectorOpt
 import { rawProtocol } from '../../src/protocol/raw.ts';
 import { FakeTimers } from '../../src/time/timers.ts';
 
+const out = (message: string) => ({ id: 'm', message, contextId: 1, userId: 3, pathFilter: null });
+
 class RecordingSocket {
   sent: string[] = [];
   bufferedAmount = 0;
@@ -48,7 +50,7 @@ function setupHub(options: Partial<InspectorOptions> = {}) {
       },
       {
         protocol: rawProtocol,
-        hooks: { inbound: () => {}, slowConsumer: () => {} },
+        hooks: { inbound: () => {}, slowConsumer: () => {}, recover: () => {} },
         now: () => clock.now(),
         random: () => 0.5, // no ping jitter: the pingInterval below is exact
       },
@@ -244,7 +246,7 @@ describe('InspectorHub', () => {
       const { hub, connect, open } = setupHub();
       const actor = connect('c1');
       open(actor, 'the-session-id');
-      deliverMessage(actor, 'hello');
+      deliverMessage(actor, out('hello'));
       actor.send({ type: 'peer.alive' });
       const detail = hub.describe(actor.sessionId)!;
       expect(detail).to.include({ id: actor.sessionId, machine: 'connection', state: 'open.idle', status: 'active', lastEvent: 'peer.alive' });
@@ -304,7 +306,7 @@ describe('InspectorHub, actors followed on demand', () => {
     const connect = (connectionId: string) => {
       const actor = createConnectionActor(
         { connectionId, path: '/ws/demo', remoteAddress: '127.0.0.1', protocol: rawProtocol.name, settings: { pingInterval: 60_000, pingTimeout: 500, maxBufferedBytes: 1 << 20 } },
-        { protocol: rawProtocol, hooks: { inbound: () => {}, slowConsumer: () => {} } },
+        { protocol: rawProtocol, hooks: { inbound: () => {}, slowConsumer: () => {}, recover: () => {} } },
       ).start();
       live.add(actor);
       hub.spawned(actor);

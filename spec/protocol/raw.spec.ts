@@ -39,7 +39,7 @@ describe('rawProtocol', () => {
   describe('#encode', () => {
     for (const [what, text] of TEXTS) {
       it(`sends ${what} as is`, () => {
-        expect(rawProtocol.encode(text)).to.equal(text);
+        expect(rawProtocol.encode({ id: 'x', message: text })).to.equal(text);
       });
     }
   });

@@ -220,19 +220,19 @@ describe('socketIoProtocol', () => {
       describe('#encode', () => {
         for (const row of ENCODE_ROWS) {
           it(`${row.what}: ${JSON.stringify(row.message)} -> ${row.frame}`, () => {
-            expect(protocol.encode(row.message)).to.equal(row.frame);
+            expect(protocol.encode({ id: 'x', message: row.message })).to.equal(row.frame);
           });
         }
 
         it('sends {name, args} with a reserved event name as a plain message, never as that event', () => {
           for (const name of RESERVED_EVENT_NAMES) {
             const message = JSON.stringify({ name, args: ['x'] });
-            expect(protocol.encode(message), name).to.equal(`42${JSON.stringify(['message', message])}`);
+            expect(protocol.encode({ id: 'x', message: message }), name).to.equal(`42${JSON.stringify(['message', message])}`);
           }
         });
 
         it('writes frames that are EVENT packets a client parses back to the pushed args', () => {
-          const frame = protocol.encode('{"name":"E","args":[1,"x",{"y":[true]}]}');
+          const frame = protocol.encode({ id: 'x', message: '{"name":"E","args":[1,"x",{"y":[true]}]}' });
           const inbound = decode(protocol, frame);
           expect(inbound).to.deep.equal({ kind: 'message', text: '{"name":"E","args":[1,"x",{"y":[true]}]}', reply: undefined, event: { name: 'E', args: [1, 'x', { y: [true] }] } });
         });
@@ -284,8 +284,8 @@ describe('socketIoProtocol', () => {
       const v3 = socketIoProtocol(3, SETTINGS, SID);
       const v4 = socketIoProtocol(4, SETTINGS, SID);
       for (const { message } of ENCODE_ROWS) {
-        expect(v3.encode(message)).to.equal(encodeEvent(message));
-        expect(v4.encode(message)).to.equal(encodeEvent(message));
+        expect(v3.encode({ id: 'x', message })).to.equal(encodeEvent(message));
+        expect(v4.encode({ id: 'x', message })).to.equal(encodeEvent(message));
       }
     });
   });

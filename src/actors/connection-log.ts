@@ -9,8 +9,9 @@ import type { ConnectionHandle } from '../delivery/socket-index.ts';
 import type { NodeStats } from '../delivery/stats.ts';
 import type { Logger } from '../log/logger.ts';
 
-export function connectionHooks(stats: NodeStats, log: Logger, egress?: ConnectionHooks['inbound']): ConnectionHooks {
+export function connectionHooks(stats: NodeStats, log: Logger, recover: ConnectionHooks['recover'], egress?: ConnectionHooks['inbound']): ConnectionHooks {
   return {
+    recover,
     inbound: (connection, message) => {
       stats.messagesReceived++;
       log.debug('ws.message', { connectionId: connection.connectionId, bytes: message.text.length });

@@ -11,13 +11,19 @@
  */
 import type { WebSocket } from 'ws';
 import type { ClientEvent, WireProtocol } from '../protocol/wire-protocol.ts';
-import type { ConnectionContext } from './connection.machine.ts';
+import type { ConnectionActor, ConnectionContext } from './connection.machine.ts';
+import type { OutboundMessage } from '../delivery/message.ts';
 
 /** Callbacks to the node: they count and route, the actor decides. */
 export interface ConnectionHooks {
   /** A client's message: its text, and for Socket.IO the event it was. */
   inbound(connection: ConnectionContext, message: { text: string; event?: ClientEvent }): void;
   slowConsumer(connection: ConnectionContext, bufferedBytes: number): void;
+  /**
+   * The socket's stream begins (state `recovering`): the node writes what it missed
+   * since `since` (none: a fresh stream) and then sends `stream.opened`.
+   */
+  recover(actor: ConnectionActor, request: { since?: string; pid?: string }): void;
 }
 
 export interface ConnectionPorts {
@@ -28,6 +34,11 @@ export interface ConnectionPorts {
   random: () => number;
   /** Set when the WebSocket opened (`ws.opened`). */
   socket?: WebSocket;
+  /**
+   * Live messages that arrived while the stream was `recovering`, written after what
+   * was missed (messages are not context: the inspector must never show them).
+   */
+  waiting?: { messages: OutboundMessage[]; bytes: number };
 }
 
 const PORTS = new WeakMap<object, ConnectionPorts>();

@@ -3,6 +3,12 @@
  *
  *   upgrade --handshake.accepted--> authenticated --ws.opened--> open --conn.close--> closing --ws.closed--> closed
  *      \--handshake.rejected------------------------------------------------------------------------------^
+ *                                        \--ws.opened (a stream to begin)--> recovering --stream.opened--> open
+ *
+ * `recovering` (history on, a socket with a stream: the raw protocol's envelope, or
+ * Socket.IO v4): the node reads what the client missed and writes it before any
+ * live message; live messages wait in the ports meanwhile (connection-delivery.ts).
+ * Socket.IO begins it only with the client's CONNECT, which carries its offset.
  *
  * `open` probes liveness: `idle` waits `pingInterval`, then `probing` pings and waits
  * `pingTimeout` for any sign of life before dropping the peer (no close frame: it is
@@ -23,6 +29,7 @@ import type { WebSocket } from 'ws';
 import { CloseCode, type ErrorCode } from '../errors.ts';
 import type { Farewell } from '../protocol/wire-protocol.ts';
 import { attachPorts, portsOf, type ConnectionPorts } from './connection-ports.ts';
+import { freshCursor, type Cursor } from '../history/cursor.ts';
 
 export type { ConnectionHooks, ConnectionPorts } from './connection-ports.ts';
 
@@ -48,12 +55,19 @@ export interface ConnectionInput {
   /** The wire protocol's name (`raw`, `socket.io`); the protocol itself is a port. */
   protocol: string;
   settings: ConnectionSettings;
+  /**
+   * The socket keeps a stream position (history on, a protocol that shows offsets):
+   * `since` is the raw upgrade's `&since=` (validated), Socket.IO's comes with its CONNECT.
+   */
+  stream?: { since?: string; awaitConnect: boolean };
 }
 
 export interface ConnectionContext extends ConnectionInput {
   connectedAt: number;
   identity?: ConnectionIdentity;
   stats: { sent: number; received: number };
+  /** What this socket was given of its user's stream (history/cursor.ts); updated in place per frame. */
+  cursor?: Cursor;
   rejection?: ErrorCode;
   close?: { code: number; reason: string; by: CloseInitiator };
 }
@@ -78,7 +92,9 @@ export type ConnectionEvent =
   | { type: 'ws.closed'; code: number; reason: string }
   | { type: 'ws.error'; error: Error & { code?: string } }
   | { type: 'peer.alive' }
-  | { type: 'conn.close'; code: number; reason: string; farewell?: Farewell };
+  | { type: 'conn.close'; code: number; reason: string; farewell?: Farewell }
+  /** The recovery wrote the stream's first frames, what was missed and what waited: live from now on. */
+  | { type: 'stream.opened' };
 
 /** The ping interval's jitter steps above its lowest (90%): 0..JITTER_STEPS. */
 const JITTER_STEPS = 20;
@@ -141,8 +157,20 @@ export const connectionMachine = setup({
           return;
         case 'violation':
           enqueue.raise({ type: 'conn.close', code: inbound.closeCode, reason: inbound.reason });
+          return;
+        case 'connect':
+          // Only a socket waiting for its stream asks; a repeated CONNECT later changes nothing.
+          if (self.getSnapshot().matches('recovering') && !context.cursor) {
+            context.cursor = freshCursor(ports(self).now());
+            hooks.recover(self as never, { since: inbound.offset, pid: inbound.pid });
+          }
       }
     }),
+    beginStream: ({ context, self }) => {
+      if (context.stream!.awaitConnect) return;
+      context.cursor = freshCursor(ports(self).now());
+      ports(self).hooks.recover(self as never, { since: context.stream!.since });
+    },
     startClose: ({ event, self }) => {
       if (event.type !== 'conn.close') return;
       const { protocol, socket } = ports(self);
@@ -173,7 +201,10 @@ export const connectionMachine = setup({
     },
     authenticated: {
       on: {
-        'ws.opened': { target: 'open', actions: 'takeSocket' },
+        'ws.opened': [
+          { guard: ({ context }) => context.stream !== undefined, target: 'recovering', actions: ['takeSocket', 'greet'] },
+          { target: 'open', actions: ['takeSocket', 'greet'] },
+        ],
         // The WebSocket handshake itself failed after the checks passed (bad headers).
         'handshake.rejected': {
           target: 'closed',
@@ -184,8 +215,38 @@ export const connectionMachine = setup({
         },
       },
     },
+    recovering: {
+      entry: 'beginStream',
+      // Bounded: the history read gives up after cluster.syncTimeout, and a Socket.IO
+      // client sends its CONNECT at once; one that does not is closed like a dead peer.
+      after: {
+        pingTimeout: {
+          target: 'closing',
+          actions: [
+            ({ self }) => ports(self).socket!.close(CloseCode.POLICY_VIOLATION, 'stream did not begin in time'),
+            assign({ close: () => ({ code: CloseCode.POLICY_VIOLATION, reason: 'stream did not begin in time', by: 'server' as const }) }),
+          ],
+        },
+      },
+      on: {
+        'stream.opened': 'open',
+        'ws.message': { actions: 'receive' },
+        'peer.alive': {},
+        'conn.close': {
+          target: 'closing',
+          actions: ['startClose', assign({ close: ({ event }) => ({ code: event.code, reason: event.reason, by: 'server' as const }) })],
+        },
+        'ws.error': {
+          target: 'closing',
+          actions: assign({ close: ({ event }) => ({ code: closeCodeOf(event.error), reason: event.error.message, by: 'server' as const }) }),
+        },
+        'ws.closed': {
+          target: 'closed',
+          actions: assign({ close: ({ event }) => ({ code: event.code, reason: event.reason, by: 'client' as const }) }),
+        },
+      },
+    },
     open: {
-      entry: 'greet',
       initial: 'idle',
       states: {
         idle: {

@@ -155,7 +155,7 @@ export class ClusterRemote implements Remote {
       endConfirmations: this.endConfirmations,
       pushIds: this.pushIds,
       commandIds: new RecentIds(options.dedupWindow(), now),
-      local: { deliver: () => 0, close: () => 0, endSession: () => 0 },
+      local: { deliver: () => 0, close: () => 0, endSession: () => 0, history: () => {} },
       stats: options.stats,
       log: options.log,
       now,
@@ -388,6 +388,11 @@ export class ClusterRemote implements Remote {
   // ---- publishing ---------------------------------------------------------------------
 
   /** False when the outbox refused it (counted and logged here). `body` undefined clears a retained slot. */
+  /** Publishes a sealed body on the main link (or clears a retained slot with `undefined`): for the history rings. */
+  publishSealed(topic: string, body: string | undefined, retain: boolean): boolean {
+    return this.publish(topic, body, retain);
+  }
+
   private publish(topic: string, body: string | undefined, retain: boolean): boolean {
     const link = this.linkFor(topic);
     if (!link) return false;

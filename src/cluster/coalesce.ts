@@ -2,7 +2,11 @@
  * The coalescing rule for messages bound for other nodes (pure; time is passed in).
  *
  * - Entries are "equal" when they have the same (context, user, pathFilter).
- * - A new equal message merges into the queued entry: its payload is appended unless
+ * - A new equal message merges into the queued entry when that entry is the user's
+ *   latest; after a message of the user with another filter it opens a new entry.
+ *   So the buffer never reorders one user's messages (an entry flushes before any
+ *   later one of its user), which their stream positions rely on (src/history/).
+ * - A merged message's payload is appended unless
  *   the exact same string from the same source is already there, and the entry's due
  *   time becomes `min(now + delayDuration, firstArrival + maxDelayDuration)`.
  * - Payloads keep their arrival order (the reference reverses them; we do not).
@@ -11,6 +15,7 @@
  *
  * Adding is O(1); taking the due entries is O(queued entries) once per tick.
  */
+import type { Position } from '../history/position.ts';
 
 export interface CoalesceSettings {
   delayDuration: number;
@@ -23,6 +28,10 @@ export interface Payload {
   m: string;
   /** Source token: the connection id not to deliver to. */
   s?: string;
+  /** Its stream position (history on): origin, seq, time. */
+  o?: string;
+  q?: number;
+  t?: number;
 }
 
 export interface QueuedEntry {
@@ -41,6 +50,7 @@ export interface Arrival {
   pathFilter: string | null;
   message: string;
   sourceToken?: string;
+  position?: Position;
 }
 
 export type AddResult = 'queued' | 'merged' | 'duplicate';
@@ -52,7 +62,11 @@ interface Slot {
 }
 
 export class CoalescingQueue {
+  /** By a key of its own per entry, in order of creation (the flush order). */
   private readonly slots = new Map<string, Slot>();
+  /** Per user, the key of its latest entry: the only one a message of the user may merge into. */
+  private readonly latest = new Map<string, { key: string; filter: string | null }>();
+  private created = 0;
   private payloadCount = 0;
 
   /** Queued entries (one per distinct user and filter). */
@@ -66,11 +80,14 @@ export class CoalescingQueue {
   }
 
   add(arrival: Arrival, now: number, settings: CoalesceSettings): AddResult {
-    const key = `${arrival.contextId}:${arrival.userId}:${arrival.pathFilter ?? ''}`;
+    const user = `${arrival.contextId}:${arrival.userId}`;
     const identity = `${arrival.sourceToken ?? ''}\u0000${arrival.message}`;
     const payload = payloadOf(arrival);
-    const slot = this.slots.get(key);
+    const latest = this.latest.get(user);
+    const slot = latest && latest.filter === arrival.pathFilter ? this.slots.get(latest.key) : undefined;
     if (!slot) {
+      const key = `${user}#${++this.created}`;
+      this.latest.set(user, { key, filter: arrival.pathFilter });
       this.slots.set(key, {
         entry: {
           contextId: arrival.contextId,
@@ -100,22 +117,36 @@ export class CoalescingQueue {
     for (const [key, { entry }] of this.slots) {
       if (entry.due > now) continue;
       this.slots.delete(key);
+      this.forgetLatest(entry, key);
       this.payloadCount -= entry.payloads.length;
       due.push(entry);
     }
     return due;
   }
 
+  private forgetLatest(entry: QueuedEntry, key: string): void {
+    const user = `${entry.contextId}:${entry.userId}`;
+    if (this.latest.get(user)?.key === key) this.latest.delete(user);
+  }
+
   /** Removes and returns everything (shutdown: flush what is left). */
   takeAll(): QueuedEntry[] {
     const all = [...this.slots.values()].map((slot) => slot.entry);
     this.slots.clear();
+    this.latest.clear();
     this.payloadCount = 0;
     return all;
   }
 }
 
-/** The payload an arrival becomes (the source token only when there is one: it is on the wire). */
+/** The payload an arrival becomes (the source token and position only when there are: they are on the wire). */
 export function payloadOf(arrival: Arrival): Payload {
-  return arrival.sourceToken === undefined ? { i: arrival.id, m: arrival.message } : { i: arrival.id, m: arrival.message, s: arrival.sourceToken };
+  const payload: Payload = { i: arrival.id, m: arrival.message };
+  if (arrival.sourceToken !== undefined) payload.s = arrival.sourceToken;
+  if (arrival.position) {
+    payload.o = arrival.position.origin;
+    payload.q = arrival.position.seq;
+    payload.t = arrival.position.at;
+  }
+  return payload;
 }

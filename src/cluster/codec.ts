@@ -5,6 +5,7 @@
  * functions see them after the seal was checked. Field names are short on the
  * per-message paths (deliver), readable on the rare ones (presence, sessions).
  */
+import { isOrigin } from '../history/position.ts';
 import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from '../session/session.ts';
 import { REMOTE_CLOSE_CODES } from '../errors.ts';
@@ -43,6 +44,10 @@ export interface DeliveryItem {
   i: string;
   m: string;
   s?: string;
+  /** Its stream position (history on): origin, seq, time (src/history/position.ts). */
+  o?: string;
+  q?: number;
+  t?: number;
 }
 
 /** Messages for one user's sockets (the topic names the user), in arrival order. */
@@ -156,7 +161,10 @@ export function decodeRegistry(body: string): RegistryPayload | undefined {
 export function decodeDelivery(body: string): DeliveryPayload | undefined {
   const p = parse(body);
   if (!p || !isString(p.from) || !isTime(p.at) || !isFilter(p.filter) || !Array.isArray(p.p) || p.p.length === 0) return undefined;
-  const valid = p.p.every((x: { i?: unknown; m?: unknown; s?: unknown }) => x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)));
+  const valid = p.p.every(
+    (x: { i?: unknown; m?: unknown; s?: unknown; o?: unknown; q?: unknown; t?: unknown }) =>
+      x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)) && (x.o === undefined ? x.q === undefined && x.t === undefined : isOrigin(x.o) && isTime(x.q) && isTime(x.t)),
+  );
   return valid ? (p as unknown as DeliveryPayload) : undefined;
 }
 

@@ -14,7 +14,9 @@ export type ParsedTopic =
   | { kind: 'ended' }
   | { kind: 'deliver'; contextId: number; userId: number }
   | { kind: 'pushes' }
-  | { kind: 'command' };
+  | { kind: 'command' }
+  /** A user's history: an entry in an origin's ring slot, or a reader's end marker. */
+  | { kind: 'history'; contextId: number; userId: number; entry?: { origin: string; slot: number }; marker?: string };
 
 export type TopicKind = ParsedTopic['kind'];
 
@@ -32,6 +34,10 @@ const ID = /^[1-9][0-9]{0,15}$/;
 const SYNC = '_sync';
 /** Where nodes confirm they applied a logout, under `sessions/` too. */
 const ENDED = '_ended';
+/** A history reader's marker level: never an origin (those are 8 hex digits). */
+const MARKER = '_m';
+const ORIGIN = /^[0-9a-f]{8}$/;
+const SLOT = /^(0|[1-9][0-9]{0,5})$/;
 
 export class Topics {
   readonly root: string;
@@ -90,6 +96,28 @@ export class Topics {
   /** Each node confirms here that it applied a logout's tombstone (the 204 waits for every live node). */
   sessionEnded(): string {
     return `${this.internal}/sessions/${ENDED}`;
+  }
+
+  /**
+   * One slot of a user's history ring, retained: each origin (a node process) keeps
+   * its own ring per user, `websockets.history.size` slots (src/history/).
+   */
+  history(contextId: number, userId: number, origin: string, slot: number): string {
+    return `${this.internal}/history/${contextId}/${userId}/${origin}/${slot}`;
+  }
+
+  /** Everything of a user's history: a reader subscribes to it (QoS 0) and gets the retained slots. */
+  historyFilter(contextId: number, userId: number): string {
+    return `${this.internal}/history/${contextId}/${userId}/#`;
+  }
+
+  /** A reader's marker: it comes back after the retained slots, so the reader knows it has them all. */
+  historyMarker(contextId: number, userId: number, nonce: string): string {
+    return `${this.internal}/history/${contextId}/${userId}/${MARKER}/${level(nonce)}`;
+  }
+
+  historyPrefix(): string {
+    return `${this.internal}/history/`;
   }
 
   commands(): string {
@@ -183,6 +211,12 @@ export class Topics {
         return parts.length === 1 ? { kind: 'pushes' } : undefined;
       case 'commands':
         return parts.length === 1 ? { kind: 'command' } : undefined;
+      case 'history': {
+        if (parts.length !== 5 || !isId(parts[1]) || !isId(parts[2])) return undefined;
+        const [contextId, userId] = [Number(parts[1]), Number(parts[2])];
+        if (parts[3] === MARKER) return LEVEL.test(parts[4]) ? { kind: 'history', contextId, userId, marker: parts[4] } : undefined;
+        return ORIGIN.test(parts[3]) && SLOT.test(parts[4]) ? { kind: 'history', contextId, userId, entry: { origin: parts[3], slot: Number(parts[4]) } } : undefined;
+      }
       default:
         return undefined;
     }

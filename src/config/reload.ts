@@ -24,6 +24,7 @@ export const RELOADABLE: ReadonlySet<string> = new Set([
   'websockets.pingTimeout',
   'websockets.maxBufferedBytes',
   'websockets.dedupWindow',
+  'websockets.history.ttl',
   'cluster.outboxLimit',
   'mqtt.egress',
   'mqtt.maxPayload',

@@ -117,6 +117,21 @@ export const SCHEMA: SchemaTree<Config> = {
       min: 1,
       default: 300000,
     },
+    history: {
+      size: {
+        doc: "Messages kept per user per origin (a node process) for clients that reconnect (`since=` on the raw protocol's envelope, Socket.IO's connection state recovery); 0 turns history off. Kept on the broker as retained messages (docs/protocol.md, \"Recovery\").",
+        format: 'int-range',
+        min: 0,
+        max: 10000,
+        default: 100,
+      },
+      ttl: {
+        doc: 'Milliseconds a kept message stays recoverable: a client away longer, since its last message or the start of its stream, reloads its state (recovered:false).',
+        format: 'int-range',
+        min: 1000,
+        default: 300000,
+      },
+    },
     remote: {
       delayDuration: { doc: 'Milliseconds a remote message waits to be coalesced.', format: 'int-range', min: 0, default: 1000 },
       maxDelayDuration: { doc: 'Longest total delay of a coalesced remote message, in milliseconds.', format: 'int-range', min: 0, default: 3000 },

@@ -51,6 +51,8 @@ export interface WebSocketsConfig {
   maxBufferedBytes: number;
   /** Milliseconds a message id is remembered, cluster-wide, for duplicates. */
   dedupWindow: number;
+  /** Per-user history for recovery on reconnect (src/history/): size 0 turns it off. */
+  history: { size: number; ttl: number };
   remote: RemoteBufferConfig;
 }
 

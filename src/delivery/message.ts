@@ -1,3 +1,5 @@
+import type { Position } from '../history/position.ts';
+
 /** A message on its way to a user's sockets, wherever they are. */
 export interface OutboundMessage {
   /**
@@ -12,4 +14,6 @@ export interface OutboundMessage {
   pathFilter: string | null;
   /** A connection id to skip: the sender's own socket. Carried to remote nodes too. */
   sourceToken?: string;
+  /** Its place in the user's stream (history on; src/history/position.ts). */
+  position?: Position;
 }

@@ -45,6 +45,8 @@ export class WebSocketService {
     private readonly remote: Remote,
     private readonly stats: NodeStats,
     private readonly ids: DeliveryIds,
+    /** Gives each accepted message its stream position and keeps it (src/history/); absent: no history. */
+    private readonly history?: { append(outbound: OutboundMessage): void },
   ) {}
 
   /**
@@ -79,8 +81,9 @@ export class WebSocketService {
     for (const handle of this.index.ofUser(outbound.contextId, outbound.userId)) {
       if (handle.connectionId === outbound.sourceToken || !matches(handle.path)) continue;
       // Admitted but not open yet, or closing, or unencodable: counted by its reason.
-      const outcome = deliverMessage(handle.actor, outbound.message);
-      if (outcome === 'written') written++;
+      const outcome = deliverMessage(handle.actor, outbound);
+      // Held: the socket's stream is beginning; it is written right after what the socket missed.
+      if (outcome === 'written' || outcome === 'held') written++;
       else this.stats.drop(outcome);
     }
     this.stats.messagesDelivered += written;
@@ -176,6 +179,9 @@ export class WebSocketService {
   }
 
   private send(outbound: OutboundMessage, matches: PathMatcher): SendResult {
+    // Before any socket sees it: the position travels with the message, and the
+    // history holds it even if this node dies before the buffer flushes.
+    this.history?.append(outbound);
     const result = { id: outbound.id, local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound, matches) };
     // Nothing is lost silently: a message no socket anywhere is known to take is counted.
     if (result.local === 0 && result.remote === 0) this.stats.drop('offline');

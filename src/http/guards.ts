@@ -2,7 +2,7 @@
  * The validation pipeline every authenticated request passes: one list of named
  * guards, composed per route. The upgrade runs them all, in the brief's order:
  *
- *   servedPath (404) -> engineIoParams (400, Socket.IO paths) -> webSocketHeaders (400) -> origin (403) -> sessionPresent (400)
+ *   servedPath (404) -> engineIoParams (400, Socket.IO paths) -> streamParams (400, raw paths) -> webSocketHeaders (400) -> origin (403) -> sessionPresent (400)
  *   -> connectionIdFormat (400) -> sessionKnown (403) -> accountEnabled (403)
  *   -> secretMatches (403) -> ipMatches (403) -> socketsEnabled (403)
  *   -> [admission, in the supervisor: connection id in use (400), per-user limit (429)]
@@ -17,6 +17,7 @@ import type { Context } from 'koa';
 import { WsmeshError } from '../errors.ts';
 import { isValidPath } from '../delivery/path-filter.ts';
 import { speaksSocketIo } from '../protocol/select.ts';
+import { parseCursor } from '../history/cursor.ts';
 import type { Context as DirectoryContext, User } from '../directory/types.ts';
 import type { SessionRecord } from '../session/session.ts';
 import type { AppDeps } from './deps.ts';
@@ -61,6 +62,19 @@ export const servedPath: Guard = (ctx, auth, deps) => {
 };
 
 /** Socket.IO paths: Engine.IO 3 or 4, websocket transport (the only one served). */
+/**
+ * The raw protocol's stream options: `envelope` is 0 or 1; `since` (an offset from an
+ * envelope frame) needs `envelope=1`, so the client can read what it recovers.
+ */
+export const streamParams: Guard = (ctx, auth) => {
+  if (speaksSocketIo(auth.prefix!)) return;
+  const { envelope, since } = ctx.query;
+  if (envelope !== undefined && envelope !== '0' && envelope !== '1') throw new WsmeshError('ERR_BAD_REQUEST', 'envelope must be 0 or 1');
+  if (since === undefined) return;
+  if (envelope !== '1') throw new WsmeshError('ERR_INVALID_SINCE', 'since needs envelope=1: the offsets it names are in envelope frames');
+  if (typeof since !== 'string' || !parseCursor(since)) throw new WsmeshError('ERR_INVALID_SINCE');
+};
+
 export const engineIoParams: Guard = (ctx, auth) => {
   if (!speaksSocketIo(auth.prefix!)) return;
   const version = ctx.query.EIO;
@@ -164,7 +178,7 @@ export const SESSION_CHECKS: readonly Guard[] = [sessionPresent, sessionKnown, a
 export const LOGOUT_CHECKS: readonly Guard[] = [sessionPresent, sessionKnown, secretMatches];
 
 /** Checks that need no lookup, run before a connection actor is spawned. */
-export const UPGRADE_SYNTAX_CHECKS: readonly Guard[] = [servedPath, engineIoParams, webSocketHeaders, origin, credentialsPresent, connectionIdFormat];
+export const UPGRADE_SYNTAX_CHECKS: readonly Guard[] = [servedPath, engineIoParams, streamParams, webSocketHeaders, origin, credentialsPresent, connectionIdFormat];
 
 /** Authentication of an upgrade, run while its connection actor is in `upgrade`. */
 /** The session's identity, as every source gives one: what admission and the socket go by. */

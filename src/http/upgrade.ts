@@ -11,7 +11,8 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import { WsmeshError, type ErrorCode } from '../errors.ts';
 import { bindSocket } from '../actors/socket-events.ts';
-import type { ConnectionActor } from '../actors/connection.machine.ts';
+import type { ConnectionActor, ConnectionInput } from '../actors/connection.machine.ts';
+import type { WireProtocol } from '../protocol/wire-protocol.ts';
 import type { AppDeps } from './deps.ts';
 import { clientAddress } from './client-address.ts';
 import { authState, UPGRADE_AUTH_CHECKS, UPGRADE_SYNTAX_CHECKS } from './guards.ts';
@@ -88,13 +89,14 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
     try {
       for (const guard of UPGRADE_SYNTAX_CHECKS) await guard(ctx, auth, deps);
       const { websockets } = deps.live.config;
-      const protocol = deps.protocols(auth.prefix!, new URLSearchParams(ctx.querystring), websockets);
+      const protocol = deps.protocols(auth.prefix!, new URLSearchParams(ctx.querystring), { ...websockets, historySize: websockets.history.size });
       actor = deps.supervisor.spawn(
         {
           connectionId: auth.connectionId!,
           path: auth.path!,
           remoteAddress: clientAddress(ctx),
           protocol: protocol.name,
+          stream: streamOf(protocol, ctx),
           settings: { pingInterval: websockets.pingInterval, pingTimeout: websockets.pingTimeout, maxBufferedBytes: websockets.maxBufferedBytes },
         },
         { protocol, hooks: deps.hooks },
@@ -136,6 +138,17 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
     }
     complete(ctx, actor, deps);
   };
+}
+
+/**
+ * Whether the socket keeps a stream position: its protocol can show offsets (the raw
+ * envelope, Socket.IO with recovery on). Socket.IO's stream begins with its CONNECT.
+ */
+function streamOf(protocol: WireProtocol, ctx: Context): ConnectionInput['stream'] {
+  if (!protocol.streamOpened) return undefined;
+  if (protocol.name.startsWith('socket.io')) return { awaitConnect: true };
+  const since = ctx.query.since;
+  return { awaitConnect: false, since: typeof since === 'string' ? since : undefined };
 }
 
 /** The codes an authentication source refuses with (the rest are the handshake's own). */

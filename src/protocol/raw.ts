@@ -6,14 +6,35 @@
 import { CloseCode } from '../errors.ts';
 import type { Inbound, WireProtocol } from './wire-protocol.ts';
 
+function decode(data: Buffer, isBinary: boolean): Inbound {
+  if (isBinary) return { kind: 'violation', closeCode: CloseCode.UNSUPPORTED_DATA, reason: 'binary frames are not accepted' };
+  return { kind: 'message', text: data.toString('utf8') };
+}
+
 export const rawProtocol: WireProtocol = {
   name: 'raw',
   ping: 'ws-ping',
   greeting: () => [],
-  encode: (message) => message,
+  encode: (frame) => frame.message,
   farewell: () => [],
-  decode(data: Buffer, isBinary: boolean): Inbound {
-    if (isBinary) return { kind: 'violation', closeCode: CloseCode.UNSUPPORTED_DATA, reason: 'binary frames are not accepted' };
-    return { kind: 'message', text: data.toString('utf8') };
-  },
+  decode,
+};
+
+/**
+ * `?envelope=1`: each message is the JSON `{"id","offset","message"}`, and the
+ * stream begins with one control frame (docs/protocol.md, "Recovery"):
+ * `{"type":"recovery","recovered":true,"missed":N,"offset"}` or `..."recovered":false...`
+ * when the upgrade brought `since`, else `{"type":"stream","offset"}`. Control frames
+ * have `type`; messages never do.
+ */
+export const rawEnvelopeProtocol: WireProtocol = {
+  name: 'raw+envelope',
+  ping: 'ws-ping',
+  greeting: () => [],
+  encode: (frame) => JSON.stringify({ id: frame.id, offset: frame.offset ?? null, message: frame.message }),
+  streamOpened: ({ recovered, missed, offset }) => [
+    JSON.stringify(recovered === undefined ? { type: 'stream', offset } : recovered ? { type: 'recovery', recovered, missed, offset } : { type: 'recovery', recovered, offset }),
+  ],
+  farewell: () => [],
+  decode,
 };

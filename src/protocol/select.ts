@@ -3,7 +3,7 @@
  * Socket.IO (Engine.IO version from the `EIO` query parameter), every other the raw
  * protocol.
  */
-import { rawProtocol } from './raw.ts';
+import { rawEnvelopeProtocol, rawProtocol } from './raw.ts';
 import { socketIoProtocol } from './socket-io.ts';
 import type { ProtocolFactory } from './wire-protocol.ts';
 
@@ -11,5 +11,7 @@ export function speaksSocketIo(prefix: string): boolean {
   return prefix === '/socket.io' || prefix.endsWith('/socket.io');
 }
 
-export const selectProtocol: ProtocolFactory = (prefix, query, settings) =>
-  speaksSocketIo(prefix) ? socketIoProtocol(query.get('EIO') === '3' ? 3 : 4, settings) : rawProtocol;
+export const selectProtocol: ProtocolFactory = (prefix, query, settings) => {
+  if (speaksSocketIo(prefix)) return socketIoProtocol(query.get('EIO') === '3' ? 3 : 4, settings, undefined, (settings.historySize ?? 0) > 0);
+  return query.get('envelope') === '1' ? rawEnvelopeProtocol : rawProtocol;
+};

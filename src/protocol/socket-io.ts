@@ -46,19 +46,40 @@ const malformed = (reason: string): Inbound => ({ kind: 'violation', closeCode: 
  */
 const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener', 'error']);
 
-/** `42["name",...args]` for a pushed message: `{"name","args"}` becomes that event, anything else the event `message`. */
-export function encodeEvent(message: string): string {
+/**
+ * `42["name",...args]` for a pushed message: `{"name","args"}` becomes that event,
+ * anything else the event `message`. With an offset (connection state recovery on),
+ * it is the last argument, as Socket.IO's own server sends it: the client keeps the
+ * last string argument of each event as the offset it brings back on reconnect.
+ */
+export function encodeEvent(message: string, offset?: string): string {
+  const tail = offset === undefined ? [] : [offset];
   if (message.startsWith('{')) {
     try {
       const value = JSON.parse(message) as { name?: unknown; args?: unknown };
       if (typeof value.name === 'string' && Array.isArray(value.args) && !RESERVED_EVENTS.has(value.name)) {
-        return `42${JSON.stringify([value.name, ...value.args])}`;
+        return `42${JSON.stringify([value.name, ...value.args, ...tail])}`;
       }
     } catch {
       // not JSON: sent as the message string
     }
   }
-  return `42${JSON.stringify(['message', message])}`;
+  return `42${JSON.stringify(['message', message, ...tail])}`;
+}
+
+/** What a v5 CONNECT packet's payload brings back for recovery (socket.io-client 4.6+ merges it into its auth). */
+function recoveryOf(data: string): { pid?: string; offset?: string } {
+  if (!data) return {};
+  try {
+    const value = JSON.parse(data) as { pid?: unknown; offset?: unknown } | null;
+    if (!value || typeof value !== 'object') return {};
+    return {
+      pid: typeof value.pid === 'string' && value.pid.length <= 256 ? value.pid : undefined,
+      offset: typeof value.offset === 'string' && value.offset.length <= 4096 ? value.offset : undefined,
+    };
+  } catch {
+    return {};
+  }
 }
 
 /** The parts of a Socket.IO packet after its type: `[/nsp,][ackId][json]`. */
@@ -84,7 +105,12 @@ function parseBody(rest: string): PacketBody | undefined {
   return { nsp, ackId, data: rest.slice(i) };
 }
 
-export function socketIoProtocol(version: EngineVersion, settings: ProtocolSettings, sid = randomBytes(15).toString('base64url')): WireProtocol {
+/**
+ * `recovery`: connection state recovery (history on, Engine.IO v4 only: client 2.x
+ * has none). The CONNECT answer then waits for the history, carries a `pid`, and
+ * each event carries its offset.
+ */
+export function socketIoProtocol(version: EngineVersion, settings: ProtocolSettings, sid = randomBytes(15).toString('base64url'), recovery = false): WireProtocol {
   const invalidNamespace = (nsp: string) => (version === 4 ? `44${nsp},{"message":"Invalid namespace"}` : `44${nsp},"Invalid namespace"`);
   const open = version === 4
     ? { sid, upgrades: [], pingInterval: settings.pingInterval, pingTimeout: settings.pingTimeout, maxPayload: settings.maxPayload }
@@ -100,6 +126,7 @@ export function socketIoProtocol(version: EngineVersion, settings: ProtocolSetti
         // it only listens for an error about the namespace itself.
         const nsp = version === 3 ? body.nsp.split('?')[0] : body.nsp;
         if (nsp !== '/') return { kind: 'reply', frames: [invalidNamespace(nsp)] };
+        if (recovery && version === 4) return { kind: 'connect', ...recoveryOf(body.data) };
         // v5: the client asks, the server answers with the socket's id; v4: the server
         // already sent 40 with the open packet, a repeat is answered the same way.
         return { kind: 'reply', frames: [version === 4 ? `40${JSON.stringify({ sid: `${sid}#0` })}` : '40'] };
@@ -133,7 +160,8 @@ export function socketIoProtocol(version: EngineVersion, settings: ProtocolSetti
     name: `socket.io/eio${version}`,
     ping: version === 4 ? { frame: PING } : 'client-pings',
     greeting: () => (version === 4 ? [`${OPEN}${JSON.stringify(open)}`] : [`${OPEN}${JSON.stringify(open)}`, '40']),
-    encode: encodeEvent,
+    encode: (frame) => encodeEvent(frame.message, frame.offset),
+    streamOpened: recovery && version === 4 ? ({ pid }) => [`40${JSON.stringify({ sid: `${sid}#0`, pid })}`] : undefined,
     farewell: (reason) => (reason === 'session-ended' ? ['42["session:invalid"]', '41'] : ['41']),
     decode(data: Buffer, isBinary: boolean): Inbound {
       if (isBinary) return { kind: 'violation', closeCode: CloseCode.UNSUPPORTED_DATA, reason: 'binary frames are not supported' };

@@ -23,6 +23,8 @@ export interface LocalNode {
   close(contextId: number, userId: number, matches: PathMatcher, code: number): number;
   /** Closes this node's sockets of a session (4401, after the farewell). */
   endSession(sessionKey: string): number;
+  /** A slot of a user's history, or a reader's marker (src/history/broker-history.ts). */
+  history(contextId: number, userId: number, body: string | undefined, marker: string | undefined): void;
 }
 
 export interface ClusterParts {

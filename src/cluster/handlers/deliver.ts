@@ -17,6 +17,7 @@ export const deliver: Handler<'deliver'> = (topic, body, parts) => {
   }
   for (const item of message.p) {
     parts.stats.remoteReceived++;
-    parts.local.deliver({ id: item.i, message: item.m, contextId: topic.contextId, userId: topic.userId, pathFilter: message.filter, sourceToken: item.s });
+    const position = item.o === undefined ? undefined : { origin: item.o, seq: item.q!, at: item.t! };
+    parts.local.deliver({ id: item.i, message: item.m, contextId: topic.contextId, userId: topic.userId, pathFilter: message.filter, sourceToken: item.s, position });
   }
 };

@@ -7,6 +7,7 @@ import type { ClusterParts, Handler } from './context.ts';
 import { command } from './command.ts';
 import { deliver } from './deliver.ts';
 import { ended } from './ended.ts';
+import { history } from './history.ts';
 import { presence } from './presence.ts';
 import { pushes } from './pushes.ts';
 import { registry } from './registry.ts';
@@ -15,7 +16,7 @@ import { sync } from './sync.ts';
 
 type Table = { [K in ParsedTopic['kind']]: Handler<K> };
 
-export const HANDLERS: Table = { presence, registry, session, sync, ended, deliver, pushes, command };
+export const HANDLERS: Table = { presence, registry, session, sync, ended, deliver, pushes, command, history };
 
 export function dispatch(topic: ParsedTopic, body: string | undefined, parts: ClusterParts, retained = false): void {
   (HANDLERS[topic.kind] as Handler<typeof topic.kind>)(topic as never, body, parts, retained);
