@@ -47,7 +47,7 @@ import { CloseCode } from './errors.ts';
 import { History } from './history/history.ts';
 import { BrokerHistory } from './history/broker-history.ts';
 import { MemoryHistory } from './history/memory-history.ts';
-import { Recovery, newRecoveryCounts } from './history/recovery.ts';
+import { Recovery } from './history/recovery.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -107,7 +107,6 @@ export class WsmeshNode {
   /** Per-user history (src/history/): on the broker in a cluster, in memory for a node alone. */
   readonly history: History;
   private readonly brokerHistory: BrokerHistory | undefined;
-  readonly recoveries = newRecoveryCounts();
   /** Sockets closed with 4401 when their token or application session expires. */
   readonly expiry = new SocketExpiry<ConnectionActor>(systemTimers, (actor) =>
     actor.send({ type: 'conn.close', code: CloseCode.SESSION_ENDED, reason: 'authentication expired', farewell: 'session-ended' }),
@@ -186,7 +185,7 @@ export class WsmeshNode {
       ttl: () => this.live.config.websockets.history.ttl,
       now: Date.now,
       log: this.log,
-      counts: this.recoveries,
+      counts: this.stats.streams,
     });
     this.service = new WebSocketService(config.node.id, this.index, remote, this.stats, this.ids, this.history.enabled ? this.history : undefined);
     this.supervisor = new NodeSupervisor(

@@ -106,3 +106,28 @@ describe('CoalescingQueue', () => {
     });
   });
 });
+
+describe('CoalescingQueue never reorders a user\'s messages', () => {
+  const S = { delayDuration: 1000, maxDelayDuration: 3000 };
+  const arrival = (message: string, pathFilter: string | null) => ({ id: `id:${message}`, contextId: 1, userId: 3, pathFilter, message });
+
+  it('opens a new entry after a message of the user with another filter, so the flush keeps arrival order', () => {
+    const q = new CoalescingQueue();
+    q.add(arrival('1', null), 0, S);
+    q.add(arrival('2', '/ws/a'), 1, S);
+    q.add(arrival('3', null), 2, S);
+    q.add(arrival('4', null), 3, S);
+    const flushed = q.takeDue(10_000).flatMap((entry) => entry.payloads.map((p) => p.m));
+    expect(flushed).to.deep.equal(['1', '2', '3', '4']);
+    expect(q.size).to.equal(0);
+  });
+
+  it('still merges consecutive messages of one filter into one entry', () => {
+    const q = new CoalescingQueue();
+    for (const m of ['1', '2', '3']) q.add(arrival(m, '/ws/a'), 0, S);
+    expect(q.size).to.equal(1);
+    q.takeAll();
+    q.add(arrival('4', '/ws/a'), 0, S);
+    expect(q.size).to.equal(1);
+  });
+});

@@ -45,6 +45,10 @@ async function brokerEnv(kind: BrokerKind): Promise<Env> {
     MOSQUITTO_NODE_ACCOUNTS[i].password,
     '--server.drainDuration',
     '200',
+    // A ring longer than the stream: what is tested is that nothing is lost or repeated,
+    // not how long the client may be away (recovery-rules.spec.ts tests the bounds).
+    '--websockets.history.size',
+    '2000',
     // Coalescing on, but short: the stream still rides batches.
     '--websockets.remote.delayDuration',
     '20',

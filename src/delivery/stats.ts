@@ -41,6 +41,8 @@ export class NodeStats {
   readonly ingress: IngressStats = { received: 0, written: 0, dropped: new Map() };
   /** Client frames published to the egress topics, and those dropped. */
   readonly egress = { published: 0, dropped: new Map<EgressDropReason, number>() };
+  /** Streams begun (src/history/recovery.ts): fresh, recovered, not recovered; messages written again. */
+  readonly streams = { fresh: 0, recovered: 0, notRecovered: 0, replayed: 0 };
   /** What the embedded broker refused its clients, by action. */
   readonly brokerRefused = new Map<BrokerRefusal, number>();
 
@@ -78,6 +80,7 @@ export class NodeStats {
       ingress: { received: this.ingress.received, written: this.ingress.written, dropped: Object.fromEntries(this.ingress.dropped) },
       egress: { published: this.egress.published, dropped: Object.fromEntries(this.egress.dropped) },
       brokerRefused: Object.fromEntries(this.brokerRefused),
+      streams: { ...this.streams },
     };
   }
 }

@@ -25,7 +25,7 @@ export class History {
   readonly writer = new StreamWriter();
   private sweeper: unknown;
   private readonly recent = new Map<string, HistoryEntry[]>();
-  private readonly recentOrder: Array<{ key: string; at: number }> = [];
+  private readonly recentOrder: Array<{ key: string; at: number; entry: HistoryEntry }> = [];
   private recentHead = 0;
 
   constructor(
@@ -46,7 +46,7 @@ export class History {
     const { entry, slot } = this.writer.append(outbound, now, size);
     outbound.position = { origin: entry.origin, seq: entry.seq, at: entry.at };
     this.store.write(entry, slot);
-    this.remember(entry, now);
+    this.remember(entry, now, size);
   }
 
   /** The user's history as the store shows it, with what this node wrote lately and the store may not show yet. */
@@ -60,12 +60,14 @@ export class History {
     return stored.concat(mine.filter((entry) => !have.has(`${entry.origin}:${entry.seq}`)));
   }
 
-  private remember(entry: HistoryEntry, now: number): void {
+  private remember(entry: HistoryEntry, now: number, size: number): void {
     const key = `${entry.contextId}:${entry.userId}`;
     let list = this.recent.get(key);
     if (!list) this.recent.set(key, (list = []));
     list.push(entry);
-    this.recentOrder.push({ key, at: now });
+    // No more than the ring holds: what it evicted stays evicted.
+    if (list.length > size) list.shift();
+    this.recentOrder.push({ key, at: now, entry });
     this.forget(now);
   }
 
@@ -73,10 +75,11 @@ export class History {
   private forget(now: number): void {
     const order = this.recentOrder;
     while (this.recentHead < order.length && now - order[this.recentHead].at > RECENT_MS) {
-      const { key } = order[this.recentHead++];
-      const list = this.recent.get(key)!;
-      list.shift();
-      if (list.length === 0) this.recent.delete(key);
+      const { key, entry } = order[this.recentHead++];
+      const list = this.recent.get(key);
+      // The oldest of the user's list, unless the size cap dropped it already.
+      if (list && list[0] === entry) list.shift();
+      if (list?.length === 0) this.recent.delete(key);
     }
     if (this.recentHead > 1024 && this.recentHead * 2 > order.length) {
       order.splice(0, this.recentHead);

@@ -35,10 +35,6 @@ export interface RecoveryOptions {
   counts: RecoveryCounts;
 }
 
-export function newRecoveryCounts(): RecoveryCounts {
-  return { fresh: 0, recovered: 0, notRecovered: 0, replayed: 0 };
-}
-
 export class Recovery {
   constructor(private readonly options: RecoveryOptions) {}
 

@@ -47,6 +47,12 @@ export class NodeMetrics {
     collected(Counter, 'wsmesh_messages_dropped_total', 'Messages that reached no socket, by reason.', ['reason'], (set) => {
       for (const [reason, n] of stats.dropped) if (reason !== 'coalesced') set({ reason }, n);
     });
+    collected(Counter, 'wsmesh_streams_total', 'Socket streams begun (envelope, Socket.IO with history on), by outcome: fresh, recovered, not_recovered.', ['outcome'], (set) => {
+      set({ outcome: 'fresh' }, stats.streams.fresh);
+      set({ outcome: 'recovered' }, stats.streams.recovered);
+      set({ outcome: 'not_recovered' }, stats.streams.notRecovered);
+    });
+    collected(Counter, 'wsmesh_messages_replayed_total', 'Missed messages written again to recovering sockets.', [], (set) => set({}, stats.streams.replayed));
     collected(Counter, 'wsmesh_slow_consumer_closes_total', 'Sockets closed with 1013 because they did not read fast enough.', [], (set) => set({}, stats.slowConsumerCloses));
     collected(Counter, 'wsmesh_ingress_messages_total', 'MQTT ingress messages this node received from the broker (devices, backends).', [], (set) => set({}, stats.ingress.received));
     collected(Counter, 'wsmesh_ingress_frames_total', 'Frames written to sockets of this node from MQTT ingress messages.', [], (set) => set({}, stats.ingress.written));

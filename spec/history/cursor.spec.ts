@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { advance, cloneCursor, formatCursor, freshCursor, MAX_ORIGINS, parseCursor, seen } from '../../src/history/cursor.ts';
+
+const at = (origin: string, seq: number, time: number) => ({ origin, seq, at: time });
+
+describe('history cursor', () => {
+  it('round-trips through its offset string, URL-safe', () => {
+    const cursor = freshCursor(1_000);
+    advance(cursor, at('0000000a', 5, 1_200));
+    advance(cursor, at('0000000b', 70, 1_300));
+    const text = formatCursor(cursor);
+    expect(text).to.match(/^[0-9a-z.-]+$/);
+    expect(parseCursor(text)).to.deep.equal(cursor);
+  });
+
+  it('counts a message seen by its origin and seq, and one of an unknown origin by the stream start', () => {
+    const cursor = freshCursor(1_000);
+    advance(cursor, at('0000000a', 5, 1_200));
+    expect(seen(cursor, at('0000000a', 5, 1_200))).to.equal(true);
+    expect(seen(cursor, at('0000000a', 4, 1_100))).to.equal(true);
+    expect(seen(cursor, at('0000000a', 6, 1_250))).to.equal(false);
+    expect(seen(cursor, at('0000000b', 1, 999))).to.equal(true);
+    expect(seen(cursor, at('0000000b', 1, 1_000))).to.equal(false);
+  });
+
+  it('never moves an origin back', () => {
+    const cursor = freshCursor(0);
+    advance(cursor, at('0000000a', 9, 10));
+    advance(cursor, at('0000000a', 3, 5));
+    expect(cursor.origins['0000000a']).to.deep.equal([9, 10]);
+  });
+
+  it(`forgets the origin heard of longest ago past ${MAX_ORIGINS}, moving the stream start so nothing seen becomes unseen`, () => {
+    const cursor = freshCursor(0);
+    for (let i = 0; i <= MAX_ORIGINS; i++) advance(cursor, at(i.toString(16).padStart(8, '0'), 1, 100 + i));
+    expect(Object.keys(cursor.origins)).to.have.length(MAX_ORIGINS);
+    expect(cursor.origins['00000000']).to.equal(undefined);
+    expect(seen(cursor, at('00000000', 1, 100))).to.equal(true);
+    expect(parseCursor(formatCursor(cursor))).to.deep.equal(cursor);
+  });
+
+  it('refuses what is not an offset', () => {
+    for (const text of ['', '1', '2.abc', '1.', '1.!!', '1.ab.0000000a-1', '1.ab.0000000a-1-2-3', '1.ab.XYZ-1-2', '1.ab.0000000a-1-2.0000000a-3-4', 'x'.repeat(5000)]) {
+      expect(parseCursor(text), text).to.equal(undefined);
+    }
+  });
+
+  it('clones deeply', () => {
+    const cursor = freshCursor(0);
+    advance(cursor, at('0000000a', 1, 1));
+    const copy = cloneCursor(cursor);
+    advance(copy, at('0000000a', 2, 2));
+    expect(cursor.origins['0000000a']).to.deep.equal([1, 1]);
+  });
+});
