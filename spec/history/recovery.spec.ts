@@ -157,9 +157,15 @@ for (const kind of BROKERS) {
       for (const cleanup of cleanups.splice(0)) await cleanup();
     });
 
-    /** Node b, for the client to be on; the test may drain or kill it. */
+    let bCount = 0;
+
+    /**
+     * Node b, for the client to be on; the test may drain or kill it. A new node id
+     * (so a new MQTT client id) each time: a killed b's session may still be open on
+     * the broker until its keepalive runs out, and NATS ends the newer of two.
+     */
     async function nodeB(): Promise<NodeProcess> {
-      const b = await startMember(env, 'b', 1);
+      const b = await startMember(env, `b${++bCount}`, 1);
       cleanups.push(() => b.child.kill('SIGKILL'));
       await eventually(async () => (await liveNodes(a)) === 3 && (await liveNodes(c)) === 3, 'a, b and c to see each other', kind === 'nats' ? 30_000 : 5000);
       return b;

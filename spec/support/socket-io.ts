@@ -66,8 +66,22 @@ export class IoClient {
       reconnection: false,
       ...options.client,
     });
-    for (const event of [...SOCKET_EVENTS, ...(options.events ?? [])]) this.socket.on(event, (...args: unknown[]) => this.log.push({ event, args }));
+    for (const event of [...SOCKET_EVENTS, ...(options.events ?? [])]) this.socket.on(event, (...args: unknown[]) => this.log.push({ event, args: this.appArgs(args) }));
     for (const event of MANAGER_EVENTS) this.socket.io.on(event, (...args: unknown[]) => this.log.push({ event: `io:${event}`, args }));
+  }
+
+  /** The offsets events carried (connection state recovery, history on), in arrival order. */
+  readonly offsets: string[] = [];
+
+  /**
+   * The args as the app pushed them: with connection state recovery on (the server
+   * gave a pid), Socket.IO appends the event's offset as a last string argument.
+   */
+  private appArgs(args: unknown[]): unknown[] {
+    const last = args.at(-1);
+    if (!(this.socket as unknown as { _pid?: string })._pid || typeof last !== 'string' || !/^1\.[0-9a-z]+(\.|$)/.test(last)) return args;
+    this.offsets.push(last);
+    return args.slice(0, -1);
   }
 
   count(event: string): number {

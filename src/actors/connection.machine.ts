@@ -96,6 +96,36 @@ export type ConnectionEvent =
   /** The recovery wrote the stream's first frames, what was missed and what waited: live from now on. */
   | { type: 'stream.opened' };
 
+/** How long a stream may take to begin: Socket.IO's server waits as long for a CONNECT (its connectTimeout). */
+const STREAM_TIMEOUT_MS = 45_000;
+
+/**
+ * Liveness while the socket is up (`open`, `recovering`): `idle` waits pingInterval,
+ * `probing` pings and waits pingTimeout for any sign of life.
+ */
+function keepalive() {
+  return {
+    initial: 'idle' as const,
+    states: {
+      idle: {
+        after: { pingInterval: 'probing' },
+        // Restart the wait: for protocols where the client pings, each ping counts.
+        on: { 'peer.alive': { target: 'idle', reenter: true } },
+      },
+      probing: {
+        entry: 'ping' as const,
+        after: {
+          pingTimeout: {
+            target: '#connection.closed',
+            actions: ['terminate' as const, 'keepaliveTimedOut' as const],
+          },
+        },
+        on: { 'peer.alive': 'idle' },
+      },
+    },
+  };
+}
+
 /** The ping interval's jitter steps above its lowest (90%): 0..JITTER_STEPS. */
 const JITTER_STEPS = 20;
 
@@ -124,6 +154,7 @@ export const connectionMachine = setup({
     // every socket make arming a socket's timer an append, not a new list.
     pingInterval: ({ context, self }) => Math.round(context.settings.pingInterval * (0.9 + (0.2 * jitterStep(ports(self).random())) / JITTER_STEPS)),
     pingTimeout: ({ context }) => context.settings.pingTimeout,
+    streamTimeout: STREAM_TIMEOUT_MS,
   },
   actions: {
     takeSocket: ({ event, self }) => {
@@ -178,6 +209,7 @@ export const connectionMachine = setup({
       socket!.close(event.code, event.reason);
     },
     terminate: ({ self }) => ports(self).socket?.terminate(),
+    keepaliveTimedOut: assign({ close: () => ({ code: CloseCode.ABNORMAL, reason: 'keepalive timeout', by: 'keepalive' as const }) }),
   },
 }).createMachine({
   id: 'connection',
@@ -217,10 +249,12 @@ export const connectionMachine = setup({
     },
     recovering: {
       entry: 'beginStream',
-      // Bounded: the history read gives up after cluster.syncTimeout, and a Socket.IO
-      // client sends its CONNECT at once; one that does not is closed like a dead peer.
+      // Alive while it waits: a Socket.IO client may take its time to CONNECT.
+      ...keepalive(),
+      // Bounded: the history read gives up after cluster.syncTimeout; a Socket.IO client
+      // that sends no CONNECT is closed after Socket.IO's own connectTimeout.
       after: {
-        pingTimeout: {
+        streamTimeout: {
           target: 'closing',
           actions: [
             ({ self }) => ports(self).socket!.close(CloseCode.POLICY_VIOLATION, 'stream did not begin in time'),
@@ -231,7 +265,6 @@ export const connectionMachine = setup({
       on: {
         'stream.opened': 'open',
         'ws.message': { actions: 'receive' },
-        'peer.alive': {},
         'conn.close': {
           target: 'closing',
           actions: ['startClose', assign({ close: ({ event }) => ({ code: event.code, reason: event.reason, by: 'server' as const }) })],
@@ -247,27 +280,7 @@ export const connectionMachine = setup({
       },
     },
     open: {
-      initial: 'idle',
-      states: {
-        idle: {
-          after: { pingInterval: 'probing' },
-          // Restart the wait: for protocols where the client pings, each ping counts.
-          on: { 'peer.alive': { target: 'idle', reenter: true } },
-        },
-        probing: {
-          entry: 'ping',
-          after: {
-            pingTimeout: {
-              target: '#connection.closed',
-              actions: [
-                'terminate',
-                assign({ close: () => ({ code: CloseCode.ABNORMAL, reason: 'keepalive timeout', by: 'keepalive' as const }) }),
-              ],
-            },
-          },
-          on: { 'peer.alive': 'idle' },
-        },
-      },
+      ...keepalive(),
       on: {
         'ws.message': { actions: 'receive' },
         'conn.close': {
