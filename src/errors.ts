@@ -73,7 +73,7 @@ export const CloseCode = {
   INVALID_PAYLOAD: 1007,
   /** An inbound frame was larger than `websockets.maxPayload`. */
   MESSAGE_TOO_BIG: 1009,
-  /** The stream did not begin in time: a Socket.IO client that sent no CONNECT within pingTimeout (history on). */
+  /** The stream did not begin in time: a Socket.IO client that sent no CONNECT within 45 s (history on; Socket.IO's connectTimeout). */
   POLICY_VIOLATION: 1008,
   INTERNAL_ERROR: 1011,
   /** Slow consumer: more than `websockets.maxBufferedBytes` waited to be sent. */

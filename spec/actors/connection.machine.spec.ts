@@ -33,13 +33,13 @@ class RecordingSocket {
   }
 }
 
-function setup(overrides: Partial<ConnectionPortsInput> = {}) {
+function setup(overrides: Partial<ConnectionPortsInput> = {}, stream?: { since?: string; awaitConnect: boolean }) {
   const clock = new SimulatedClock();
-  const calls = { inbound: [] as string[], slow: 0 };
+  const calls = { inbound: [] as string[], slow: 0, recovers: [] as Array<{ since?: string; pid?: string }> };
   const hooks: ConnectionHooks = {
     inbound: (_c, message) => calls.inbound.push(message.text),
     slowConsumer: () => calls.slow++,
-    recover: () => {},
+    recover: (_actor, request) => calls.recovers.push(request),
   };
   const actor = createConnectionActor(
     {
@@ -48,6 +48,7 @@ function setup(overrides: Partial<ConnectionPortsInput> = {}) {
       remoteAddress: '127.0.0.1',
       protocol: (overrides.protocol ?? rawProtocol).name,
       settings: { pingInterval: 1000, pingTimeout: 500, maxBufferedBytes: 100 },
+      ...(stream ? { stream } : {}),
     },
     {
       protocol: rawProtocol,
@@ -276,6 +277,49 @@ describe('connectionMachine', () => {
       actor.send({ type: 'ws.error', error: Object.assign(new Error('Max payload size exceeded'), { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' }) });
       actor.send({ type: 'ws.closed', code: 1006, reason: '' });
       expect(actor.getSnapshot().output).to.include({ code: CloseCode.MESSAGE_TOO_BIG });
+    });
+  });
+
+  describe('a socket with a stream (history on)', () => {
+    it('begins it in `recovering`, holds live messages there, and goes `open` on stream.opened', () => {
+      const { actor, socket, calls } = setup({}, { since: '1.abc', awaitConnect: false });
+      actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+      // Admitted, not open yet: held, not dropped.
+      expect(deliverMessage(actor, out('early'))).to.equal('held');
+      actor.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
+      expect(actor.getSnapshot().value).to.deep.equal({ recovering: 'idle' });
+      expect(calls.recovers).to.deep.equal([{ since: '1.abc' }]);
+      expect(deliverMessage(actor, out('later'))).to.equal('held');
+      expect(socket.sent).to.deep.equal([]);
+      actor.send({ type: 'stream.opened' });
+      expect(actor.getSnapshot().value).to.deep.equal({ open: 'idle' });
+      expect(deliverMessage(actor, out('live'))).to.equal('written');
+    });
+
+    it('keeps pinging while it waits for a Socket.IO CONNECT, and closes with 1008 after 45 s without one', () => {
+      const { actor, socket, clock, calls } = setup({}, { awaitConnect: true });
+      actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+      actor.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
+      expect(calls.recovers).to.deep.equal([]);
+      for (let t = 0; t < 44; t++) {
+        clock.increment(1000);
+        actor.send({ type: 'peer.alive' });
+      }
+      expect(socket.pings).to.be.above(20);
+      expect(actor.getSnapshot().value).to.deep.include({ recovering: 'idle' });
+      clock.increment(1000);
+      expect(socket.closedWith).to.deep.equal([CloseCode.POLICY_VIOLATION, 'stream did not begin in time']);
+      expect(actor.getSnapshot().value).to.equal('closing');
+    });
+
+    it('drops a peer that stops answering while it recovers, like an open one', () => {
+      const { actor, socket, clock } = setup({}, { awaitConnect: true });
+      actor.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+      actor.send({ type: 'ws.opened', socket: socket as unknown as WebSocket });
+      clock.increment(1000);
+      clock.increment(500);
+      expect(socket.terminated).to.equal(true);
+      expect(actor.getSnapshot().value).to.equal('closed');
     });
   });
 });

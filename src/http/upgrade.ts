@@ -96,7 +96,7 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
           path: auth.path!,
           remoteAddress: clientAddress(ctx),
           protocol: protocol.name,
-          stream: streamOf(protocol, ctx),
+          ...streamOf(protocol, ctx),
           settings: { pingInterval: websockets.pingInterval, pingTimeout: websockets.pingTimeout, maxBufferedBytes: websockets.maxBufferedBytes },
         },
         { protocol, hooks: deps.hooks },
@@ -144,11 +144,12 @@ export function upgradeRoute(deps: AppDeps): Koa.Middleware {
  * Whether the socket keeps a stream position: its protocol can show offsets (the raw
  * envelope, Socket.IO with recovery on). Socket.IO's stream begins with its CONNECT.
  */
-function streamOf(protocol: WireProtocol, ctx: Context): ConnectionInput['stream'] {
-  if (!protocol.streamOpened) return undefined;
-  if (protocol.name.startsWith('socket.io')) return { awaitConnect: true };
+function streamOf(protocol: WireProtocol, ctx: Context): Pick<ConnectionInput, 'stream'> {
+  // Absent rather than undefined: the context stays plain data that a JSON round trip keeps.
+  if (!protocol.streamOpened) return {};
+  if (protocol.name.startsWith('socket.io')) return { stream: { awaitConnect: true } };
   const since = ctx.query.since;
-  return { awaitConnect: false, since: typeof since === 'string' ? since : undefined };
+  return { stream: typeof since === 'string' ? { awaitConnect: false, since } : { awaitConnect: false } };
 }
 
 /** The codes an authentication source refuses with (the rest are the handshake's own). */
