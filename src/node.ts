@@ -24,6 +24,7 @@ import { RecentIds } from './cluster/dedup.ts';
 import { ClusterKey } from './cluster/envelope.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './cluster/embedded-broker.ts';
 import { Topics } from './cluster/topics.ts';
+import { Queries } from './cluster/queries.ts';
 import { systemTimers } from './time/timers.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { createNodeSupervisor, NodeSupervisor } from './actors/node.actor.ts';
@@ -86,6 +87,8 @@ export class WsmeshNode {
   /** This process among all that ever ran with this node id. */
   readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   readonly cluster: ClusterRemote | undefined;
+  /** Questions to every live node (the cluster's; a node alone asks only itself). */
+  readonly queries: Queries;
   private readonly topics: Topics;
   private readonly queue = new CoalescingQueue();
   private readonly ids: { accepted: RecentIds; delivered: RecentIds; endedSessions: RecentIds };
@@ -159,6 +162,7 @@ export class WsmeshNode {
       log: this.log,
       recent: new RecentIds(dedupWindow()),
     });
+    this.queries = this.cluster?.queries ?? new Queries(config.node.id, systemTimers);
     this.sessions = this.cluster?.sessions ?? new MemorySessionStore();
     const remote: Remote = this.cluster ?? singleNode;
     this.service = new WebSocketService(config.node.id, this.index, remote, this.stats, this.ids);
@@ -236,6 +240,7 @@ export class WsmeshNode {
       inspector: this.inspector,
       auth: this.authSources,
       expiry: this.expiry,
+      queries: this.queries,
     };
     const app = createApp(deps);
     this.server = createServer(app.callback());
@@ -323,7 +328,7 @@ export class WsmeshNode {
       clientId: `${settings.name}-${node.id}`,
       will: () => ({ topic: this.topics.presence(node.id), payload: cluster.nextWill() }),
       subscriptions: () => [
-        ...this.topics.subscriptions(),
+        ...this.topics.subscriptions(node.id),
         ...(settingsAtStart.mqtt.ingressSubscription === 'node' ? [this.topics.ingressAll()] : []),
         ...cluster.subscriptions.topics(),
       ],

@@ -28,6 +28,7 @@ import type { ClusterKey } from './envelope.ts';
 import { dispatch } from './handlers/index.ts';
 import type { ClusterParts, LocalNode } from './handlers/context.ts';
 import { Peers } from './peers.ts';
+import { Queries } from './queries.ts';
 import { ReplicatedSessionStore } from './replicated-sessions.ts';
 import { RegistryBatch } from './registry-batch.ts';
 import type { SyncLane, Topics } from './topics.ts';
@@ -80,6 +81,8 @@ export class ClusterRemote implements Remote {
   readonly endConfirmations: EndConfirmations;
   readonly peers: Peers;
   readonly pushIds: RecentIds;
+  /** Questions to every live node (queries.ts): admin routes register responders and ask. */
+  readonly queries: Queries;
   readonly subscriptions: UserSubscriptions;
   private readonly parts: ClusterParts;
   private readonly timers: Timers;
@@ -120,6 +123,12 @@ export class ClusterRemote implements Remote {
       },
     );
     this.pushIds = new RecentIds(options.dedupWindow(), now);
+    this.queries = new Queries(options.nodeId, timers);
+    this.queries.attach({
+      liveNodes: () => this.view.liveNodeIds(),
+      question: (payload) => this.publish(options.topics.queries(), encode(payload), false),
+      answer: (to, payload) => this.publish(options.topics.answers(to), encode(payload), false),
+    });
     this.subscriptions = new UserSubscriptions(
       { subscribe: (topics) => this.link?.subscribe(topics) ?? Promise.resolve('offline' as const), unsubscribe: (topics) => this.link?.unsubscribe(topics) },
       (contextId, userId) => [
@@ -140,6 +149,7 @@ export class ClusterRemote implements Remote {
           if (this.view.applyPresence(node, presence) !== 'offline') return;
           options.log.warn('cluster.node_down', { peer: node });
           this.endConfirmations.nodeGone(node);
+          this.queries.nodeGone(node);
           this.sweep();
         },
       },
@@ -154,6 +164,7 @@ export class ClusterRemote implements Remote {
       barrier: this.barrier,
       endConfirmations: this.endConfirmations,
       pushIds: this.pushIds,
+      queries: this.queries,
       commandIds: new RecentIds(options.dedupWindow(), now),
       local: { deliver: () => 0, close: () => 0, endSession: () => 0 },
       stats: options.stats,
@@ -382,6 +393,7 @@ export class ClusterRemote implements Remote {
     this.barrier.linkLost();
     // Logouts still waiting for confirmations answer now: no timer outlives the node.
     this.endConfirmations.close();
+    this.queries.close();
     this.peers.stop();
   }
 

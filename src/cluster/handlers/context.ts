@@ -13,6 +13,7 @@ import type { EndConfirmations } from '../end-confirmations.ts';
 import type { ClusterView } from '../cluster-view.ts';
 import type { RecentIds } from '../dedup.ts';
 import type { Peers } from '../peers.ts';
+import type { Queries } from '../queries.ts';
 import type { ReplicatedSessionStore } from '../replicated-sessions.ts';
 import type { ParsedTopic, Topics } from '../topics.ts';
 
@@ -37,6 +38,8 @@ export interface ClusterParts {
   endConfirmations: EndConfirmations;
   /** Ids of pushes accepted anywhere (the 202's duplicate check). */
   pushIds: RecentIds;
+  /** Questions to every live node and this node's responders (queries.ts). */
+  queries: Queries;
   /** Ids of close commands already applied. */
   commandIds: RecentIds;
   local: LocalNode;
