@@ -33,6 +33,7 @@ import { ReplicatedSessionStore } from './replicated-sessions.ts';
 import { RegistryBatch } from './registry-batch.ts';
 import type { SyncLane, Topics } from './topics.ts';
 import { UserSubscriptions, type SubscribeOutcome } from './user-subscriptions.ts';
+import { NO_TRACE, type DeliveryTrace } from '../trace/delivery-trace.ts';
 
 export type { LocalNode } from './handlers/context.ts';
 
@@ -69,6 +70,8 @@ export interface ClusterRemoteOptions {
   offlineGrace?: number;
   /** How long after coming online the janitor waits for the retained state before judging what is stale (ms). */
   sweepDelay?: number;
+  /** What this node saw of each message (src/trace); none by default. */
+  trace?: DeliveryTrace;
   /** Seconds each flushed entry waited in the buffer (a metric). */
   observeFlushAge?: (seconds: number) => void;
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
@@ -94,10 +97,14 @@ export class ClusterRemote implements Remote {
   private control: Link | undefined;
   private buffer: AnyActorRef | undefined;
   private sweepTimer: unknown;
+  /** Delivery publishes made by this process: the n of a publish's name (`<node>:<n>`) in delivery traces. */
+  private deliveryPublishes = 0;
+  private readonly trace: DeliveryTrace;
   private readonly registry: RegistryBatch;
 
   constructor(private readonly options: ClusterRemoteOptions) {
     const timers = (this.timers = options.timers ?? systemTimers);
+    this.trace = options.trace ?? NO_TRACE;
     const now = () => timers.now();
     this.startedAt = now();
     this.view = new ClusterView(options.nodeId);
@@ -166,8 +173,9 @@ export class ClusterRemote implements Remote {
       pushIds: this.pushIds,
       queries: this.queries,
       commandIds: new RecentIds(options.dedupWindow(), now),
-      local: { deliver: () => 0, close: () => 0, endSession: () => 0 },
+      local: { deliver: () => 0, skip: () => 0, close: () => 0, endSession: () => 0 },
       stats: options.stats,
+      trace: this.trace,
       log: options.log,
       now,
       window: () => options.dedupWindow(),
@@ -287,8 +295,13 @@ export class ClusterRemote implements Remote {
     try {
       for (const entry of entries) {
         this.options.observeFlushAge?.((now - entry.firstArrival) / 1000);
-        const payload: DeliveryPayload = { v: 1, from: this.options.nodeId, at: this.timers.now(), filter: entry.pathFilter, p: entry.payloads };
-        if (!this.publish(this.options.topics.deliver(entry.contextId, entry.userId), encode(payload), false)) continue;
+        const f = ++this.deliveryPublishes;
+        const payload: DeliveryPayload = { v: 1, from: this.options.nodeId, at: this.timers.now(), filter: entry.pathFilter, p: entry.payloads, f };
+        const topic = this.options.topics.deliver(entry.contextId, entry.userId);
+        const online = this.link?.state === 'online';
+        const sent = this.publish(topic, encode(payload), false);
+        this.traceFlush(entry, f, topic, sent ? (online ? 'sent' : 'held') : 'outbox-limit');
+        if (!sent) continue;
         this.options.stats.remotePublishes++;
         this.options.stats.remoteSent += entry.payloads.length;
       }
@@ -296,6 +309,21 @@ export class ClusterRemote implements Remote {
       // Never let a flush failure stop the buffer (and with it the supervisor).
       this.options.stats.drop('invalid', entries.reduce((sum, e) => sum + e.payloads.length, 0));
       this.options.log.error('cluster.flush_failed', { error, entries: entries.length });
+    }
+  }
+
+  /** Each message of a flushed entry rode in publish `f`; when the outbox dropped it, the user's sockets on other nodes (as the registry shows them) will not get it. */
+  private traceFlush(entry: QueuedEntry, f: number, topic: string, outcome: 'sent' | 'held' | 'outbox-limit'): void {
+    const count = entry.payloads.length;
+    for (const payload of entry.payloads) {
+      const trace = this.trace.open(payload.i, payload.t === 1);
+      this.trace.published(trace, f, count, topic, outcome);
+      if (outcome !== 'outbox-limit') continue;
+      const matches = compilePathFilter(entry.pathFilter);
+      const missed = this.view.list({ contextId: entry.contextId, userId: entry.userId }).filter((row) => matches(row.path) && row.connectionId !== payload.s);
+      this.trace.skippedRemote(trace, missed, 'outbox-limit');
+      // No socket known elsewhere: the drop still cost any socket opened there meanwhile.
+      if (missed.length === 0) this.trace.skipped(trace, undefined, 'outbox-limit');
     }
   }
 

@@ -43,6 +43,8 @@ export interface DeliveryItem {
   i: string;
   m: string;
   s?: string;
+  /** 1: pushed with `"trace": true` (every node keeps its trace apart: src/trace). */
+  t?: 1;
 }
 
 /** Messages for one user's sockets (the topic names the user), in arrival order. */
@@ -54,6 +56,8 @@ export interface DeliveryPayload {
   at: number;
   filter: string | null;
   p: DeliveryItem[];
+  /** The sender's number for this publish (its n-th delivery publish): names the publish in delivery traces. */
+  f?: number;
 }
 
 /** Ids of pushes accepted with a client-given id, for the cluster-wide duplicate check. */
@@ -178,6 +182,7 @@ export function decodeRegistry(body: string): RegistryPayload | undefined {
 export function decodeDelivery(body: string): DeliveryPayload | undefined {
   const p = parse(body);
   if (!p || !isString(p.from) || !isTime(p.at) || !isFilter(p.filter) || !Array.isArray(p.p) || p.p.length === 0) return undefined;
+  if (p.f !== undefined && !isTime(p.f)) return undefined;
   const valid = p.p.every((x: { i?: unknown; m?: unknown; s?: unknown }) => x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)));
   return valid ? (p as unknown as DeliveryPayload) : undefined;
 }

@@ -47,5 +47,5 @@ export interface AppDeps {
   /** Closes sockets whose authentication expires (a token's exp, the proxy's expiresAt). */
   expiry: SocketExpiry<ConnectionActor>;
   /** Questions to every live node, this one included (cluster/queries.ts): cluster-wide admin answers. */
-  queries?: Queries;
+  queries: Queries;
 }
