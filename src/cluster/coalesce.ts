@@ -32,6 +32,8 @@ export interface Payload {
   o?: string;
   q?: number;
   t?: number;
+  /** 1: pushed with `"trace": true` (its trace is kept apart on every node). */
+  k?: 1;
 }
 
 export interface QueuedEntry {
@@ -51,14 +53,15 @@ export interface Arrival {
   message: string;
   sourceToken?: string;
   position?: Position;
+  keep?: boolean;
 }
 
 export type AddResult = 'queued' | 'merged' | 'duplicate';
 
 interface Slot {
   entry: QueuedEntry;
-  /** Payload identities already in the entry: message and source token. */
-  seen: Set<string>;
+  /** Payload identities already in the entry (message and source token), to the id of the payload that has it. */
+  seen: Map<string, string>;
 }
 
 export class CoalescingQueue {
@@ -81,7 +84,7 @@ export class CoalescingQueue {
 
   add(arrival: Arrival, now: number, settings: CoalesceSettings): AddResult {
     const user = `${arrival.contextId}:${arrival.userId}`;
-    const identity = `${arrival.sourceToken ?? ''}\u0000${arrival.message}`;
+    const identity = identityOf(arrival);
     const payload = payloadOf(arrival);
     const latest = this.latest.get(user);
     const slot = latest && latest.filter === arrival.pathFilter ? this.slots.get(latest.key) : undefined;
@@ -97,7 +100,7 @@ export class CoalescingQueue {
           firstArrival: now,
           due: now + settings.delayDuration,
         },
-        seen: new Set([identity]),
+        seen: new Map([[identity, arrival.id]]),
       });
       this.payloadCount++;
       return 'queued';
@@ -105,10 +108,17 @@ export class CoalescingQueue {
     const { entry, seen } = slot;
     entry.due = Math.min(now + settings.delayDuration, entry.firstArrival + settings.maxDelayDuration);
     if (seen.has(identity)) return 'duplicate';
-    seen.add(identity);
+    seen.set(identity, arrival.id);
     entry.payloads.push(payload);
     this.payloadCount++;
     return 'merged';
+  }
+
+  /** The id of the queued payload an arrival is an exact copy of ('duplicate' from add): it carries the copy. */
+  twinOf(arrival: Arrival): string | undefined {
+    const latest = this.latest.get(`${arrival.contextId}:${arrival.userId}`);
+    if (!latest || latest.filter !== arrival.pathFilter) return undefined;
+    return this.slots.get(latest.key)?.seen.get(identityOf(arrival));
   }
 
   /** Removes and returns every entry due at `now`, in order of first arrival. */
@@ -139,7 +149,7 @@ export class CoalescingQueue {
   }
 }
 
-/** The payload an arrival becomes (the source token and position only when there are: they are on the wire). */
+/** The payload an arrival becomes (the source token, position and trace flag only when set: they are on the wire). */
 export function payloadOf(arrival: Arrival): Payload {
   const payload: Payload = { i: arrival.id, m: arrival.message };
   if (arrival.sourceToken !== undefined) payload.s = arrival.sourceToken;
@@ -148,5 +158,10 @@ export function payloadOf(arrival: Arrival): Payload {
     payload.q = arrival.position.seq;
     payload.t = arrival.position.at;
   }
+  if (arrival.keep) payload.k = 1;
   return payload;
+}
+
+function identityOf(arrival: Arrival): string {
+  return `${arrival.sourceToken ?? ''}\u0000${arrival.message}`;
 }

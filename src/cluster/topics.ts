@@ -16,7 +16,9 @@ export type ParsedTopic =
   | { kind: 'pushes' }
   | { kind: 'command' }
   /** A user's history: an entry in an origin's ring slot, or a reader's end marker. */
-  | { kind: 'history'; contextId: number; userId: number; entry?: { origin: string; slot: number }; marker?: string };
+  | { kind: 'history'; contextId: number; userId: number; entry?: { origin: string; slot: number }; marker?: string }
+  | { kind: 'question' }
+  | { kind: 'answer'; node: string };
 
 export type TopicKind = ParsedTopic['kind'];
 
@@ -124,9 +126,24 @@ export class Topics {
     return `${this.internal}/commands`;
   }
 
-  /** What every node's main connection subscribes to for its whole life; delivery topics come and go with sockets. */
-  subscriptions(): string[] {
-    return [`${this.internal}/presence/+`, `${this.internal}/registry/#`, this.pushes(), this.commands()];
+  /** Questions to every live node (queries.ts): each answers on the asker's answers topic. */
+  queries(): string {
+    return `${this.internal}/queries`;
+  }
+
+  /** Where `node` gets the answers to its questions; only that node subscribes to it. */
+  answers(node: string): string {
+    return `${this.internal}/answers/${level(node)}`;
+  }
+
+  /**
+   * What every node's main connection subscribes to for its whole life; delivery
+   * topics come and go with sockets. With `node`, also the questions and that node's
+   * answers topic.
+   */
+  subscriptions(node?: string): string[] {
+    const always = [`${this.internal}/presence/+`, `${this.internal}/registry/#`, this.pushes(), this.commands()];
+    return node === undefined ? always : [...always, this.queries(), this.answers(node)];
   }
 
   /**
@@ -217,6 +234,10 @@ export class Topics {
         if (parts[3] === MARKER) return LEVEL.test(parts[4]) ? { kind: 'history', contextId, userId, marker: parts[4] } : undefined;
         return ORIGIN.test(parts[3]) && SLOT.test(parts[4]) ? { kind: 'history', contextId, userId, entry: { origin: parts[3], slot: Number(parts[4]) } } : undefined;
       }
+      case 'queries':
+        return parts.length === 1 ? { kind: 'question' } : undefined;
+      case 'answers':
+        return parts.length === 2 && LEVEL.test(parts[1]) ? { kind: 'answer', node: parts[1] } : undefined;
       default:
         return undefined;
     }

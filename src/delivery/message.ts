@@ -16,4 +16,6 @@ export interface OutboundMessage {
   sourceToken?: string;
   /** Its place in the user's stream (history on; src/history/position.ts). */
   position?: Position;
+  /** Pushed with `"trace": true`: every node keeps its delivery trace apart, past the ring of recent messages (trace.keep). */
+  keep?: boolean;
 }
