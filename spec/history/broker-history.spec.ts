@@ -7,7 +7,7 @@ import { Topics } from '../../src/cluster/topics.ts';
 import { FakeTimers } from '../../src/time/timers.ts';
 import type { SubscribeOutcome } from '../../src/cluster/user-subscriptions.ts';
 
-const entry = (seq: number, userId = 3): HistoryEntry => ({ origin: '0000000a', seq, at: seq, prevSeq: seq - 1, prevAt: seq - 1, id: `m${seq}`, contextId: 1, userId, message: `m${seq}`, pathFilter: null });
+const entry = (seq: number, userId = 3): HistoryEntry => ({ origin: '0000000a', seq, at: seq, prev: seq - 1, prevAt: seq - 1, id: `m${seq}`, contextId: 1, userId, message: `m${seq}`, pathFilter: null });
 
 function setup(outcome: SubscribeOutcome = 'granted') {
   const timers = new FakeTimers(0);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { advance, cloneCursor, formatCursor, freshCursor, MAX_ORIGINS, parseCursor, seen } from '../../src/history/cursor.ts';
 
-const at = (origin: string, seq: number, time: number) => ({ origin, seq, at: time });
+const at = (origin: string, seq: number, time: number, prev = 0) => ({ origin, seq, at: time, prev });
 
 describe('history cursor', () => {
   it('round-trips through its offset string, URL-safe', () => {
@@ -27,7 +27,7 @@ describe('history cursor', () => {
     const cursor = freshCursor(0);
     advance(cursor, at('0000000a', 9, 10));
     advance(cursor, at('0000000a', 3, 5));
-    expect(cursor.origins['0000000a']).to.deep.equal([9, 10]);
+    expect(cursor.origins['0000000a']).to.deep.equal({ seq: 9, at: 10 });
   });
 
   it(`forgets the origin heard of longest ago past ${MAX_ORIGINS}, moving the stream start so nothing seen becomes unseen`, () => {
@@ -39,8 +39,22 @@ describe('history cursor', () => {
     expect(parseCursor(formatCursor(cursor))).to.deep.equal(cursor);
   });
 
+  it('opens a gap when a message names a prev it never got, writes the late one, and closes the gap', () => {
+    const cursor = freshCursor(0);
+    advance(cursor, at('0000000a', 2, 10));
+    advance(cursor, at('0000000a', 9, 20, 7)); // 7 (and what came between 2 and 7) went missing
+    expect(cursor.origins['0000000a']).to.deep.equal({ seq: 9, at: 20, gaps: [[2, 7]] });
+    expect(seen(cursor, at('0000000a', 7, 15, 5))).to.equal(false);
+    expect(seen(cursor, at('0000000a', 8, 15))).to.equal(true);
+    expect(parseCursor(formatCursor(cursor))).to.deep.equal(cursor);
+    advance(cursor, at('0000000a', 7, 15, 5)); // 7 arrives late; 5 is still missing
+    expect(cursor.origins['0000000a'].gaps).to.deep.equal([[2, 5]]);
+    advance(cursor, at('0000000a', 5, 12, 2));
+    expect(cursor.origins['0000000a']).to.deep.equal({ seq: 9, at: 20 });
+  });
+
   it('refuses what is not an offset', () => {
-    for (const text of ['', '1', '2.abc', '1.', '1.!!', '1.ab.0000000a-1', '1.ab.0000000a-1-2-3', '1.ab.XYZ-1-2', '1.ab.0000000a-1-2.0000000a-3-4', 'x'.repeat(5000)]) {
+    for (const text of ['', '1', '2.abc', '1.', '1.!!', '1.ab.0000000a-1', '1.ab.0000000a-1-2-3', '1.ab.XYZ-1-2', '1.ab.0000000a-1-2.0000000a-3-4', '1.ab.0000000a-5-2-3~1', '1.ab.0000000a-5-2-1~9', '1.ab.0000000a-5-2-1~2~3', 'x'.repeat(5000)]) {
       expect(parseCursor(text), text).to.equal(undefined);
     }
   });
@@ -50,6 +64,6 @@ describe('history cursor', () => {
     advance(cursor, at('0000000a', 1, 1));
     const copy = cloneCursor(cursor);
     advance(copy, at('0000000a', 2, 2));
-    expect(cursor.origins['0000000a']).to.deep.equal([1, 1]);
+    expect(cursor.origins['0000000a']).to.deep.equal({ seq: 1, at: 1 });
   });
 });

@@ -3,6 +3,7 @@ import { History } from '../../src/history/history.ts';
 import type { HistoryEntry } from '../../src/history/position.ts';
 import type { HistoryStore } from '../../src/history/store.ts';
 import { FakeTimers } from '../../src/time/timers.ts';
+import type { OutboundMessage } from '../../src/delivery/message.ts';
 
 /** A store that keeps writes but does not show them yet: a broker whose retained write is still on its way. */
 class LaggingStore implements HistoryStore {
@@ -20,7 +21,7 @@ class LaggingStore implements HistoryStore {
   }
 }
 
-const push = (message: string, userId = 3) => ({ id: message, message, contextId: 1, userId, pathFilter: null });
+const push = (message: string, userId = 3): OutboundMessage => ({ id: message, message, contextId: 1, userId, pathFilter: null });
 
 describe('History', () => {
   it('gives each message a position and writes it to its ring slot', () => {

@@ -41,10 +41,11 @@ describe('history recovery plan', () => {
     const writer = new StreamWriter('0000000a');
     const all = write(writer, 10, 1_000, 5);
     const cursor = freshCursor(500);
-    advance(cursor, { origin: '0000000a', seq: 3, at: 1_002 });
+    advance(cursor, { origin: '0000000a', seq: 3, at: 1_002, prev: 2 });
     expect(planRecovery(all, cursor, recipient, 2_000, TTL)).to.deep.equal({ recovered: false, reason: 'evicted', missed: [] });
     // Seen up to 5: the ring holds 6..10, the gap is covered.
-    advance(cursor, { origin: '0000000a', seq: 5, at: 1_004 });
+    advance(cursor, { origin: '0000000a', seq: 4, at: 1_003, prev: 3 });
+    advance(cursor, { origin: '0000000a', seq: 5, at: 1_004, prev: 4 });
     expect(planRecovery(all, cursor, recipient, 2_000, TTL).missed.map((e) => e.seq)).to.deep.equal([6, 7, 8, 9, 10]);
   });
 
@@ -53,6 +54,16 @@ describe('history recovery plan', () => {
     const cursor = freshCursor(500);
     advance(cursor, entries[0]);
     expect(planRecovery(entries, cursor, recipient, 2_000, TTL)).to.deep.include({ recovered: false, reason: 'evicted' });
+  });
+
+  it('replays what a gap in the cursor misses (a message lost on the way), and is not covered once it was evicted', () => {
+    const entries = write(new StreamWriter('0000000a'), 6, 1_000);
+    const cursor = freshCursor(500);
+    for (const seq of [1, 2, 5, 6]) advance(cursor, entries[seq - 1]); // 3 and 4 never came
+    expect(cursor.origins['0000000a'].gaps).to.deep.equal([[2, 4]]);
+    expect(planRecovery(entries, cursor, recipient, 2_000, TTL).missed.map((e) => e.seq)).to.deep.equal([3, 4]);
+    expect(planRecovery(entries.filter((e) => e.seq !== 4), cursor, recipient, 2_000, TTL)).to.deep.include({ recovered: false, reason: 'evicted' });
+    expect(planRecovery(entries.filter((e) => e.seq !== 3), cursor, recipient, 2_000, TTL)).to.deep.include({ recovered: false, reason: 'evicted' });
   });
 
   it('is not covered past the window, counted from the newest thing the cursor knows', () => {
@@ -76,7 +87,7 @@ describe('history stream writer', () => {
     const other = writer.append({ id: '2', message: 'x', contextId: 1, userId: 4, pathFilter: null }, 11, 100);
     const two = writer.append({ id: '3', message: 'x', contextId: 1, userId: 3, pathFilter: null }, 9, 100);
     expect([one.entry.seq, other.entry.seq, two.entry.seq]).to.deep.equal([1, 2, 3]);
-    expect(two.entry).to.deep.include({ prevSeq: 1, prevAt: 10, at: 10 }); // the clock stepped back: the time does not
+    expect(two.entry).to.deep.include({ prev: 1, prevAt: 10, at: 10 }); // the clock stepped back: the time does not
     expect([one.slot, other.slot, two.slot]).to.deep.equal([0, 0, 1]);
   });
 

@@ -32,6 +32,8 @@ export interface Payload {
   o?: string;
   q?: number;
   t?: number;
+  /** The seq of the user's previous message from that origin (0: none). */
+  p?: number;
   /** 1: pushed with `"trace": true` (its trace is kept apart on every node). */
   k?: 1;
 }
@@ -157,6 +159,7 @@ export function payloadOf(arrival: Arrival): Payload {
     payload.o = arrival.position.origin;
     payload.q = arrival.position.seq;
     payload.t = arrival.position.at;
+    if (arrival.position.prev) payload.p = arrival.position.prev;
   }
   if (arrival.keep) payload.k = 1;
   return payload;

@@ -48,6 +48,8 @@ export interface DeliveryItem {
   o?: string;
   q?: number;
   t?: number;
+  /** The seq of the user's previous message from that origin (absent: none). */
+  p?: number;
   /** 1: pushed with `"trace": true` (every node keeps its trace apart: src/trace). */
   k?: 1;
 }
@@ -189,8 +191,8 @@ export function decodeDelivery(body: string): DeliveryPayload | undefined {
   if (!p || !isString(p.from) || !isTime(p.at) || !isFilter(p.filter) || !Array.isArray(p.p) || p.p.length === 0) return undefined;
   if (p.f !== undefined && !isTime(p.f)) return undefined;
   const valid = p.p.every(
-    (x: { i?: unknown; m?: unknown; s?: unknown; o?: unknown; q?: unknown; t?: unknown; k?: unknown }) =>
-      x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)) && (x.o === undefined ? x.q === undefined && x.t === undefined : isOrigin(x.o) && isTime(x.q) && isTime(x.t)) && (x.k === undefined || x.k === 1),
+    (x: { i?: unknown; m?: unknown; s?: unknown; o?: unknown; q?: unknown; t?: unknown; p?: unknown; k?: unknown }) =>
+      x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)) && (x.o === undefined ? x.q === undefined && x.t === undefined && x.p === undefined : isOrigin(x.o) && isTime(x.q) && isTime(x.t) && (x.p === undefined || isTime(x.p))) && (x.k === undefined || x.k === 1),
   );
   return valid ? (p as unknown as DeliveryPayload) : undefined;
 }

@@ -7,17 +7,17 @@
  * - the cursor is no older than the window (`ttl`): the newest thing it knows, its
  *   last message or its stream's start, is at most `ttl` old. Beyond that entries
  *   may have been cleared with no trace left.
- * - for each origin the cursor names (seen up to seq s): the oldest entry past s
- *   links back (prevSeq) to s or before. Otherwise entries in between were evicted
- *   by the ring's size.
- * - for each origin it does not name: the oldest entry younger than `since` links
- *   back to one older than `since`, or to none.
+ * - every missed entry links back (prev) to a message the socket has, to another
+ *   missed entry that is kept, or to none. Otherwise entries in between were
+ *   evicted by the ring's size (or expired and were cleared).
+ * - every gap the cursor knows of (a message lost on the way) still has its newest
+ *   missing message kept.
  *
  * Missed messages are filtered as live ones are: the socket's path against the
  * message's path filter, and the sender's own connection skipped.
  */
 import type { PathMatcher } from '../delivery/path-filter.ts';
-import { seen, type Cursor } from './cursor.ts';
+import { seen, seenSeq, type Cursor } from './cursor.ts';
 import type { HistoryEntry } from './position.ts';
 
 export interface RecoveryPlan {
@@ -35,28 +35,35 @@ export interface Recipient {
   matcherOf(pathFilter: string | null): PathMatcher;
 }
 
+function notCovered(reason: NonNullable<RecoveryPlan['reason']>): RecoveryPlan {
+  return { recovered: false, reason, missed: [] };
+}
+
 export function planRecovery(entries: readonly HistoryEntry[], cursor: Cursor, recipient: Recipient, now: number, ttl: number): RecoveryPlan {
   let newest = cursor.since;
-  for (const origin in cursor.origins) newest = Math.max(newest, cursor.origins[origin][1]);
-  if (now - newest > ttl) return { recovered: false, reason: 'expired', missed: [] };
+  for (const origin in cursor.origins) newest = Math.max(newest, cursor.origins[origin].at);
+  if (now - newest > ttl) return notCovered('expired');
 
   const unseen = new Map<string, HistoryEntry[]>();
+  const present = new Set<string>();
   for (const entry of entries) {
+    present.add(`${entry.origin}:${entry.seq}`);
     if (seen(cursor, entry)) continue;
     let list = unseen.get(entry.origin);
     if (!list) unseen.set(entry.origin, (list = []));
     list.push(entry);
   }
+  // A gap the socket knows of: its newest missing message must still be kept.
+  for (const origin in cursor.origins) {
+    for (const [, hi] of cursor.origins[origin].gaps ?? []) if (!present.has(`${origin}:${hi}`)) return notCovered('evicted');
+  }
   const missed: HistoryEntry[] = [];
   for (const [origin, list] of unseen) {
-    list.sort((a, b) => a.seq - b.seq);
-    const oldest = list[0];
-    const known = cursor.origins[origin];
-    const intact = known ? oldest.prevSeq <= known[0] : oldest.prevSeq === 0 || oldest.prevAt < cursor.since;
-    if (!intact) return { recovered: false, reason: 'evicted', missed: [] };
-    for (let i = 1; i < list.length; i++) {
-      // A hole inside the kept part: a slot overwritten out of turn.
-      if (list[i].prevSeq !== list[i - 1].seq) return { recovered: false, reason: 'evicted', missed: [] };
+    const unseenSeqs = new Set(list.map((entry) => entry.seq));
+    for (const entry of list) {
+      // Each missed message's predecessor is one the socket has, one also missed and kept, or none.
+      const linked = entry.prev === 0 || seenSeq(cursor, origin, entry.prev, entry.prevAt) || unseenSeqs.has(entry.prev);
+      if (!linked) return notCovered('evicted');
     }
     missed.push(...list);
   }

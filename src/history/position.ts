@@ -14,16 +14,18 @@ export interface Position {
   seq: number;
   /** When it was accepted (ms since the epoch, the origin's clock). */
   at: number;
+  /**
+   * The seq of the previous message of the same user from the same origin (0: none
+   * kept). A socket that gets a message whose `prev` it has not seen knows one went
+   * missing on the way (cursor.ts keeps it as a gap), and a reader of the history
+   * tells an intact one from one with entries evicted in between (plan.ts).
+   */
+  prev: number;
 }
 
 /** A message kept in its user's history: what a recovering socket needs to receive it again. */
 export interface HistoryEntry extends Position {
-  /**
-   * The seq and time of the previous message of the same user from the same origin
-   * (0, 0: none kept). The chain lets a reader tell an intact history from one
-   * with entries evicted or expired in between (plan.ts).
-   */
-  prevSeq: number;
+  /** The time of the previous message of the same user from the same origin (`prev`; 0: none). */
   prevAt: number;
   id: string;
   contextId: number;

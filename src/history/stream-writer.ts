@@ -55,7 +55,7 @@ export class StreamWriter {
       origin: this.origin,
       seq: ++this.seq,
       at,
-      prevSeq: ring.lastSeq,
+      prev: ring.lastSeq,
       prevAt: ring.lastAt,
       id: outbound.id,
       contextId: outbound.contextId,
