@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { advance, cloneCursor, formatCursor, freshCursor, MAX_ORIGINS, parseCursor, seen } from '../../src/history/cursor.ts';
 
-const at = (origin: string, seq: number, time: number, prev = 0) => ({ origin, seq, at: time, prev });
+const at = (origin: string, seq: number, time: number, prev = 0, prevAt = 0) => ({ origin, seq, at: time, prev, prevAt });
 
 describe('history cursor', () => {
   it('round-trips through its offset string, URL-safe', () => {
@@ -51,6 +51,19 @@ describe('history cursor', () => {
     expect(cursor.origins['0000000a'].gaps).to.deep.equal([[2, 5]]);
     advance(cursor, at('0000000a', 5, 12, 2));
     expect(cursor.origins['0000000a']).to.deep.equal({ seq: 9, at: 20 });
+  });
+
+  it("an origin's first message whose prev came after the stream began opens a gap from 0, which ignores what is older than the stream", () => {
+    const cursor = freshCursor(100);
+    advance(cursor, at('0000000a', 9, 130, 7, 120)); // 7 was pushed after the stream began, and overtaken
+    expect(cursor.origins['0000000a'].gaps).to.deep.equal([[0, 7]]);
+    expect(seen(cursor, at('0000000a', 7, 120, 3, 90))).to.equal(false);
+    expect(seen(cursor, at('0000000a', 3, 90))).to.equal(true); // before the stream: not the socket's
+    advance(cursor, at('0000000a', 7, 120, 3, 90)); // 7 came; 3 is from before the stream
+    expect(cursor.origins['0000000a']).to.deep.equal({ seq: 9, at: 130 });
+    const other = freshCursor(100);
+    advance(other, at('0000000b', 9, 130, 7, 99)); // its prev is from before the stream: no gap
+    expect(other.origins['0000000b']).to.deep.equal({ seq: 9, at: 130 });
   });
 
   it('refuses what is not an offset', () => {

@@ -41,11 +41,11 @@ describe('history recovery plan', () => {
     const writer = new StreamWriter('0000000a');
     const all = write(writer, 10, 1_000, 5);
     const cursor = freshCursor(500);
-    advance(cursor, { origin: '0000000a', seq: 3, at: 1_002, prev: 2 });
+    for (let seq = 1; seq <= 3; seq++) advance(cursor, { origin: '0000000a', seq, at: 999 + seq, prev: seq - 1, prevAt: seq === 1 ? 0 : 998 + seq });
     expect(planRecovery(all, cursor, recipient, 2_000, TTL)).to.deep.equal({ recovered: false, reason: 'evicted', missed: [] });
     // Seen up to 5: the ring holds 6..10, the gap is covered.
-    advance(cursor, { origin: '0000000a', seq: 4, at: 1_003, prev: 3 });
-    advance(cursor, { origin: '0000000a', seq: 5, at: 1_004, prev: 4 });
+    advance(cursor, { origin: '0000000a', seq: 4, at: 1_003, prev: 3, prevAt: 1_002 });
+    advance(cursor, { origin: '0000000a', seq: 5, at: 1_004, prev: 4, prevAt: 1_003 });
     expect(planRecovery(all, cursor, recipient, 2_000, TTL).missed.map((e) => e.seq)).to.deep.equal([6, 7, 8, 9, 10]);
   });
 

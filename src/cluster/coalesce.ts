@@ -32,8 +32,9 @@ export interface Payload {
   o?: string;
   q?: number;
   t?: number;
-  /** The seq of the user's previous message from that origin (0: none). */
+  /** The seq and time of the user's previous message from that origin (absent: none). */
   p?: number;
+  r?: number;
   /** 1: pushed with `"trace": true` (its trace is kept apart on every node). */
   k?: 1;
 }
@@ -159,7 +160,10 @@ export function payloadOf(arrival: Arrival): Payload {
     payload.o = arrival.position.origin;
     payload.q = arrival.position.seq;
     payload.t = arrival.position.at;
-    if (arrival.position.prev) payload.p = arrival.position.prev;
+    if (arrival.position.prev) {
+      payload.p = arrival.position.prev;
+      payload.r = arrival.position.prevAt;
+    }
   }
   if (arrival.keep) payload.k = 1;
   return payload;

@@ -48,8 +48,9 @@ export interface DeliveryItem {
   o?: string;
   q?: number;
   t?: number;
-  /** The seq of the user's previous message from that origin (absent: none). */
+  /** The seq and time of the user's previous message from that origin (absent: none). */
   p?: number;
+  r?: number;
   /** 1: pushed with `"trace": true` (every node keeps its trace apart: src/trace). */
   k?: 1;
 }
@@ -191,8 +192,8 @@ export function decodeDelivery(body: string): DeliveryPayload | undefined {
   if (!p || !isString(p.from) || !isTime(p.at) || !isFilter(p.filter) || !Array.isArray(p.p) || p.p.length === 0) return undefined;
   if (p.f !== undefined && !isTime(p.f)) return undefined;
   const valid = p.p.every(
-    (x: { i?: unknown; m?: unknown; s?: unknown; o?: unknown; q?: unknown; t?: unknown; p?: unknown; k?: unknown }) =>
-      x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)) && (x.o === undefined ? x.q === undefined && x.t === undefined && x.p === undefined : isOrigin(x.o) && isTime(x.q) && isTime(x.t) && (x.p === undefined || isTime(x.p))) && (x.k === undefined || x.k === 1),
+    (x: { i?: unknown; m?: unknown; s?: unknown; o?: unknown; q?: unknown; t?: unknown; p?: unknown; r?: unknown; k?: unknown }) =>
+      x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)) && (x.o === undefined ? x.q === undefined && x.t === undefined && x.p === undefined && x.r === undefined : isOrigin(x.o) && isTime(x.q) && isTime(x.t) && (x.p === undefined ? x.r === undefined : isTime(x.p) && isTime(x.r))) && (x.k === undefined || x.k === 1),
   );
   return valid ? (p as unknown as DeliveryPayload) : undefined;
 }

@@ -44,14 +44,18 @@ export function freshCursor(now: number): Cursor {
   return { since: now, origins: {} };
 }
 
-function inGap(known: OriginSeen, seq: number): boolean {
-  return known.gaps?.some(([lo, hi]) => seq > lo && seq <= hi) ?? false;
+/**
+ * A gap from 0 was opened by an origin's first message to the socket, whose prev came
+ * after the stream began: what of it is older than `since` is not the socket's.
+ */
+function inGap(known: OriginSeen, seq: number, at: number, since: number): boolean {
+  return known.gaps?.some(([lo, hi]) => seq > lo && seq <= hi && (lo > 0 || at >= since)) ?? false;
 }
 
 /** Whether the socket has the message of `origin` numbered `seq` (time `at` decides for an origin it never heard of). */
 export function seenSeq(cursor: Cursor, origin: string, seq: number, at: number): boolean {
   const known = cursor.origins[origin];
-  return known ? seq <= known.seq && !inGap(known, seq) : at < cursor.since;
+  return known ? seq <= known.seq && !inGap(known, seq, at, cursor.since) : at < cursor.since;
 }
 
 export function seen(cursor: Cursor, position: Position): boolean {
@@ -62,7 +66,10 @@ export function seen(cursor: Cursor, position: Position): boolean {
 export function advance(cursor: Cursor, position: Position): void {
   const known = cursor.origins[position.origin];
   if (!known) {
-    cursor.origins[position.origin] = { seq: position.seq, at: position.at };
+    const first: OriginSeen = { seq: position.seq, at: position.at };
+    // Its prev belongs to the stream but never came (yet): overtaken on the way.
+    if (position.prev > 0 && position.prevAt >= cursor.since) first.gaps = [[0, position.prev]];
+    cursor.origins[position.origin] = first;
     forgetBeyondLimit(cursor);
     return;
   }
@@ -73,11 +80,12 @@ export function advance(cursor: Cursor, position: Position): void {
     return;
   }
   // A late one, inside a gap: what is below its prev, and above it, is still missing.
-  const index = known.gaps?.findIndex(([lo, hi]) => position.seq > lo && position.seq <= hi) ?? -1;
+  const index = known.gaps?.findIndex(([lo, hi]) => position.seq > lo && position.seq <= hi && (lo > 0 || position.at >= cursor.since)) ?? -1;
   if (index < 0) return;
   const [lo, hi] = known.gaps![index];
   const rest: Array<[number, number]> = [];
-  if (position.prev > lo) rest.push([lo, Math.min(position.prev, hi)]);
+  // Below a gap from 0, only what came after the stream began is missing.
+  if (position.prev > lo && (lo > 0 || position.prevAt >= cursor.since)) rest.push([lo, Math.min(position.prev, hi)]);
   if (hi > position.seq) rest.push([position.seq, hi]);
   known.gaps!.splice(index, 1, ...rest);
   if (known.gaps!.length === 0) delete known.gaps;

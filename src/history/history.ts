@@ -44,7 +44,7 @@ export class History {
     if (size === 0) return;
     const now = this.timers.now();
     const { entry, slot } = this.writer.append(outbound, now, size);
-    outbound.position = { origin: entry.origin, seq: entry.seq, at: entry.at, prev: entry.prev };
+    outbound.position = { origin: entry.origin, seq: entry.seq, at: entry.at, prev: entry.prev, prevAt: entry.prevAt };
     this.store.write(entry, slot);
     this.remember(entry, now, size);
   }

@@ -21,12 +21,12 @@ export interface Position {
    * tells an intact one from one with entries evicted in between (plan.ts).
    */
   prev: number;
+  /** The time of that previous message (0: none). */
+  prevAt: number;
 }
 
 /** A message kept in its user's history: what a recovering socket needs to receive it again. */
 export interface HistoryEntry extends Position {
-  /** The time of the previous message of the same user from the same origin (`prev`; 0: none). */
-  prevAt: number;
   id: string;
   contextId: number;
   userId: number;

@@ -17,7 +17,7 @@ export const deliver: Handler<'deliver'> = (topic, body, parts) => {
   if (stale) parts.log.info('cluster.stale_delivery', { from: message.from, messages: message.p.length });
   for (const item of message.p) {
     const outbound: OutboundMessage = { id: item.i, message: item.m, contextId: topic.contextId, userId: topic.userId, pathFilter: message.filter, sourceToken: item.s };
-    if (item.o !== undefined) outbound.position = { origin: item.o, seq: item.q!, at: item.t!, prev: item.p ?? 0 };
+    if (item.o !== undefined) outbound.position = { origin: item.o, seq: item.q!, at: item.t!, prev: item.p ?? 0, prevAt: item.r ?? 0 };
     if (item.k === 1) outbound.keep = true;
     const trace = parts.trace.open(item.i, outbound.keep);
     parts.trace.received(trace, message.from, message.f ?? 0, stale ? 'stale' : 'delivered');
