@@ -9,6 +9,10 @@
  * actor) and leave at most every `interval` ms, capped at `maxChangesPerBatch`; with
  * nobody subscribed nothing is collected and no timer runs.
  *
+ * Each tracked actor keeps its last 50 transitions (transitions.ts: a fixed ring,
+ * O(1) per transition, event types and state names only, never a payload), for the
+ * details view. An actor followed on demand has them from the moment it was followed.
+ *
  * An actor leaves when a snapshot says done, stopped or error (announced to watchers
  * first). A root actor that fails in an action emits no snapshot: it is found on the
  * next event sent to it, or by `sweep()`.
@@ -26,6 +30,7 @@
 import type { AnyActor, InspectionEvent, Snapshot } from 'xstate';
 import { systemTimers, type Timers } from '../time/timers.ts';
 import { describeActor, type ActorDetail, type ActorSummary } from './summary.ts';
+import { Names, TransitionRing, type Transition } from './transitions.ts';
 
 export interface InspectorOptions {
   /** The shortest time between two batches, ms. */
@@ -100,6 +105,8 @@ export interface Tracked {
   lastEvent: string | undefined;
   /** For an actor followed on demand: removes the observer from its system. */
   unfollow?: () => void;
+  /** Its last transitions; made at its first one. */
+  transitions?: TransitionRing;
 }
 
 interface MachineEntry {
@@ -124,6 +131,8 @@ export class InspectorHub {
   private seq = 0;
   private source: OnDemandSource | undefined;
   private following: Following = { mode: 'idle' };
+  /** The state keys and event types the transition rings refer to. */
+  private readonly names = new Names();
 
   constructor(options: Partial<InspectorOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
@@ -133,7 +142,7 @@ export class InspectorHub {
   readonly observer = (event: InspectionEvent): void => {
     switch (event.type) {
       case '@xstate.snapshot':
-        return this.onSnapshot(event.actorRef as AnyActor, event.snapshot);
+        return this.onSnapshot(event.actorRef as AnyActor, event.snapshot, event.event.type);
       case '@xstate.event':
         return this.onEvent(event.actorRef as AnyActor, event.sourceRef as AnyActor | undefined, event.event.type);
       case '@xstate.actor': {
@@ -244,7 +253,8 @@ export class InspectorHub {
     return this.listeners.size;
   }
 
-  private onSnapshot(ref: AnyActor, snapshot: Snapshot<unknown>): void {
+  /** `cause`: the type of the event the snapshot results from (`xstate.init` for the first). */
+  private onSnapshot(ref: AnyActor, snapshot: Snapshot<unknown>, cause: string): void {
     const status = snapshot.status as ActorStatus;
     const tracked = this.actors.get(ref.sessionId);
     const value = (snapshot as { value?: unknown }).value;
@@ -255,17 +265,22 @@ export class InspectorHub {
     }
     if (tracked && value === tracked.value) return;
     const state = stateKey(value);
-    if (!tracked) return this.enter(ref, state, value);
+    if (!tracked) return this.record(this.enter(ref, state, value), cause, null, state);
     tracked.value = value;
     if (state === tracked.state) return;
     this.group(tracked.machine, tracked.state).delete(tracked);
     this.group(tracked.machine, state).add(tracked);
+    this.record(tracked, cause, tracked.state, state);
     tracked.state = state;
     tracked.since = this.options.timers.now();
     this.changed(tracked);
   }
 
-  private enter(ref: AnyActor, state: string, value: unknown): void {
+  private record(tracked: Tracked, event: string, from: string | null, to: string): void {
+    (tracked.transitions ??= new TransitionRing()).push(this.names, this.options.timers.now(), event, from, to);
+  }
+
+  private enter(ref: AnyActor, state: string, value: unknown): Tracked {
     const tracked: Tracked = {
       id: ref.sessionId,
       ref,
@@ -280,6 +295,7 @@ export class InspectorHub {
     this.actors.set(tracked.id, tracked);
     this.group(tracked.machine, state).add(tracked);
     this.changed(tracked);
+    return tracked;
   }
 
   private onEvent(target: AnyActor, source: AnyActor | undefined, type: string): void {
@@ -404,8 +420,11 @@ export class InspectorHub {
     return { seq: this.seq, matching, actors };
   }
 
-  /** One live actor with a summary of its context (never its socket or secrets); `seq` as in sample(). */
-  describe(id: string): (ActorDetail & { seq: number }) | undefined {
+  /**
+   * One live actor with a summary of its context (never its socket or secrets) and
+   * its last transitions, oldest first; `seq` as in sample().
+   */
+  describe(id: string): (ActorDetail & { seq: number; transitions: Transition[] }) | undefined {
     this.look();
     const tracked = this.actors.get(id);
     if (!tracked) return undefined;
@@ -414,7 +433,8 @@ export class InspectorHub {
       this.leave(tracked, status);
       return undefined;
     }
-    return { ...(describeActor(tracked, true) as ActorDetail), seq: this.seq };
+    const transitions = tracked.transitions?.list(this.names) ?? [];
+    return { ...(describeActor(tracked, true) as ActorDetail), seq: this.seq, transitions };
   }
 
   /** Drops actors that ended without a snapshot saying so (a root actor that failed). O(actors). */
