@@ -20,6 +20,7 @@ export const ERRORS = {
   ERR_DISABLED: { status: 403, message: 'Web sockets are disabled for this user or context' },
   ERR_NOT_FOUND: { status: 404, message: 'No such resource' },
   ERR_PATH_UNKNOWN: { status: 404, message: 'No web socket is served on this path' },
+  ERR_MESSAGE_UNKNOWN: { status: 404, message: 'No node that answered holds a trace of this message id' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this resource' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json' },

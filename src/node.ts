@@ -24,6 +24,9 @@ import { RecentIds } from './cluster/dedup.ts';
 import { ClusterKey } from './cluster/envelope.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './cluster/embedded-broker.ts';
 import { Topics } from './cluster/topics.ts';
+import { Queries } from './cluster/queries.ts';
+import { TraceRecorder } from './trace/recorder.ts';
+import { DeliveryTrace } from './trace/delivery-trace.ts';
 import { systemTimers } from './time/timers.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { createNodeSupervisor, NodeSupervisor } from './actors/node.actor.ts';
@@ -86,6 +89,10 @@ export class WsmeshNode {
   /** This process among all that ever ran with this node id. */
   readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   readonly cluster: ClusterRemote | undefined;
+  /** Questions to every live node (the cluster's; a node alone asks only itself). */
+  readonly queries: Queries;
+  /** What this node saw of each recent message (GET /api/admin/trace/<id>). */
+  readonly trace: DeliveryTrace;
   private readonly topics: Topics;
   private readonly queue = new CoalescingQueue();
   private readonly ids: { accepted: RecentIds; delivered: RecentIds; endedSessions: RecentIds };
@@ -114,6 +121,7 @@ export class WsmeshNode {
     this.accounts = options.accounts ?? NO_ACCOUNTS;
     this.topics = new Topics(config.cluster.name);
     const dedupWindow = () => this.live.config.websockets.dedupWindow;
+    this.trace = new DeliveryTrace(config.node.id, new TraceRecorder(config.trace.size, config.trace.keep));
     this.ids = { accepted: new RecentIds(dedupWindow()), delivered: new RecentIds(dedupWindow()), endedSessions: new RecentIds(ENDED_APP_SESSIONS_MS) };
     this.metrics = new NodeMetrics({
       stats: this.stats,
@@ -146,6 +154,7 @@ export class WsmeshNode {
         fastPath: config.cluster.fastPath,
         ingressPerUser: config.mqtt.ingressSubscription === 'user',
         dedupWindow,
+        trace: this.trace,
         observeFlushAge: (seconds) => this.metrics.flushAge.observe(seconds),
         inspect: this.inspect,
       });
@@ -159,9 +168,14 @@ export class WsmeshNode {
       log: this.log,
       recent: new RecentIds(dedupWindow()),
     });
+    this.queries = this.cluster?.queries ?? new Queries(config.node.id, systemTimers);
     this.sessions = this.cluster?.sessions ?? new MemorySessionStore();
     const remote: Remote = this.cluster ?? singleNode;
-    this.service = new WebSocketService(config.node.id, this.index, remote, this.stats, this.ids);
+    this.service = new WebSocketService(config.node.id, this.index, remote, this.stats, this.ids, {
+      trace: this.trace,
+      receives: (contextId, userId) => recipientOf(this.live.directory, this.enabled, this.live.config.websockets.enabled, contextId, userId) !== 'disabled',
+    });
+    this.queries.register('trace', (body) => this.trace.answer(String((body as { id?: unknown })?.id)) ?? null);
     this.supervisor = new NodeSupervisor(
       createNodeSupervisor({
         index: this.index,
@@ -175,7 +189,11 @@ export class WsmeshNode {
           settings: config.websockets.remote,
           timers: systemTimers,
           flush: (entries, now) => this.cluster?.flush(entries, now),
-          coalesced: (count) => this.stats.drop('coalesced', count),
+          coalesced: (count, arrival, twin) => {
+            this.stats.drop('coalesced', count);
+            if (twin !== undefined) this.trace.mergedAway(this.trace.open(arrival.id, arrival.keep), twin);
+          },
+          queued: (arrival) => this.trace.queued(this.trace.open(arrival.id, arrival.keep)),
         },
         inspect: this.inspect,
         connectionInspect: options.inspect,
@@ -236,6 +254,7 @@ export class WsmeshNode {
       inspector: this.inspector,
       auth: this.authSources,
       expiry: this.expiry,
+      queries: this.queries,
     };
     const app = createApp(deps);
     this.server = createServer(app.callback());
@@ -323,7 +342,7 @@ export class WsmeshNode {
       clientId: `${settings.name}-${node.id}`,
       will: () => ({ topic: this.topics.presence(node.id), payload: cluster.nextWill() }),
       subscriptions: () => [
-        ...this.topics.subscriptions(),
+        ...this.topics.subscriptions(node.id),
         ...(settingsAtStart.mqtt.ingressSubscription === 'node' ? [this.topics.ingressAll()] : []),
         ...cluster.subscriptions.topics(),
       ],
@@ -348,7 +367,8 @@ export class WsmeshNode {
       control: this.control,
       buffer: this.supervisor.actor.system.get('buffer')!,
       local: {
-        deliver: (outbound) => this.service.deliverLocally(outbound),
+        deliver: (outbound, trace) => this.service.deliverLocally(outbound, undefined, trace),
+        skip: (outbound, reason, trace) => this.service.skipLocally(outbound, reason, trace),
         close: (contextId, userId, matches, code) => this.service.closeLocally(contextId, userId, matches, code),
         endSession: (sessionKey) => {
           // Another node's logout hook: a cached proxy answer here must not reopen the session.

@@ -50,6 +50,8 @@ export interface BrokerProcess {
   stop(signal?: NodeJS.Signals): Promise<ProcessExit>;
   /** Stops (SIGTERM) if running, then starts again on the same port with the same persistence. */
   restart(): Promise<void>;
+  /** The running process's id (undefined while stopped), e.g. to freeze it with SIGSTOP. */
+  readonly pid?: number;
 }
 
 export interface ProcessExit {
@@ -258,6 +260,9 @@ export async function startEmbeddedBrokerProcess(port?: number): Promise<BrokerP
     username: MOSQUITTO_NODE_USER,
     password: MOSQUITTO_NODE_PASSWORD,
     output: supervisor.output,
+    get pid() {
+      return supervisor.pid;
+    },
     stop: (signal) => supervisor.stop(signal),
     restart: () => supervisor.restart(),
   };

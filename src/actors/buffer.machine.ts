@@ -21,8 +21,10 @@ export interface BufferInput {
   timers: Timers;
   /** Called with the entries leaving the buffer (due, or at once when delay is 0). */
   flush: (entries: QueuedEntry[], now: number) => void;
-  /** Told of a payload dropped because the same one was already queued. */
-  coalesced?: (count: number) => void;
+  /** Told of a payload dropped because the same one (`twin`, its id) was already queued. */
+  coalesced?: (count: number, arrival: Arrival, twin: string | undefined) => void;
+  /** Told of each arrival that went into the queue (the delivery trace records it). */
+  queued?: (arrival: Arrival) => void;
 }
 
 type BufferContext = BufferInput;
@@ -51,7 +53,9 @@ export const bufferMachine = setup({
     enqueue: ({ context, event }) => {
       if (event.type !== 'buffer.enqueue') return;
       // The queue is mutated in place: copying it per message is what this actor must not do.
-      if (context.queue.add(event.arrival, context.timers.now(), context.settings) === 'duplicate') context.coalesced?.(1);
+      const { arrival } = event;
+      if (context.queue.add(arrival, context.timers.now(), context.settings) === 'duplicate') context.coalesced?.(1, arrival, context.queue.twinOf(arrival));
+      else context.queued?.(arrival);
     },
     flushDue: ({ context }) => {
       const now = context.timers.now();

@@ -4,6 +4,7 @@
  * exit 3 when no node answers, exit 1 when the node answers with an HTTP error.
  */
 import type { RemoteSocketRow } from '../delivery/remote.ts';
+import type { ClusterTrace } from '../trace/assemble.ts';
 import { CliError } from './cli-error.ts';
 import { ExitCode } from './io.ts';
 
@@ -87,6 +88,11 @@ export class AdminClient {
 
   push(body: PushBody): Promise<PushResult> {
     return this.request('POST', 'api/push', undefined, body) as Promise<PushResult>;
+  }
+
+  /** What became of one message over the cluster (`GET /api/admin/trace/<id>`). */
+  trace(messageId: string): Promise<ClusterTrace> {
+    return this.request('GET', `api/admin/trace/${encodeURIComponent(messageId)}`) as Promise<ClusterTrace>;
   }
 
   private async request(method: string, path: string, query?: URLSearchParams, body?: unknown): Promise<unknown> {

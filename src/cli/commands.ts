@@ -1,6 +1,6 @@
 /**
  * The table of `wsmesh` subcommands, in the order `wsmesh help` lists them. A new
- * command (sockets, stats, push, mqtt, statecharts) is one more entry here.
+ * command (sockets, stats, push, trace, mqtt, statecharts) is one more entry here.
  */
 import { brokerCommand } from './broker.ts';
 import type { Command } from './command.ts';
@@ -12,6 +12,7 @@ import { socketsCommand } from './sockets.ts';
 import { startCommand } from './start.ts';
 import { statechartsCommand } from './statecharts.ts';
 import { statsCommand } from './stats.ts';
+import { traceCommand } from './trace.ts';
 
 const hashPasswordCommand: Command = {
   name: 'hash-password',
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   socketsCommand,
   statsCommand,
   pushCommand,
+  traceCommand,
   // Through the broker, as a device does (docs/cli.md).
   mqttCommand,
   statechartsCommand,

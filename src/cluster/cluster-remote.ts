@@ -28,10 +28,12 @@ import type { ClusterKey } from './envelope.ts';
 import { dispatch } from './handlers/index.ts';
 import type { ClusterParts, LocalNode } from './handlers/context.ts';
 import { Peers } from './peers.ts';
+import { Queries } from './queries.ts';
 import { ReplicatedSessionStore } from './replicated-sessions.ts';
 import { RegistryBatch } from './registry-batch.ts';
 import type { SyncLane, Topics } from './topics.ts';
 import { UserSubscriptions, type SubscribeOutcome } from './user-subscriptions.ts';
+import { NO_TRACE, type DeliveryTrace } from '../trace/delivery-trace.ts';
 
 export type { LocalNode } from './handlers/context.ts';
 
@@ -68,6 +70,8 @@ export interface ClusterRemoteOptions {
   offlineGrace?: number;
   /** How long after coming online the janitor waits for the retained state before judging what is stale (ms). */
   sweepDelay?: number;
+  /** What this node saw of each message (src/trace); none by default. */
+  trace?: DeliveryTrace;
   /** Seconds each flushed entry waited in the buffer (a metric). */
   observeFlushAge?: (seconds: number) => void;
   inspect?: ActorOptions<AnyActorLogic>['inspect'];
@@ -80,6 +84,8 @@ export class ClusterRemote implements Remote {
   readonly endConfirmations: EndConfirmations;
   readonly peers: Peers;
   readonly pushIds: RecentIds;
+  /** Questions to every live node (queries.ts): admin routes register responders and ask. */
+  readonly queries: Queries;
   readonly subscriptions: UserSubscriptions;
   private readonly parts: ClusterParts;
   private readonly timers: Timers;
@@ -91,10 +97,14 @@ export class ClusterRemote implements Remote {
   private control: Link | undefined;
   private buffer: AnyActorRef | undefined;
   private sweepTimer: unknown;
+  /** Delivery publishes made by this process: the n of a publish's name (`<node>:<n>`) in delivery traces. */
+  private deliveryPublishes = 0;
+  private readonly trace: DeliveryTrace;
   private readonly registry: RegistryBatch;
 
   constructor(private readonly options: ClusterRemoteOptions) {
     const timers = (this.timers = options.timers ?? systemTimers);
+    this.trace = options.trace ?? NO_TRACE;
     const now = () => timers.now();
     this.startedAt = now();
     this.view = new ClusterView(options.nodeId);
@@ -120,6 +130,12 @@ export class ClusterRemote implements Remote {
       },
     );
     this.pushIds = new RecentIds(options.dedupWindow(), now);
+    this.queries = new Queries(options.nodeId, timers);
+    this.queries.attach({
+      liveNodes: () => this.view.liveNodeIds(),
+      question: (payload) => this.publish(options.topics.queries(), encode(payload), false),
+      answer: (to, payload) => this.publish(options.topics.answers(to), encode(payload), false),
+    });
     this.subscriptions = new UserSubscriptions(
       { subscribe: (topics) => this.link?.subscribe(topics) ?? Promise.resolve('offline' as const), unsubscribe: (topics) => this.link?.unsubscribe(topics) },
       (contextId, userId) => [
@@ -140,6 +156,7 @@ export class ClusterRemote implements Remote {
           if (this.view.applyPresence(node, presence) !== 'offline') return;
           options.log.warn('cluster.node_down', { peer: node });
           this.endConfirmations.nodeGone(node);
+          this.queries.nodeGone(node);
           this.sweep();
         },
       },
@@ -154,9 +171,11 @@ export class ClusterRemote implements Remote {
       barrier: this.barrier,
       endConfirmations: this.endConfirmations,
       pushIds: this.pushIds,
+      queries: this.queries,
       commandIds: new RecentIds(options.dedupWindow(), now),
-      local: { deliver: () => 0, close: () => 0, endSession: () => 0 },
+      local: { deliver: () => 0, skip: () => 0, close: () => 0, endSession: () => 0 },
       stats: options.stats,
+      trace: this.trace,
       log: options.log,
       now,
       window: () => options.dedupWindow(),
@@ -276,8 +295,13 @@ export class ClusterRemote implements Remote {
     try {
       for (const entry of entries) {
         this.options.observeFlushAge?.((now - entry.firstArrival) / 1000);
-        const payload: DeliveryPayload = { v: 1, from: this.options.nodeId, at: this.timers.now(), filter: entry.pathFilter, p: entry.payloads };
-        if (!this.publish(this.options.topics.deliver(entry.contextId, entry.userId), encode(payload), false)) continue;
+        const f = ++this.deliveryPublishes;
+        const payload: DeliveryPayload = { v: 1, from: this.options.nodeId, at: this.timers.now(), filter: entry.pathFilter, p: entry.payloads, f };
+        const topic = this.options.topics.deliver(entry.contextId, entry.userId);
+        const online = this.link?.state === 'online';
+        const sent = this.publish(topic, encode(payload), false);
+        this.traceFlush(entry, f, topic, sent ? (online ? 'sent' : 'held') : 'outbox-limit');
+        if (!sent) continue;
         this.options.stats.remotePublishes++;
         this.options.stats.remoteSent += entry.payloads.length;
       }
@@ -285,6 +309,21 @@ export class ClusterRemote implements Remote {
       // Never let a flush failure stop the buffer (and with it the supervisor).
       this.options.stats.drop('invalid', entries.reduce((sum, e) => sum + e.payloads.length, 0));
       this.options.log.error('cluster.flush_failed', { error, entries: entries.length });
+    }
+  }
+
+  /** Each message of a flushed entry rode in publish `f`; when the outbox dropped it, the user's sockets on other nodes (as the registry shows them) will not get it. */
+  private traceFlush(entry: QueuedEntry, f: number, topic: string, outcome: 'sent' | 'held' | 'outbox-limit'): void {
+    const count = entry.payloads.length;
+    for (const payload of entry.payloads) {
+      const trace = this.trace.open(payload.i, payload.t === 1);
+      this.trace.published(trace, f, count, topic, outcome);
+      if (outcome !== 'outbox-limit') continue;
+      const matches = compilePathFilter(entry.pathFilter);
+      const missed = this.view.list({ contextId: entry.contextId, userId: entry.userId }).filter((row) => matches(row.path) && row.connectionId !== payload.s);
+      this.trace.skippedRemote(trace, missed, 'outbox-limit');
+      // No socket known elsewhere: the drop still cost any socket opened there meanwhile.
+      if (missed.length === 0) this.trace.skipped(trace, undefined, 'outbox-limit');
     }
   }
 
@@ -382,6 +421,7 @@ export class ClusterRemote implements Remote {
     this.barrier.linkLost();
     // Logouts still waiting for confirmations answer now: no timer outlives the node.
     this.endConfirmations.close();
+    this.queries.close();
     this.peers.stop();
   }
 

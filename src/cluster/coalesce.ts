@@ -23,6 +23,8 @@ export interface Payload {
   m: string;
   /** Source token: the connection id not to deliver to. */
   s?: string;
+  /** 1: pushed with `"trace": true` (its trace is kept apart on every node). */
+  t?: 1;
 }
 
 export interface QueuedEntry {
@@ -41,14 +43,15 @@ export interface Arrival {
   pathFilter: string | null;
   message: string;
   sourceToken?: string;
+  keep?: boolean;
 }
 
 export type AddResult = 'queued' | 'merged' | 'duplicate';
 
 interface Slot {
   entry: QueuedEntry;
-  /** Payload identities already in the entry: message and source token. */
-  seen: Set<string>;
+  /** Payload identities already in the entry (message and source token), to the id of the payload that has it. */
+  seen: Map<string, string>;
 }
 
 export class CoalescingQueue {
@@ -66,8 +69,8 @@ export class CoalescingQueue {
   }
 
   add(arrival: Arrival, now: number, settings: CoalesceSettings): AddResult {
-    const key = `${arrival.contextId}:${arrival.userId}:${arrival.pathFilter ?? ''}`;
-    const identity = `${arrival.sourceToken ?? ''}\u0000${arrival.message}`;
+    const key = slotKey(arrival);
+    const identity = identityOf(arrival);
     const payload = payloadOf(arrival);
     const slot = this.slots.get(key);
     if (!slot) {
@@ -80,7 +83,7 @@ export class CoalescingQueue {
           firstArrival: now,
           due: now + settings.delayDuration,
         },
-        seen: new Set([identity]),
+        seen: new Map([[identity, arrival.id]]),
       });
       this.payloadCount++;
       return 'queued';
@@ -88,10 +91,15 @@ export class CoalescingQueue {
     const { entry, seen } = slot;
     entry.due = Math.min(now + settings.delayDuration, entry.firstArrival + settings.maxDelayDuration);
     if (seen.has(identity)) return 'duplicate';
-    seen.add(identity);
+    seen.set(identity, arrival.id);
     entry.payloads.push(payload);
     this.payloadCount++;
     return 'merged';
+  }
+
+  /** The id of the queued payload an arrival is an exact copy of ('duplicate' from add): it carries the copy. */
+  twinOf(arrival: Arrival): string | undefined {
+    return this.slots.get(slotKey(arrival))?.seen.get(identityOf(arrival));
   }
 
   /** Removes and returns every entry due at `now`, in order of first arrival. */
@@ -115,7 +123,17 @@ export class CoalescingQueue {
   }
 }
 
-/** The payload an arrival becomes (the source token only when there is one: it is on the wire). */
+/** The payload an arrival becomes (the source token and the trace flag only when set: they are on the wire). */
 export function payloadOf(arrival: Arrival): Payload {
-  return arrival.sourceToken === undefined ? { i: arrival.id, m: arrival.message } : { i: arrival.id, m: arrival.message, s: arrival.sourceToken };
+  const payload: Payload = arrival.sourceToken === undefined ? { i: arrival.id, m: arrival.message } : { i: arrival.id, m: arrival.message, s: arrival.sourceToken };
+  if (arrival.keep) payload.t = 1;
+  return payload;
+}
+
+function slotKey(arrival: Arrival): string {
+  return `${arrival.contextId}:${arrival.userId}:${arrival.pathFilter ?? ''}`;
+}
+
+function identityOf(arrival: Arrival): string {
+  return `${arrival.sourceToken ?? ''}\u0000${arrival.message}`;
 }

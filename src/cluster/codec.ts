@@ -43,6 +43,8 @@ export interface DeliveryItem {
   i: string;
   m: string;
   s?: string;
+  /** 1: pushed with `"trace": true` (every node keeps its trace apart: src/trace). */
+  t?: 1;
 }
 
 /** Messages for one user's sockets (the topic names the user), in arrival order. */
@@ -54,6 +56,8 @@ export interface DeliveryPayload {
   at: number;
   filter: string | null;
   p: DeliveryItem[];
+  /** The sender's number for this publish (its n-th delivery publish): names the publish in delivery traces. */
+  f?: number;
 }
 
 /** Ids of pushes accepted with a client-given id, for the cluster-wide duplicate check. */
@@ -112,6 +116,28 @@ export interface EndConfirmation {
   by: string;
 }
 
+/** A question to every live node (queries.ts): `kind` picks the responder, `body` is its JSON input. */
+export interface QuestionPayload {
+  v: 1;
+  id: string;
+  from: string;
+  at: number;
+  /** How long the asker waits (ms): a question older than this is not answered (nobody listens). */
+  ttl: number;
+  kind: string;
+  body: unknown;
+}
+
+/** One node's answer to a question: the responder's JSON output, or why there is none. */
+export interface AnswerPayload {
+  v: 1;
+  id: string;
+  from: string;
+  body?: unknown;
+  /** `unknown-kind` (no responder for it on that node) or `failed` (the responder threw). */
+  error?: string;
+}
+
 /** Unique per process start (random prefix) and per message (counter): no entropy spent per message. */
 const ID_PREFIX = randomBytes(9).toString('base64url');
 let idCounter = 0;
@@ -156,6 +182,7 @@ export function decodeRegistry(body: string): RegistryPayload | undefined {
 export function decodeDelivery(body: string): DeliveryPayload | undefined {
   const p = parse(body);
   if (!p || !isString(p.from) || !isTime(p.at) || !isFilter(p.filter) || !Array.isArray(p.p) || p.p.length === 0) return undefined;
+  if (p.f !== undefined && !isTime(p.f)) return undefined;
   const valid = p.p.every((x: { i?: unknown; m?: unknown; s?: unknown }) => x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)));
   return valid ? (p as unknown as DeliveryPayload) : undefined;
 }
@@ -204,6 +231,21 @@ export function decodeSession(body: string): SessionPayload | SessionEndPayload 
 export function decodeEndConfirmation(body: string): EndConfirmation | undefined {
   const p = parse(body);
   return p && isString(p.confirms) && isString(p.by) ? (p as unknown as EndConfirmation) : undefined;
+}
+
+/** Kinds of question: a short name (`trace`, `inspector.actors`). */
+const QUERY_KIND = /^[a-z][a-z0-9._-]{0,63}$/;
+
+export function decodeQuestion(body: string): QuestionPayload | undefined {
+  const p = parse(body);
+  if (!p || !isMessageId(p.id) || !isString(p.from) || !isTime(p.at) || !isTime(p.ttl)) return undefined;
+  return isString(p.kind) && QUERY_KIND.test(p.kind) && 'body' in p ? (p as unknown as QuestionPayload) : undefined;
+}
+
+export function decodeAnswer(body: string): AnswerPayload | undefined {
+  const p = parse(body);
+  if (!p || !isMessageId(p.id) || !isString(p.from)) return undefined;
+  return p.error === undefined || isString(p.error) ? (p as unknown as AnswerPayload) : undefined;
 }
 
 export function isSessionEnd(value: SessionPayload | SessionEndPayload): value is SessionEndPayload {

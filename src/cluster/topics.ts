@@ -14,7 +14,9 @@ export type ParsedTopic =
   | { kind: 'ended' }
   | { kind: 'deliver'; contextId: number; userId: number }
   | { kind: 'pushes' }
-  | { kind: 'command' };
+  | { kind: 'command' }
+  | { kind: 'question' }
+  | { kind: 'answer'; node: string };
 
 export type TopicKind = ParsedTopic['kind'];
 
@@ -96,9 +98,24 @@ export class Topics {
     return `${this.internal}/commands`;
   }
 
-  /** What every node's main connection subscribes to for its whole life; delivery topics come and go with sockets. */
-  subscriptions(): string[] {
-    return [`${this.internal}/presence/+`, `${this.internal}/registry/#`, this.pushes(), this.commands()];
+  /** Questions to every live node (queries.ts): each answers on the asker's answers topic. */
+  queries(): string {
+    return `${this.internal}/queries`;
+  }
+
+  /** Where `node` gets the answers to its questions; only that node subscribes to it. */
+  answers(node: string): string {
+    return `${this.internal}/answers/${level(node)}`;
+  }
+
+  /**
+   * What every node's main connection subscribes to for its whole life; delivery
+   * topics come and go with sockets. With `node`, also the questions and that node's
+   * answers topic.
+   */
+  subscriptions(node?: string): string[] {
+    const always = [`${this.internal}/presence/+`, `${this.internal}/registry/#`, this.pushes(), this.commands()];
+    return node === undefined ? always : [...always, this.queries(), this.answers(node)];
   }
 
   /**
@@ -183,6 +200,10 @@ export class Topics {
         return parts.length === 1 ? { kind: 'pushes' } : undefined;
       case 'commands':
         return parts.length === 1 ? { kind: 'command' } : undefined;
+      case 'queries':
+        return parts.length === 1 ? { kind: 'question' } : undefined;
+      case 'answers':
+        return parts.length === 2 && LEVEL.test(parts[1]) ? { kind: 'answer', node: parts[1] } : undefined;
       default:
         return undefined;
     }

@@ -235,6 +235,20 @@ export const SCHEMA: SchemaTree<Config> = {
   metrics: {
     token: { doc: 'Bearer token GET /metrics requires; empty leaves it open (then keep /metrics off public proxies).', format: 'text', default: '', sensitive: true, env: 'WSMESH_METRICS_TOKEN' },
   },
+  trace: {
+    size: {
+      doc: 'Messages whose delivery trace each node keeps (GET /api/admin/trace/<id>, wsmesh trace): the last this many it saw; ids, times, connection ids and reasons only, never the message. 0: none.',
+      format: 'int-range',
+      min: 0,
+      default: 10000,
+    },
+    keep: {
+      doc: 'Messages pushed with "trace": true whose trace each node keeps apart from trace.size, so that the stream of other messages does not evict them: the last this many.',
+      format: 'int-range',
+      min: 0,
+      default: 1000,
+    },
+  },
   log: {
     level: { doc: 'Lowest level logged.', format: 'one-of', values: ['debug', 'info', 'warn', 'error'], default: 'info', env: 'WSMESH_LOG_LEVEL', arg: 'log-level' },
   },

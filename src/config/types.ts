@@ -95,6 +95,14 @@ export interface MetricsConfig {
   token: string;
 }
 
+/** The per-node delivery trace (src/trace): how many messages it keeps. */
+export interface TraceConfig {
+  /** The last this many messages a node saw. */
+  size: number;
+  /** Messages pushed with `"trace": true`, kept apart: the last this many. */
+  keep: number;
+}
+
 export interface LogConfig {
   level: LogLevel;
 }
@@ -154,5 +162,6 @@ export interface Config {
   directory: DirectoryConfig;
   admin: AdminConfig;
   metrics: MetricsConfig;
+  trace: TraceConfig;
   log: LogConfig;
 }

@@ -12,4 +12,6 @@ export interface OutboundMessage {
   pathFilter: string | null;
   /** A connection id to skip: the sender's own socket. Carried to remote nodes too. */
   sourceToken?: string;
+  /** Pushed with `"trace": true`: every node keeps its delivery trace apart, past the ring of recent messages (trace.keep). */
+  keep?: boolean;
 }

@@ -16,6 +16,7 @@ import type { ConnectionHandle, SocketIndex } from './socket-index.ts';
 import type { NodeStats } from './stats.ts';
 import type { Deliverability, Remote, RemoteSocketRow } from './remote.ts';
 import type { RecentIds } from '../cluster/dedup.ts';
+import { NO_TRACE, type DeliveryTrace, type SkipReason } from '../trace/delivery-trace.ts';
 
 export interface SendResult {
   id: string;
@@ -38,14 +39,33 @@ export interface DeliveryIds {
   endedSessions: RecentIds;
 }
 
+/** What delivery consults besides the index: the delivery trace, and whether a user may receive now. */
+export interface DeliveryExtras {
+  /** Records each message's way and each socket's outcome (src/trace). */
+  trace?: DeliveryTrace;
+  /**
+   * False when the directory in force disables the user (or the context, or
+   * websockets.enabled through the cascade): a reload may do that while the user's
+   * sockets are open, and those sockets then get nothing more (counted `disabled`).
+   */
+  receives?: (contextId: number, userId: number) => boolean;
+}
+
 export class WebSocketService {
+  private readonly trace: DeliveryTrace;
+  private readonly receives: (contextId: number, userId: number) => boolean;
+
   constructor(
     private readonly nodeId: string,
     private readonly index: SocketIndex,
     private readonly remote: Remote,
     private readonly stats: NodeStats,
     private readonly ids: DeliveryIds,
-  ) {}
+    extras: DeliveryExtras = {},
+  ) {
+    this.trace = extras.trace ?? NO_TRACE;
+    this.receives = extras.receives ?? (() => true);
+  }
 
   /**
    * Accepts a push: a repeat of an id accepted within the dedup window, here or
@@ -55,6 +75,7 @@ export class WebSocketService {
   async push(outbound: OutboundMessage, clientId: boolean): Promise<SendResult> {
     const matches = compilePathFilter(outbound.pathFilter);
     if (clientId && (this.ids.accepted.has(outbound.id) || (await this.remote.pushSeen(outbound.id)) || this.ids.accepted.has(outbound.id))) {
+      this.traceRefused(outbound);
       return { id: outbound.id, local: 0, remote: 0, duplicate: true };
     }
     this.ids.accepted.add(outbound.id);
@@ -69,22 +90,42 @@ export class WebSocketService {
     return this.send(outbound, compilePathFilter(outbound.pathFilter));
   }
 
-  /** Local half of delivery; the cluster calls it for messages that arrive from other nodes. */
-  deliverLocally(outbound: OutboundMessage, matches: PathMatcher = compilePathFilter(outbound.pathFilter)): number {
+  /**
+   * Local half of delivery; the cluster calls it for messages that arrive from other
+   * nodes. `trace`: the message's handle in the delivery trace (opened here when not given).
+   */
+  deliverLocally(outbound: OutboundMessage, matches: PathMatcher = compilePathFilter(outbound.pathFilter), trace = this.trace.open(outbound.id, outbound.keep)): number {
     if (!this.ids.delivered.firstSeen(outbound.id)) {
       this.stats.drop('duplicate');
+      this.trace.droppedCopy(trace);
       return 0;
     }
+    if (!this.receives(outbound.contextId, outbound.userId)) return this.skipLocally(outbound, 'disabled', trace);
     let written = 0;
     for (const handle of this.index.ofUser(outbound.contextId, outbound.userId)) {
-      if (handle.connectionId === outbound.sourceToken || !matches(handle.path)) continue;
+      if (handle.connectionId === outbound.sourceToken || !matches(handle.path)) {
+        this.trace.skipped(trace, handle.connectionId, handle.connectionId === outbound.sourceToken ? 'source-token' : 'path-filter');
+        continue;
+      }
+      const slowBefore = this.stats.slowConsumerCloses;
       // Admitted but not open yet, or closing, or unencodable: counted by its reason.
       const outcome = deliverMessage(handle.actor, outbound.message);
       if (outcome === 'written') written++;
       else this.stats.drop(outcome);
+      this.traceWrite(trace, handle, outcome, slowBefore);
     }
     this.stats.messagesDelivered += written;
     return written;
+  }
+
+  /**
+   * Records that none of this node's sockets of the user got the message, and why
+   * (a delivery dropped as stale, a user disabled); counted as dropped for that reason.
+   */
+  skipLocally(outbound: OutboundMessage, reason: 'disabled' | 'stale', trace = this.trace.open(outbound.id, outbound.keep)): number {
+    this.stats.drop(reason);
+    for (const handle of this.index.ofUser(outbound.contextId, outbound.userId)) this.trace.skipped(trace, handle.connectionId, reason);
+    return 0;
   }
 
   exists(contextId: number, userId: number, pathFilter: unknown = null): boolean {
@@ -176,10 +217,35 @@ export class WebSocketService {
   }
 
   private send(outbound: OutboundMessage, matches: PathMatcher): SendResult {
-    const result = { id: outbound.id, local: this.deliverLocally(outbound, matches), remote: this.remote.route(outbound, matches) };
+    const { id, contextId, userId } = outbound;
+    const trace = this.trace.accepted(id, outbound.keep === true, contextId, userId, outbound.pathFilter, outbound.sourceToken);
+    const result = { id, local: this.deliverLocally(outbound, matches, trace), remote: this.remote.route(outbound, matches) };
     // Nothing is lost silently: a message no socket anywhere is known to take is counted.
-    if (result.local === 0 && result.remote === 0) this.stats.drop('offline');
+    if (result.local === 0 && result.remote === 0) {
+      this.stats.drop('offline');
+      // Sockets that were there but did not match have their own reasons already.
+      if (this.index.countOfUser(contextId, userId) === 0 && this.remote.countOfUser(contextId, userId) === 0) this.trace.skipped(trace, undefined, 'no-socket');
+    }
     return result;
+  }
+
+  /** A frame's outcome in the trace: a write that made the socket a slow consumer (1013) did not reach it surely. */
+  private traceWrite(trace: number, handle: ConnectionHandle, outcome: 'written' | 'closing' | 'invalid', slowBefore: number): void {
+    if (outcome === 'written') {
+      if (this.stats.slowConsumerCloses === slowBefore) this.trace.written(trace, handle.connectionId);
+      else this.trace.skipped(trace, handle.connectionId, 'slow-consumer');
+      return;
+    }
+    const slow = outcome === 'closing' && handle.actor.getSnapshot().context.close?.code === CloseCode.TRY_AGAIN_LATER;
+    this.trace.skipped(trace, handle.connectionId, slow ? 'slow-consumer' : outcome);
+  }
+
+  /** A repeated id, answered duplicate: every socket of the user known here or in the registry did not get it from this push. */
+  private traceRefused(outbound: OutboundMessage): void {
+    const trace = this.trace.open(outbound.id, outbound.keep);
+    this.trace.refused(trace);
+    for (const handle of this.index.ofUser(outbound.contextId, outbound.userId)) this.trace.skipped(trace, handle.connectionId, 'duplicate');
+    this.trace.skippedRemote(trace, this.remote.list({ contextId: outbound.contextId, userId: outbound.userId }), 'duplicate');
   }
 
   private row(handle: ConnectionHandle): SocketRow {

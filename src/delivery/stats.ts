@@ -16,10 +16,10 @@ export type BrokerRefusal = 'connect' | 'publish' | 'subscribe';
  * socket anywhere (offline); the outbox was full while the broker was away; it was
  * mail for an earlier process of this node (stale); an exact duplicate was coalesced
  * away; it was a redelivery of a message already delivered (duplicate); its body
- * did not decode (invalid); or it came through the broker without the cluster
- * key's seal (forged).
+ * did not decode (invalid); it came through the broker without the cluster
+ * key's seal (forged); or the directory disables its user now (disabled).
  */
-export type DropReason = 'closing' | 'offline' | 'outboxFull' | 'stale' | 'coalesced' | 'duplicate' | 'invalid' | 'forged';
+export type DropReason = 'closing' | 'offline' | 'outboxFull' | 'stale' | 'coalesced' | 'duplicate' | 'invalid' | 'forged' | 'disabled';
 
 export class NodeStats {
   handshakesAccepted = 0;

@@ -16,6 +16,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { pageRoutes } from './routes/page.ts';
 import { inspectorActorRoute, inspectorRoutes } from './routes/inspector.ts';
+import { traceRoute } from './routes/trace.ts';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -43,8 +44,9 @@ export function createApp(deps: AppDeps): Koa {
   // calls (token-authenticated, the hot path) skip it.
   app.use((ctx, next) => (isUpgrade(ctx) || SESSION_ROUTES.has(ctx.path) ? session(ctx, next) : next()));
   app.use((ctx, next) => (isUpgrade(ctx) || isSocketPath(ctx.path, deps) ? handshake(ctx, next) : routes(ctx, next)));
-  // Reached when no exact route matched: the one route with a parameter.
+  // Reached when no exact route matched: the routes with a parameter.
   app.use(inspectorActorRoute(deps));
+  app.use(traceRoute(deps));
   return app;
 }
 

@@ -18,6 +18,7 @@ import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { AuthSources } from '../auth/sources.ts';
 import type { SocketExpiry } from '../auth/expiry.ts';
 import type { ConnectionActor } from '../actors/connection.machine.ts';
+import type { Queries } from '../cluster/queries.ts';
 
 export interface Live {
   config: Config;
@@ -45,4 +46,6 @@ export interface AppDeps {
   auth: AuthSources;
   /** Closes sockets whose authentication expires (a token's exp, the proxy's expiresAt). */
   expiry: SocketExpiry<ConnectionActor>;
+  /** Questions to every live node, this one included (cluster/queries.ts): cluster-wide admin answers. */
+  queries: Queries;
 }

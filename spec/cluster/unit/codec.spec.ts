@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import {
+  decodeAnswer,
   decodeCommand,
+  decodeQuestion,
   decodeDelivery,
   decodeEndConfirmation,
   decodePresence,
@@ -16,6 +18,8 @@ import {
   type DeliveryPayload,
   type PresencePayload,
   type PushIdsPayload,
+  type QuestionPayload,
+  type AnswerPayload,
   type RegistryPayload,
   type SessionEndPayload,
   type SessionPayload,
@@ -314,6 +318,37 @@ describe('codec', () => {
         expect(decodeSession(variant(record, field, 1)), field).to.equal(undefined);
       }
       for (const at of [undefined, -1, '10']) expect(decodeSession(variant(record, 'createdAt', at)), String(at)).to.equal(undefined);
+    });
+  });
+
+  describe('decodeQuestion', () => {
+    const question: QuestionPayload = { v: 1, id: 'q1', from: 'n1', at: 100, ttl: 2000, kind: 'trace', body: { id: 'm1' } };
+    refusesCommon(decodeQuestion, question);
+
+    it('decodes a question with any JSON body, null included', () => {
+      expect(decodeQuestion(encode(question))).to.deep.equal(question);
+      expect(decodeQuestion(variant(question, 'body', null))).to.deep.equal({ ...question, body: null });
+    });
+
+    it('refuses a missing body, a bad kind, id, from, at or ttl', () => {
+      expect(decodeQuestion(variant(question, 'body', undefined))).to.equal(undefined);
+      for (const kind of [undefined, '', 'Trace', '1x', 'a/b', 'x'.repeat(65), 3]) expect(decodeQuestion(variant(question, 'kind', kind)), String(kind)).to.equal(undefined);
+      for (const [field, value] of [['id', ''], ['id', 'x'.repeat(129)], ['from', 1], ['at', -1], ['ttl', '5'], ['ttl', undefined]] as const)
+        expect(decodeQuestion(variant(question, field, value)), `${field}=${value}`).to.equal(undefined);
+    });
+  });
+
+  describe('decodeAnswer', () => {
+    const answer: AnswerPayload = { v: 1, id: 'q1', from: 'n2', body: { found: true } };
+    refusesCommon(decodeAnswer, answer);
+
+    it('decodes an answer with a body, or with an error', () => {
+      expect(decodeAnswer(encode(answer))).to.deep.equal(answer);
+      expect(decodeAnswer(encode({ v: 1, id: 'q1', from: 'n2', error: 'unknown-kind' }))).to.deep.equal({ v: 1, id: 'q1', from: 'n2', error: 'unknown-kind' });
+    });
+
+    it('refuses a bad id, from or error', () => {
+      for (const [field, value] of [['id', undefined], ['from', 5], ['error', 5]] as const) expect(decodeAnswer(variant(answer, field, value)), `${field}=${value}`).to.equal(undefined);
     });
   });
 });

@@ -40,6 +40,11 @@ describe('Topics', () => {
       expect(t.controlSubscriptions()).to.deep.equal([`${I}/sessions/+`]);
     });
 
+    it("adds the questions topic and the node's own answers topic when given the node", () => {
+      expect(t.subscriptions('n1')).to.deep.equal([`${I}/presence/+`, `${I}/registry/#`, `${I}/pushes`, `${I}/commands`, `${I}/queries`, `${I}/answers/n1`]);
+      expect(() => t.answers('a/b')).to.throw(/topic level/);
+    });
+
     it('with cluster.fastPath, adds QoS 0 copies: sessions/# on the control connection, <delivery topic>/# per user; nothing else is a copy', () => {
       expect(t.controlSubscriptions(true)).to.deep.equal([`${I}/sessions/+`, `${I}/sessions/#`]);
       expect(t.deliverCopy(1, 2)).to.equal(`${I}/deliver/1/2/#`);
@@ -72,6 +77,8 @@ describe('Topics', () => {
         [t.deliver(1, 9007199254740991), { kind: 'deliver', contextId: 1, userId: 9007199254740991 }],
         [t.pushes(), { kind: 'pushes' }],
         [t.commands(), { kind: 'command' }],
+        [t.queries(), { kind: 'question' }],
+        [t.answers('n-2'), { kind: 'answer', node: 'n-2' }],
       ];
       for (const [topic, parsed] of cases) expect(t.parse(topic), topic).to.deep.equal(parsed);
     });

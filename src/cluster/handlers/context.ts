@@ -13,13 +13,17 @@ import type { EndConfirmations } from '../end-confirmations.ts';
 import type { ClusterView } from '../cluster-view.ts';
 import type { RecentIds } from '../dedup.ts';
 import type { Peers } from '../peers.ts';
+import type { Queries } from '../queries.ts';
 import type { ReplicatedSessionStore } from '../replicated-sessions.ts';
 import type { ParsedTopic, Topics } from '../topics.ts';
+import type { DeliveryTrace } from '../../trace/delivery-trace.ts';
 
 /** What the cluster needs of the local node. */
 export interface LocalNode {
-  /** Writes to this node's matching sockets; drops ids it delivered already. */
-  deliver(outbound: OutboundMessage): number;
+  /** Writes to this node's matching sockets; drops ids it delivered already. `trace`: the message's handle in the delivery trace. */
+  deliver(outbound: OutboundMessage, trace?: number): number;
+  /** None of this node's sockets of the user gets the message (a stale delivery): counted and traced. */
+  skip(outbound: OutboundMessage, reason: 'stale', trace?: number): number;
   close(contextId: number, userId: number, matches: PathMatcher, code: number): number;
   /** Closes this node's sockets of a session (4401, after the farewell). */
   endSession(sessionKey: string): number;
@@ -37,10 +41,14 @@ export interface ClusterParts {
   endConfirmations: EndConfirmations;
   /** Ids of pushes accepted anywhere (the 202's duplicate check). */
   pushIds: RecentIds;
+  /** Questions to every live node and this node's responders (queries.ts). */
+  queries: Queries;
   /** Ids of close commands already applied. */
   commandIds: RecentIds;
   local: LocalNode;
   stats: NodeStats;
+  /** What this node saw of each message (src/trace). */
+  trace: DeliveryTrace;
   log: Logger;
   now(): number;
   /** The dedup window (ms): a delivery or command older than this is a replay. */

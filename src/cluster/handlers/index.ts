@@ -4,18 +4,20 @@
  */
 import type { ParsedTopic } from '../topics.ts';
 import type { ClusterParts, Handler } from './context.ts';
+import { answer } from './answer.ts';
 import { command } from './command.ts';
 import { deliver } from './deliver.ts';
 import { ended } from './ended.ts';
 import { presence } from './presence.ts';
 import { pushes } from './pushes.ts';
+import { question } from './question.ts';
 import { registry } from './registry.ts';
 import { session } from './session.ts';
 import { sync } from './sync.ts';
 
 type Table = { [K in ParsedTopic['kind']]: Handler<K> };
 
-export const HANDLERS: Table = { presence, registry, session, sync, ended, deliver, pushes, command };
+export const HANDLERS: Table = { presence, registry, session, sync, ended, deliver, pushes, command, question, answer };
 
 export function dispatch(topic: ParsedTopic, body: string | undefined, parts: ClusterParts, retained = false): void {
   (HANDLERS[topic.kind] as Handler<typeof topic.kind>)(topic as never, body, parts, retained);

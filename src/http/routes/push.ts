@@ -42,8 +42,12 @@ export function parsePush(value: unknown): { outbound: OutboundMessage; clientId
   if (id !== undefined && (typeof id !== 'string' || !MESSAGE_ID.test(id))) {
     throw new WsmeshError('ERR_BAD_REQUEST', 'id must be a string of 1 to 128 characters from [A-Za-z0-9_.:-]');
   }
+  const trace = body.trace ?? false;
+  if (typeof trace !== 'boolean') throw new WsmeshError('ERR_BAD_REQUEST', 'trace must be true or false');
+  const outbound: OutboundMessage = { id: id ?? messageId(), message, contextId, userId, pathFilter: pathFilter as string | null, sourceToken };
+  if (trace) outbound.keep = true;
   return {
-    outbound: { id: id ?? messageId(), message, contextId, userId, pathFilter: pathFilter as string | null, sourceToken },
+    outbound,
     clientId: id !== undefined,
   };
 }
