@@ -414,13 +414,19 @@ describe('InspectorHub, actors followed on demand', () => {
     stop();
   });
 
-  it('records transitions only while it follows: from the moment it was followed, none after it let go', () => {
+  it('records transitions only while it follows: from the moment it was followed (or its start), none after it let go', () => {
     const { hub, timers, connect, open } = onDemand(1000);
     const a = connect('a');
     a.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
     expect(hub.describe(a.sessionId)!.transitions).to.deep.equal([]); // followed in authenticated: nothing before
     a.send({ type: 'ws.opened', socket: new RecordingSocket() as unknown as WebSocket });
     expect(hub.describe(a.sessionId)!.transitions.map((t) => [t.event, t.from, t.to])).to.deep.equal([['ws.opened', 'authenticated', 'open.idle']]);
+    const c = connect('c'); // started while followed: from its start
+    c.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+    expect(hub.describe(c.sessionId)!.transitions.map((t) => [t.event, t.from, t.to])).to.deep.equal([
+      ['xstate.init', null, 'upgrade'],
+      ['handshake.accepted', 'upgrade', 'authenticated'],
+    ]);
     timers.advance(1000); // let go
     const b = connect('b');
     open(b); // not followed: nothing recorded, nothing kept

@@ -132,6 +132,11 @@ export class Queries {
     }
   }
 
+  /** The nodes a question would reach now: this one and every other live node, sorted. */
+  nodes(): string[] {
+    return [this.nodeId, ...this.transport.liveNodes().filter((node) => node !== this.nodeId)].sort();
+  }
+
   /** Questions still open (a test's and the inspector's view). */
   get size(): number {
     return this.pending.size;

@@ -166,10 +166,10 @@ export class InspectorHub {
     this.machine(source.machine);
   }
 
-  /** An actor of the on-demand machine started. */
+  /** An actor of the on-demand machine started: called right after `start()`, so it is still in its initial state. */
   spawned(ref: AnyActor): void {
     this.machine(machineOf(ref)).created++;
-    if (this.following.mode === 'following') this.follow(ref);
+    if (this.following.mode === 'following') this.follow(ref, true);
   }
 
   /** An actor of the on-demand machine ended (its final snapshot may have said so already). */
@@ -200,13 +200,15 @@ export class InspectorHub {
     this.following.idleTimer = this.listeners.size > 0 ? undefined : timers.setTimeout(() => this.letGo(), idleMs);
   }
 
-  private follow(ref: AnyActor): void {
+  /** `justStarted`: its first transition (the start) is known, and recorded; else it is followed from the state it is in. */
+  private follow(ref: AnyActor, justStarted = false): void {
     const snapshot = ref.getSnapshot() as Snapshot<unknown>;
     if (snapshot.status !== 'active' || this.actors.has(ref.sessionId)) return;
     const value = (snapshot as { value?: unknown }).value;
-    this.enter(ref, stateKey(value), value);
+    const tracked = this.enter(ref, stateKey(value), value);
+    if (justStarted) this.record(tracked, 'xstate.init', null, tracked.state);
     const subscription = ref.system.inspect(this.observer);
-    this.actors.get(ref.sessionId)!.unfollow = () => subscription.unsubscribe();
+    tracked.unfollow = () => subscription.unsubscribe();
   }
 
   /** Nobody looked for idleMs: the on-demand actors lose their observers and leave the hub, silently. */

@@ -151,6 +151,16 @@ describe('Queries', () => {
     });
   });
 
+  describe('#nodes', () => {
+    it('lists this node and every other live node, sorted; a node alone lists itself', () => {
+      const { nodes, live } = mesh(['b', 'c', 'a']);
+      expect(nodes.get('b')!.nodes()).to.deep.equal(['a', 'b', 'c']);
+      live.delete('c');
+      expect(nodes.get('b')!.nodes()).to.deep.equal(['a', 'b']);
+      expect(new Queries('solo', new FakeTimers()).nodes()).to.deep.equal(['solo']);
+    });
+  });
+
   describe('#close', () => {
     it('answers every open question with what came (shutdown)', async () => {
       const { nodes, hold } = mesh(['a', 'b']);
