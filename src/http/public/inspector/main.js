@@ -94,9 +94,15 @@ function disconnect() {
   clearInterval(nodesTimer);
 }
 
+/** The live nodes last drawn: the selector is drawn again only when they change (an open drop-down would close). */
+let drawnNodes = '';
+
 async function loadNodes() {
   const live = await api('/api/admin/inspector/nodes');
   self = live.self;
+  const drawn = JSON.stringify([live, chosen || self]);
+  if (drawn === drawnNodes) return;
+  drawnNodes = drawn;
   renderNodes(live, chosen || self);
 }
 
