@@ -8,7 +8,8 @@
  * Costs: O(1) per transition (a write into a ring, no allocation once the ring
  * exists). Memory is bounded: a ring holds at most `capacity` entries, allocated at
  * an actor's first transition as two typed arrays (8 bytes of time and 3 x 2 bytes
- * of names per entry: 700 bytes for 50), and the names (state keys and event types,
+ * of names per entry: 700 bytes for 50, about 1.1 KB with the arrays' own overhead,
+ * measured with 100,000 rings), and the names (state keys and event types,
  * a small set drawn from the machine definitions) are kept once per hub in a
  * `Names` table of at most `maxNames` entries. Only actors the hub tracks have a
  * ring, so connection actors have one only while the inspector follows them.
