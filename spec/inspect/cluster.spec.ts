@@ -55,10 +55,11 @@ describe('inspect/cluster', () => {
     it('reads machine, state and limit, capping the limit', () => {
       expect(readSampleQuery({ machine: 'connection', state: 'open', limit: 5 })).to.deep.equal({ machine: 'connection', state: 'open', limit: 5 });
       expect(readSampleQuery({ limit: 10 ** 9 })).to.deep.equal({ limit: MAX_LIMIT });
+      expect(readSampleQuery({ limit: 5, perState: 8 })).to.deep.equal({ limit: 5, perState: 8 });
     });
 
     it('throws on anything else (the asker gets `failed`)', () => {
-      for (const body of [null, 'x', [], { limit: 0 }, { limit: 1.5 }, { limit: '5' }, { limit: 5, machine: 3 }, { limit: 5, state: '' }, { limit: 5, state: 'x'.repeat(257) }]) {
+      for (const body of [null, 'x', [], { limit: 0 }, { limit: 1.5 }, { limit: '5' }, { limit: 5, machine: 3 }, { limit: 5, state: '' }, { limit: 5, state: 'x'.repeat(257) }, { limit: 5, perState: 0 }, { limit: 5, perState: '8' }]) {
         expect(() => readSampleQuery(body), JSON.stringify(body)).to.throw(TypeError);
       }
     });

@@ -317,6 +317,17 @@ describe('InspectorHub', () => {
       expect(hub.sample({ machine: 'node', limit: 10 }).matching).to.equal(0);
     });
 
+    it('lists at most perState actors of each state, so a crowded state leaves room for the others', () => {
+      const { hub, connect, open } = setupHub();
+      for (const id of ['a', 'b', 'c', 'd']) open(connect(id));
+      connect('e');
+      connect('f');
+      const { matching, actors } = hub.sample({ machine: 'connection', limit: 100, perState: 1 });
+      expect(matching).to.equal(6);
+      expect(actors.map((a) => a.state)).to.deep.equal(['upgrade', 'open.idle']);
+      expect(hub.sample({ machine: 'connection', limit: 3, perState: 2 }).actors.map((a) => a.state)).to.deep.equal(['upgrade', 'upgrade', 'open.idle']);
+    });
+
     it('carries the seq of the last batch it includes, so a watcher can order it against the stream', () => {
       const { hub, timers, batches, connect, open, watch } = setupHub({ interval: 100 });
       watch();

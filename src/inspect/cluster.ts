@@ -25,6 +25,8 @@ export interface SampleQuery {
   machine?: string;
   state?: string;
   limit: number;
+  /** At most this many actors of each state. */
+  perState?: number;
 }
 
 /** One node's answer to `inspector.actors`: its counts now and a sample of its actors. */
@@ -57,7 +59,6 @@ export function answerInspectorQuestions(responders: Responders, hub: InspectorH
 
 /** This node's counts and a sample of its actors (what a node answers to `inspector.actors`). */
 export function sampleOf(hub: InspectorHub, query: SampleQuery): NodeSample {
-  hub.sweep();
   const { at, counts, totals } = hub.snapshot();
   const { seq, matching, actors } = hub.sample(query);
   return { seq, at, counts, totals, matching, actors };
@@ -70,6 +71,7 @@ export function readSampleQuery(body: unknown): SampleQuery {
   const query: SampleQuery = { limit: Number.isSafeInteger(b.limit) && (b.limit as number) >= 1 ? Math.min(b.limit as number, MAX_LIMIT) : fail('limit') };
   if (b.machine !== undefined) query.machine = text(b.machine, 'machine');
   if (b.state !== undefined) query.state = text(b.state, 'state');
+  if (b.perState !== undefined) query.perState = Number.isSafeInteger(b.perState) && (b.perState as number) >= 1 ? Math.min(b.perState as number, MAX_LIMIT) : fail('perState');
   return query;
 }
 

@@ -396,15 +396,17 @@ export class InspectorHub {
   }
 
   /**
-   * Up to `limit` live actors, of one machine and state if given. `state` matches
-   * nested states too: `open` lists actors in `open.idle` and `open.probing`.
+   * Up to `limit` live actors, of one machine and state if given, and at most
+   * `perState` of each state (so one crowded state does not leave the others
+   * unlisted). `state` matches nested states too: `open` lists actors in `open.idle`
+   * and `open.probing`.
    *
    * `seq` is the last sequence number the hub gave a snapshot or batch: the sample
    * reflects every change in that batch and earlier ones. A watcher reads samples
    * beside the stream, so one may arrive after newer batches; it compares `seq`s to
    * drop what is older than the batches it already applied.
    */
-  sample(filter: { machine?: string; state?: string; limit: number }): { seq: number; matching: number; actors: ActorSummary[] } {
+  sample(filter: { machine?: string; state?: string; limit: number; perState?: number }): { seq: number; matching: number; actors: ActorSummary[] } {
     this.look();
     const actors: ActorSummary[] = [];
     let matching = 0;
@@ -413,8 +415,9 @@ export class InspectorHub {
       for (const [state, group] of entry.states) {
         if (filter.state !== undefined && !inState(state, filter.state)) continue;
         matching += group.size;
+        let listed = 0;
         for (const tracked of group) {
-          if (actors.length >= filter.limit) break;
+          if (actors.length >= filter.limit || listed++ >= (filter.perState ?? Infinity)) break;
           actors.push(describeActor(tracked, false));
         }
       }

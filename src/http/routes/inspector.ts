@@ -4,7 +4,7 @@
  *
  *   GET /api/admin/inspector/charts            every actor's chart: Mermaid + definition
  *   GET /api/admin/inspector/nodes             this node's id and every live node's
- *   GET /api/admin/inspector/actors?machine=&state=&limit=[&node=<id>|all]
+ *   GET /api/admin/inspector/actors?machine=&state=&limit=&perState=[&node=<id>|all]
  *                                              a sample of live actors: this node's; with
  *                                              `node`, that node's or every node's, with
  *                                              their counts, asked over the broker
@@ -93,6 +93,7 @@ export function inspectorRoutes(router: Router, deps: AppDeps): void {
   router.on('GET', '/api/admin/inspector/actors', admin(async (ctx, hub) => {
     const limit = ctx.query.limit === undefined ? DEFAULT_LIMIT : Math.min(MAX_LIMIT, positiveInt(single(ctx.query.limit), 'limit'));
     const query: SampleQuery = { machine: single(ctx.query.machine), state: single(ctx.query.state), limit };
+    if (ctx.query.perState !== undefined) query.perState = Math.min(MAX_LIMIT, positiveInt(single(ctx.query.perState), 'perState'));
     const node = single(ctx.query.node);
     // Without `node`: this node's sample, as before nodes could be chosen.
     if (node === undefined) return void (ctx.body = hub.sample(query));

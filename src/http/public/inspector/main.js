@@ -168,7 +168,9 @@ async function poll() {
   const n = current.ask();
   try {
     await loadCharts();
-    const body = await api(`/api/admin/inspector/actors?${new URLSearchParams({ node: current.node, limit: String(FIRST_SAMPLE) })}`);
+    // LIST_CAP of each state is what the lists show: a crowded state leaves room for the others.
+    const query = new URLSearchParams({ node: current.node, limit: String(FIRST_SAMPLE), perState: String(LIST_CAP) });
+    const body = await api(`/api/admin/inspector/actors?${query}`);
     if (current !== sampled || !current.apply(body, n)) return;
     sampledStatus(current);
     render();
