@@ -26,7 +26,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './cluster/embedded-bro
 import { Topics } from './cluster/topics.ts';
 import { Queries } from './cluster/queries.ts';
 import { answerInspectorQuestions } from './inspect/cluster.ts';
-import { TraceRecorder } from './trace/recorder.ts';
+import { NO_MESSAGE, TraceRecorder } from './trace/recorder.ts';
 import { DeliveryTrace } from './trace/delivery-trace.ts';
 import { systemTimers } from './time/timers.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
@@ -164,7 +164,8 @@ export class WsmeshNode {
       rules: () => this.ingressRules(),
       // Subscribed to the whole subtree, this node gets every user's messages: only those of users it holds sockets of are its business.
       holds: config.mqtt.ingressSubscription === 'node' ? (contextId, userId) => this.index.countOfUser(contextId, userId) > 0 : undefined,
-      deliver: (outbound) => this.service.deliverLocally(outbound),
+      // Not traced: an ingress message's id is made here and told to nobody, so it would only evict pushes from the trace.
+      deliver: (outbound) => this.service.deliverLocally(outbound, undefined, NO_MESSAGE),
       stats: this.stats.ingress,
       log: this.log,
       recent: new RecentIds(dedupWindow()),

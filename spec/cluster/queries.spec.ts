@@ -3,7 +3,29 @@
  * nodes on the embedded broker; each answers on the asker's answers topic, sealed.
  */
 import { expect } from 'chai';
-import { startCluster, type TestCluster } from './support.ts';
+import { killAllBrokers } from '../support/broker.ts';
+import { BROKER_KINDS, requireBroker, startCluster, type TestCluster } from './support.ts';
+
+for (const kind of BROKER_KINDS.filter((k) => k !== 'embedded')) {
+  describe(`queries over the ${kind} broker`, function () {
+    this.timeout(kind === 'nats' ? 90_000 : 30_000);
+    let cluster: TestCluster | undefined;
+    before(function () {
+      requireBroker(this, kind);
+    });
+    after(async () => {
+      await cluster?.stop();
+      await killAllBrokers();
+    });
+
+    it('asks every live node and gets each answer through the broker (the node ACLs allow queries and answers)', async () => {
+      cluster = await startCluster(kind);
+      for (const [id, n] of Object.entries(cluster.nodes)) n.node.queries.register('test.who', () => id);
+      const result = await cluster.nodes.c.node.queries.ask('test.who', null, kind === 'nats' ? 5000 : 2000);
+      expect(result).to.deep.equal({ answers: ['a', 'b', 'c'].map((id) => ({ node: id, body: id })), unanswered: [] });
+    });
+  });
+}
 
 describe('queries over the embedded broker', function () {
   this.timeout(30_000);

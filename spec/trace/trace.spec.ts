@@ -142,14 +142,32 @@ describe('GET /api/admin/trace/<id>', function () {
       let n = 0;
       while (single.node.stats.slowConsumerCloses === 0 && n < 2000) await push(single.url, { ...ALICE, id: `s-${++n}`, message: chunk, pathFilter: '/ws/slow' });
       expect(single.node.stats.slowConsumerCloses).to.equal(1);
+      // Still closing (the client reads nothing, so the close handshake waits): a later push finds it closed as a slow consumer.
+      await push(single.url, { ...ALICE, id: 'after-1013', message: 'late', pathFilter: '/ws/slow' });
       (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
       expect(await slow.closedWith(5000)).to.equal(1013);
+      expect((await trace(single, 'after-1013')).body.notDelivered.map((s: { connectionId: string; reason: string }) => `${s.connectionId}:${s.reason}`)).to.have.members(['slow:slow-consumer', 'fast:path-filter']);
 
       const overflow = (await trace(single, `s-${n}`)).body;
       expect(overflow.notDelivered.map((s: { connectionId: string; reason: string }) => `${s.connectionId}:${s.reason}`)).to.have.members(['slow:slow-consumer', 'fast:path-filter']);
       expect(overflow.written).to.deep.equal([]);
       if (n > 1) expect((await trace(single, 's-1')).body.written.map((w: { connectionId: string }) => w.connectionId)).to.deep.equal(['slow']);
       expect(overflow.nodes).to.deep.equal({ holding: ['test-node'], answered: ['test-node'], unanswered: [], failed: [] });
+    });
+
+    it('names closing for a socket closing for another reason (an operator closed it; the client has not answered the close yet)', async () => {
+      single = await startNode();
+      const auth = await login(single.url);
+      const socket = await openSocket(single.wsUrl, auth, '/ws/a', { connection: 'leaving' });
+      sockets.push(socket);
+      (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      expect((await admin(single.url, 'DELETE', '/api/admin/sockets?contextId=1&userId=3')).body).to.deep.equal({ closed: 1 });
+      await push(single.url, { ...ALICE, id: 'to-closing', message: 'late' });
+      (socket.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect(await socket.closedWith(5000)).to.equal(4403);
+      const t = (await trace(single, 'to-closing')).body;
+      expect(t.notDelivered.map((s: { connectionId: string; reason: string }) => `${s.connectionId}:${s.reason}`)).to.deep.equal(['leaving:closing']);
+      expect(socket.frames).to.deep.equal([]);
     });
 
     it('keeps a push with "trace": true past the ring of the last trace.size messages, and forgets the others', async () => {

@@ -10,13 +10,13 @@
  */
 import { CloseCode } from '../errors.ts';
 import { compilePathFilter, type PathMatcher } from './path-filter.ts';
-import { deliverMessage } from '../actors/connection-delivery.ts';
+import { deliverMessage, type DeliveryOutcome } from '../actors/connection-delivery.ts';
 import type { OutboundMessage } from './message.ts';
 import type { ConnectionHandle, SocketIndex } from './socket-index.ts';
 import type { NodeStats } from './stats.ts';
 import type { Deliverability, Remote, RemoteSocketRow } from './remote.ts';
 import type { RecentIds } from '../cluster/dedup.ts';
-import { NO_TRACE, type DeliveryTrace, type SkipReason } from '../trace/delivery-trace.ts';
+import { NO_TRACE, type DeliveryTrace } from '../trace/delivery-trace.ts';
 
 export interface SendResult {
   id: string;
@@ -230,7 +230,7 @@ export class WebSocketService {
   }
 
   /** A frame's outcome in the trace: a write that made the socket a slow consumer (1013) did not reach it surely. */
-  private traceWrite(trace: number, handle: ConnectionHandle, outcome: 'written' | 'closing' | 'invalid', slowBefore: number): void {
+  private traceWrite(trace: number, handle: ConnectionHandle, outcome: DeliveryOutcome, slowBefore: number): void {
     if (outcome === 'written') {
       if (this.stats.slowConsumerCloses === slowBefore) this.trace.written(trace, handle.connectionId);
       else this.trace.skipped(trace, handle.connectionId, 'slow-consumer');
