@@ -14,7 +14,8 @@ import { createNodeSupervisor } from '../../src/actors/node.actor.ts';
 import { singleNode } from '../../src/delivery/remote.ts';
 import { SocketIndex } from '../../src/delivery/socket-index.ts';
 import { CloseCode } from '../../src/errors.ts';
-import { InspectorHub, inState, stateKey, type InspectorBatch, type InspectorOptions } from '../../src/inspect/hub.ts';
+import { InspectorHub, type InspectorBatch, type InspectorOptions } from '../../src/inspect/hub.ts';
+import { inState, stateKey } from '../../src/inspect/state-key.ts';
 import { rawProtocol } from '../../src/protocol/raw.ts';
 import { FakeTimers } from '../../src/time/timers.ts';
 
