@@ -15,7 +15,7 @@
  * and shows the answer whole (sampled.js); a selected actor's details are asked again
  * with each sample. The list of live nodes is asked again every NODES_MS.
  */
-import { api, AuthError, token } from './api.js';
+import { api, ApiError, AuthError, token } from './api.js';
 import { layoutChart } from './layout.js';
 import { InspectorModel, LIST_CAP } from './model.js';
 import { ALL_NODES, canvasMeasure, onActorClick, onNodeChange, renderCharts, renderCounts, renderDetails, renderEnded, renderGroups, renderNoDetails, renderNodes, renderNoSelection, setStatus } from './render.js';
@@ -283,7 +283,12 @@ async function showDetails(id, node) {
   try {
     actor = await api(`/api/admin/inspector/actors/${encodeURIComponent(id)}${query}`);
   } catch (error) {
-    if (isSelected({ id, node })) renderNoDetails(`${node} ${id}`, error instanceof AuthError ? 'token refused' : 'no longer live');
+    if (!isSelected({ id, node })) return;
+    if (error instanceof AuthError) return refused();
+    // Gone (404): no longer asked for with each sample. Another failure (the node silent): asked again.
+    const gone = error instanceof ApiError && error.status === 404;
+    renderNoDetails(`${node} ${id}`, gone ? 'no longer live' : /** @type {Error} */ (error).message);
+    if (gone) selection = model.selected = undefined;
     return render();
   }
   // Another actor was clicked meanwhile, or this one's end came in before its details.
