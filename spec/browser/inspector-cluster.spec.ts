@@ -34,7 +34,8 @@ describe('inspector page over a 2-node cluster (headless Chromium)', function ()
     screens = screenshotDir();
   });
   beforeEach(async () => {
-    pair = await startPair();
+    // A short wait for other nodes' answers: the test of a silent node waits it out.
+    pair = await startPair(['--cluster.syncTimeout', '800']);
     page = await browser.newPage({ viewport: { width: 1700, height: 1000 } });
     errors.length = 0;
     answers.length = 0;
@@ -140,5 +141,24 @@ describe('inspector page over a 2-node cluster (headless Chromium)', function ()
     expect(await count('node', 'running').textContent()).to.equal('1');
     await expectNoSecrets(alice);
     expect(errors).to.deep.equal([]);
+  });
+
+  it('names a node that does not answer in the status line, and shows the nodes that did', async () => {
+    // b is live but its answer never comes (as a frozen node's).
+    pair.nodes.b.node.queries.register('inspector.actors', () => new Promise(() => {}));
+    await openInspector();
+    await page.selectOption('#node-select', 'all');
+    await page.waitForSelector('#status[data-state="partial"]:has-text("no answer from b")');
+    expect(await page.textContent('#status')).to.contain('All nodes (a)');
+    expect(await count('node', 'running').textContent()).to.equal('1');
+    await page.selectOption('#node-select', 'b');
+    await page.waitForSelector('#status[data-state="error"]:has-text("ERR_NODE_UNAVAILABLE")');
+    expect(await page.textContent('#status')).to.contain('Node b did not answer within cluster.syncTimeout');
+    // What all showed (a's actors) is not left on screen under b.
+    expect(await count('node', 'running').textContent()).to.equal('0');
+    expect(await page.locator('button.actor').count()).to.equal(0);
+    await screenshot('inspector-silent-node.png');
+    // The 504s are the page's console errors of the failed fetches; no script error.
+    expect(errors.filter((e) => !e.includes('504'))).to.deep.equal([]);
   });
 });

@@ -115,9 +115,11 @@ function show(node) {
   stream?.close();
   stream = undefined;
   clearTimeout(pollTimer);
-  sampled = undefined;
-  if (node === self) return openLocalStream();
-  sampled = new SampledModel(node);
+  // Nothing of the node shown before stays on screen while the chosen one is asked.
+  sampled = node === self ? undefined : new SampledModel(node);
+  if (!sampled) model.applySnapshot({ seq: 0, at: Date.now(), counts: {}, totals: {} });
+  render();
+  if (!sampled) return openLocalStream();
   setStatus('connecting', `Asking ${node === ALL_NODES ? 'every node' : `node ${node}`}...`);
   poll();
 }
