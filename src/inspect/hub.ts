@@ -11,7 +11,8 @@
  *
  * Each tracked actor keeps its last 50 transitions (transitions.ts: a fixed ring,
  * O(1) per transition, event types and state names only, never a payload), for the
- * details view. An actor followed on demand has them from the moment it was followed.
+ * details view. An actor followed on demand has them from its start when it started
+ * while followed, else from the moment it was followed.
  *
  * An actor leaves when a snapshot says done, stopped or error (announced to watchers
  * first). A root actor that fails in an action emits no snapshot: it is found on the
