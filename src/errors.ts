@@ -21,6 +21,7 @@ export const ERRORS = {
   ERR_DISABLED: { status: 403, message: 'Web sockets are disabled for this user or context' },
   ERR_NOT_FOUND: { status: 404, message: 'No such resource' },
   ERR_PATH_UNKNOWN: { status: 404, message: 'No web socket is served on this path' },
+  ERR_NODE_UNKNOWN: { status: 404, message: 'No live node of the cluster has this id' },
   ERR_MESSAGE_UNKNOWN: { status: 404, message: 'No node that answered holds a trace of this message id' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this resource' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
@@ -32,6 +33,7 @@ export const ERRORS = {
   ERR_TOKEN_EXPIRED: { status: 403, message: 'The token has expired' },
   ERR_SHUTTING_DOWN: { status: 503, message: 'The node is shutting down' },
   ERR_AUTH_UNAVAILABLE: { status: 503, message: "The application's authentication did not answer usably; retry later" },
+  ERR_NODE_UNAVAILABLE: { status: 504, message: 'The node did not answer in time, or not usably' },
   ERR_DELIVERY_UNAVAILABLE: { status: 503, message: "The broker refused this node's subscription to the user's messages; retry later or on another node" },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -25,6 +25,7 @@ import { ClusterKey } from './cluster/envelope.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './cluster/embedded-broker.ts';
 import { Topics } from './cluster/topics.ts';
 import { Queries } from './cluster/queries.ts';
+import { answerInspectorQuestions } from './inspect/cluster.ts';
 import { NO_MESSAGE, TraceRecorder } from './trace/recorder.ts';
 import { DeliveryTrace } from './trace/delivery-trace.ts';
 import { systemTimers } from './time/timers.ts';
@@ -204,6 +205,7 @@ export class WsmeshNode {
       receives: (contextId, userId) => recipientOf(this.live.directory, this.enabled, this.live.config.websockets.enabled, contextId, userId) !== 'disabled',
     });
     this.queries.register('trace', (body) => this.trace.answer(String((body as { id?: unknown })?.id)) ?? null);
+    answerInspectorQuestions(this.queries, this.inspector);
     this.supervisor = new NodeSupervisor(
       createNodeSupervisor({
         index: this.index,

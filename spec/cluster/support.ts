@@ -138,3 +138,36 @@ export async function registrySettled(cluster: TestCluster, contextId: number, u
     cluster.nats ? 10_000 : 3000,
   );
 }
+
+/** Two nodes, a (hosting the embedded broker) and b, that see each other online. */
+export interface TestPair {
+  nodes: Record<'a' | 'b', TestNode>;
+  stop(): Promise<void>;
+}
+
+/** Starts nodes a and b on node a's embedded broker (as startCluster does, without c). */
+export async function startPair(flags: string[] = []): Promise<TestPair> {
+  const port = await freePort();
+  const common = [
+    '--cluster.name', `t${Math.random().toString(36).slice(2, 8)}`,
+    '--cluster.keepalive', '2',
+    '--cluster.username', MOSQUITTO_NODE_USER,
+    '--cluster.password', MOSQUITTO_NODE_PASSWORD,
+    ...flags,
+  ];
+  const a = await startNode(['--node-id', 'a', '--route', 'A', '--broker', 'embedded', '--broker-port', String(port), ...common]);
+  let b: TestNode | undefined;
+  const stop = async () => {
+    await b?.stop();
+    await a.stop();
+  };
+  try {
+    b = await startNode(['--node-id', 'b', '--route', 'B', '--broker', `mqtt://127.0.0.1:${port}`, ...common]);
+    const nodes = { a, b };
+    await eventually(() => Object.values(nodes).every((n) => n.node.cluster!.view.liveNodes().length === 1), 'a and b to see each other', 5000);
+    return { nodes, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}

@@ -14,7 +14,8 @@ import { createNodeSupervisor } from '../../src/actors/node.actor.ts';
 import { singleNode } from '../../src/delivery/remote.ts';
 import { SocketIndex } from '../../src/delivery/socket-index.ts';
 import { CloseCode } from '../../src/errors.ts';
-import { InspectorHub, inState, stateKey, type InspectorBatch, type InspectorOptions } from '../../src/inspect/hub.ts';
+import { InspectorHub, type InspectorBatch, type InspectorOptions } from '../../src/inspect/hub.ts';
+import { inState, stateKey } from '../../src/inspect/state-key.ts';
 import { rawProtocol } from '../../src/protocol/raw.ts';
 import { FakeTimers } from '../../src/time/timers.ts';
 
@@ -259,6 +260,51 @@ describe('InspectorHub', () => {
     it('answers undefined for an actor it does not know', () => {
       expect(setupHub().hub.describe('x:999999')).to.equal(undefined);
     });
+
+    it('lists its transitions with time, event type, from and to, from its start', () => {
+      const { hub, timers, clock, connect, open } = setupHub();
+      const actor = connect('c1');
+      timers.advance(5);
+      open(actor);
+      clock.increment(1000); // pingInterval: the probe starts
+      actor.send({ type: 'peer.alive' });
+      const { transitions } = hub.describe(actor.sessionId)!;
+      expect(transitions.map(({ event, from, to }) => [event, from, to])).to.deep.equal([
+        ['xstate.init', null, 'upgrade'],
+        ['handshake.accepted', 'upgrade', 'authenticated'],
+        ['ws.opened', 'authenticated', 'open.idle'],
+        ['xstate.after.pingInterval.connection.open.idle', 'open.idle', 'open.probing'],
+        ['peer.alive', 'open.probing', 'open.idle'],
+      ]);
+      expect(transitions[0].at).to.equal(0);
+      expect(transitions[1].at).to.equal(5);
+    });
+
+    it('keeps no event payload: a delivered message, the session id and the socket stay out', () => {
+      const { hub, connect, open } = setupHub();
+      const actor = connect('c1');
+      open(actor, 'the-session-id');
+      deliverMessage(actor, 'the-pushed-marker');
+      actor.send({ type: 'conn.close', code: 1000, reason: 'bye' });
+      const detail = hub.describe(actor.sessionId)!;
+      expect(detail.transitions.at(-1)).to.include({ event: 'conn.close', from: 'open.idle', to: 'closing' });
+      const text = JSON.stringify(detail);
+      for (const secret of ['the-session-id', 'the-pushed-marker']) expect(text).to.not.contain(secret);
+    });
+
+    it('keeps the last 50 transitions of a long-lived actor', () => {
+      const { hub, clock, connect, open } = setupHub();
+      const actor = connect('c1');
+      open(actor);
+      for (let i = 0; i < 40; i++) {
+        clock.increment(1000);
+        actor.send({ type: 'peer.alive' });
+      }
+      const { transitions } = hub.describe(actor.sessionId)!;
+      expect(transitions).to.have.length(50);
+      expect(transitions.at(-1)).to.include({ event: 'peer.alive', to: 'open.idle' });
+      expect(transitions.some((t) => t.event === 'xstate.init')).to.equal(false);
+    });
   });
 
   describe('#sample', () => {
@@ -272,6 +318,17 @@ describe('InspectorHub', () => {
       expect(hub.sample({ machine: 'connection', state: 'upgrade', limit: 10 }).actors.map((a) => a.label)).to.deep.equal(['/ws/demo from 127.0.0.1']);
       expect(hub.sample({ machine: 'connection', state: 'ope', limit: 10 }).matching).to.equal(0);
       expect(hub.sample({ machine: 'node', limit: 10 }).matching).to.equal(0);
+    });
+
+    it('lists at most perState actors of each state, so a crowded state leaves room for the others', () => {
+      const { hub, connect, open } = setupHub();
+      for (const id of ['a', 'b', 'c', 'd']) open(connect(id));
+      connect('e');
+      connect('f');
+      const { matching, actors } = hub.sample({ machine: 'connection', limit: 100, perState: 1 });
+      expect(matching).to.equal(6);
+      expect(actors.map((a) => a.state)).to.deep.equal(['upgrade', 'open.idle']);
+      expect(hub.sample({ machine: 'connection', limit: 3, perState: 2 }).actors.map((a) => a.state)).to.deep.equal(['upgrade', 'upgrade', 'open.idle']);
     });
 
     it('carries the seq of the last batch it includes, so a watcher can order it against the stream', () => {
@@ -297,6 +354,10 @@ describe('InspectorHub', () => {
 });
 
 describe('InspectorHub, actors followed on demand', () => {
+  /** Every actor a test made: stopped after it, so no ping timer (real time here) outlives the suite. */
+  const made: ConnectionActor[] = [];
+  afterEach(() => made.splice(0).forEach((actor) => actor.stop()));
+
   /** Connection actors with no observer, as the node makes them, reported through a source. */
   function onDemand(idleMs = 1000) {
     const timers = new FakeTimers();
@@ -309,6 +370,7 @@ describe('InspectorHub, actors followed on demand', () => {
         { protocol: rawProtocol, hooks: { inbound: () => {}, slowConsumer: () => {}, recover: () => {} } },
       ).start();
       live.add(actor);
+      made.push(actor);
       hub.spawned(actor);
       actor.subscribe({ complete: () => (live.delete(actor), hub.ended(actor)) });
       return actor;
@@ -364,6 +426,26 @@ describe('InspectorHub, actors followed on demand', () => {
     timers.advance(100);
     expect(batches.at(-1)!.left).to.deep.equal([{ id: a.sessionId, machine: 'connection', state: 'closed', status: 'done' }]);
     stop();
+  });
+
+  it('records transitions only while it follows: from the moment it was followed (or its start), none after it let go', () => {
+    const { hub, timers, connect, open } = onDemand(1000);
+    const a = connect('a');
+    a.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+    expect(hub.describe(a.sessionId)!.transitions).to.deep.equal([]); // followed in authenticated: nothing before
+    a.send({ type: 'ws.opened', socket: new RecordingSocket() as unknown as WebSocket });
+    expect(hub.describe(a.sessionId)!.transitions.map((t) => [t.event, t.from, t.to])).to.deep.equal([['ws.opened', 'authenticated', 'open.idle']]);
+    const c = connect('c'); // started while followed: from its start
+    c.send({ type: 'handshake.accepted', identity: { contextId: 1, userId: 3, sessionId: 's' } });
+    expect(hub.describe(c.sessionId)!.transitions.map((t) => [t.event, t.from, t.to])).to.deep.equal([
+      ['xstate.init', null, 'upgrade'],
+      ['handshake.accepted', 'upgrade', 'authenticated'],
+    ]);
+    timers.advance(1000); // let go
+    const b = connect('b');
+    open(b); // not followed: nothing recorded, nothing kept
+    expect(hub.size).to.equal(0);
+    expect(hub.describe(b.sessionId)!.transitions).to.deep.equal([]); // followed again, from now
   });
 
   it('lets go idleMs after the last look (no watcher), and follows again on the next look', () => {

@@ -183,15 +183,39 @@ describe('inspector routes', function () {
       socket.close();
     });
 
-    it('refuses a bad limit (400) and answers 404 for an actor that is not live', async () => {
-      for (const limit of ['0', 'x', '-1']) {
-        const { status, body } = await admin(node.url, 'GET', `/api/admin/inspector/actors?limit=${limit}`);
-        expect([status, body.error]).to.deep.equal([400, 'ERR_BAD_REQUEST']);
+    it('refuses a bad limit or perState (400) and answers 404 for an actor that is not live', async () => {
+      for (const query of ['limit=0', 'limit=x', 'limit=-1', 'perState=0', 'perState=y', 'limit=1&limit=2']) {
+        const { status, body } = await admin(node.url, 'GET', `/api/admin/inspector/actors?${query}`);
+        expect([status, body.error], query).to.deep.equal([400, 'ERR_BAD_REQUEST']);
       }
       const missing = await admin(node.url, 'GET', '/api/admin/inspector/actors/x%3A999999');
       expect([missing.status, missing.body.error]).to.deep.equal([404, 'ERR_NOT_FOUND']);
       const post = await admin(node.url, 'POST', '/api/admin/inspector/actors/x%3A0');
       expect(post.status).to.equal(405);
+    });
+  });
+
+  describe('a node alone, with node=', () => {
+    it('lists itself as the only node, and answers node=<itself> and node=all from its own hub, without a broker', async () => {
+      expect((await admin(node.url, 'GET', '/api/admin/inspector/nodes')).body).to.deep.equal({ self: 'test-node', nodes: ['test-node'] });
+      const alice = await login(node.url);
+      const socket = await openSocket(node.wsUrl, alice);
+      for (const which of ['test-node', 'all']) {
+        const { status, body } = await admin(node.url, 'GET', `/api/admin/inspector/actors?node=${which}&machine=connection&perState=5`);
+        expect(status, which).to.equal(200);
+        expect(body).to.deep.include({ node: which, matching: 1 });
+        expect(body.actors.map((a: { node: string; state: string }) => [a.node, a.state])).to.deep.equal([['test-node', 'open.idle']]);
+        expect(body.nodes).to.deep.include({ unanswered: [], failed: [] });
+      }
+      const id = (await admin(node.url, 'GET', '/api/admin/inspector/actors?machine=connection')).body.actors[0].id;
+      const detail = await admin(node.url, 'GET', `/api/admin/inspector/actors/${encodeURIComponent(id)}?node=test-node`);
+      expect(detail.body).to.include({ node: 'test-node', id, state: 'open.idle' });
+      const legacy = await admin(node.url, 'GET', `/api/admin/inspector/actors/${encodeURIComponent(id)}`);
+      expect(legacy.body).to.include({ id }).and.not.have.property('node');
+      expect(legacy.body.transitions).to.be.an('array');
+      const other = await admin(node.url, 'GET', '/api/admin/inspector/actors?node=b');
+      expect([other.status, other.body.error]).to.deep.equal([404, 'ERR_NODE_UNKNOWN']);
+      socket.close();
     });
   });
 
@@ -226,7 +250,7 @@ describe('inspector routes', function () {
         for (const [, spec] of source.matchAll(/^import [^'"]*['"]([^'"]+)['"]/gm)) await visit(new URL(spec, node.url + path).pathname);
       };
       await visit('/admin/inspector/main.js');
-      expect([...seen].sort()).to.include.members(['/admin/inspector/main.js', '/admin/inspector/model.js', '/admin/inspector/layout.js', '/admin/inspector/chart.js', '/admin/inspector/stream.js', '/admin/inspector/render.js']);
+      expect([...seen].sort()).to.include.members(['/admin/inspector/main.js', '/admin/inspector/model.js', '/admin/inspector/layout.js', '/admin/inspector/chart.js', '/admin/inspector/stream.js', '/admin/inspector/render.js', '/admin/inspector/sampled.js']);
     });
   });
 });

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { InspectionEvent } from 'xstate';
-import { machineOf } from '../../src/inspect/hub.ts';
+import { machineOf } from '../../src/inspect/state-key.ts';
 import { login, openSocket, push, type TestSocket } from '../support/client.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 

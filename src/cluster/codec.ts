@@ -134,6 +134,8 @@ export interface QuestionPayload {
   ttl: number;
   kind: string;
   body: unknown;
+  /** Only these nodes answer; absent: every node that gets it. */
+  to?: string[];
 }
 
 /** One node's answer to a question: the responder's JSON output, or why there is none. */
@@ -250,6 +252,7 @@ const QUERY_KIND = /^[a-z][a-z0-9._-]{0,63}$/;
 export function decodeQuestion(body: string): QuestionPayload | undefined {
   const p = parse(body);
   if (!p || !isMessageId(p.id) || !isString(p.from) || !isTime(p.at) || !isTime(p.ttl)) return undefined;
+  if (p.to !== undefined && !(Array.isArray(p.to) && p.to.every(isString))) return undefined;
   return isString(p.kind) && QUERY_KIND.test(p.kind) && 'body' in p ? (p as unknown as QuestionPayload) : undefined;
 }
 

@@ -81,22 +81,34 @@ export class Queries {
   /**
    * Asks every live node, this one included, and resolves with the answers that came
    * within `timeoutMs` and the nodes that did not answer. Never rejects.
+   *
+   * `options.nodes`: ask only these (this one among them or not); the question names
+   * them, so the others do not compute an answer. A named node that is not live is
+   * named unanswered at once.
    */
-  async ask(kind: string, body: unknown, timeoutMs: number): Promise<QueryResult> {
-    const own: QueryAnswer = { node: this.nodeId, ...(await this.respond(kind, body, this.nodeId)) };
-    const others = this.transport.liveNodes().filter((node) => node !== this.nodeId);
-    if (others.length === 0) return { answers: [own], unanswered: [] };
+  async ask(kind: string, body: unknown, timeoutMs: number, options: { nodes?: readonly string[] } = {}): Promise<QueryResult> {
+    const only = options.nodes === undefined ? undefined : new Set(options.nodes);
+    const answers: QueryAnswer[] = [];
+    if (!only || only.has(this.nodeId)) answers.push({ node: this.nodeId, ...(await this.respond(kind, body, this.nodeId)) });
+    const live = this.transport.liveNodes().filter((node) => node !== this.nodeId);
+    const others = only ? live.filter((node) => only.has(node)) : live;
+    const notLive = only ? [...only].filter((node) => node !== this.nodeId && !live.includes(node)) : [];
+    if (others.length === 0) return { answers, unanswered: notLive.sort() };
     const id = messageId();
     const result = new Promise<QueryResult>((resolve) => {
-      this.pending.set(id, { answers: [own], missing: new Set(others), gone: [], resolve, timer: this.timers.setTimeout(() => this.settle(id), timeoutMs) });
+      this.pending.set(id, { answers, missing: new Set(others), gone: notLive, resolve, timer: this.timers.setTimeout(() => this.settle(id), timeoutMs) });
     });
+    const question: QuestionPayload = { v: 1, id, from: this.nodeId, at: this.timers.now(), ttl: timeoutMs, kind, body };
+    if (only) question.to = others;
     // Not sent (the broker is away and the outbox full): nobody can answer.
-    if (!this.transport.question({ v: 1, id, from: this.nodeId, at: this.timers.now(), ttl: timeoutMs, kind, body })) this.settle(id);
+    if (!this.transport.question(question)) this.settle(id);
     return result;
   }
 
   /** A question from another node (handlers/question.ts): answered on its answers topic. */
   async question(question: QuestionPayload): Promise<void> {
+    // Asked of other nodes only (the inspector reading one node): not computed here.
+    if (question.to !== undefined && !question.to.includes(this.nodeId)) return;
     const outcome = await this.respond(question.kind, question.body, question.from);
     this.transport.answer(question.from, { v: 1, id: question.id, from: this.nodeId, ...outcome });
   }
@@ -104,7 +116,8 @@ export class Queries {
   /** An answer to one of this node's questions (handlers/answer.ts); a late or repeated one is ignored. */
   answer(answer: AnswerPayload): void {
     const waiting = this.pending.get(answer.id);
-    if (!waiting || waiting.answers.some((a) => a.node === answer.from)) return;
+    // Only a node still awaited: not a repeat, nor a node that was not asked.
+    if (!waiting || !waiting.missing.has(answer.from)) return;
     waiting.answers.push(answer.error === undefined ? { node: answer.from, body: answer.body } : { node: answer.from, error: answer.error });
     waiting.missing.delete(answer.from);
     if (waiting.missing.size === 0) this.settle(answer.id);
@@ -117,6 +130,11 @@ export class Queries {
       waiting.gone.push(node);
       if (waiting.missing.size === 0) this.settle(id);
     }
+  }
+
+  /** The nodes a question would reach now: this one and every other live node, sorted. */
+  nodes(): string[] {
+    return [this.nodeId, ...this.transport.liveNodes().filter((node) => node !== this.nodeId)].sort();
   }
 
   /** Questions still open (a test's and the inspector's view). */

@@ -9,6 +9,11 @@
  * actor) and leave at most every `interval` ms, capped at `maxChangesPerBatch`; with
  * nobody subscribed nothing is collected and no timer runs.
  *
+ * Each tracked actor keeps its last 50 transitions (transitions.ts: a fixed ring,
+ * O(1) per transition, event types and state names only, never a payload), for the
+ * details view. An actor followed on demand has them from its start when it started
+ * while followed, else from the moment it was followed.
+ *
  * An actor leaves when a snapshot says done, stopped or error (announced to watchers
  * first). A root actor that fails in an action emits no snapshot: it is found on the
  * next event sent to it, or by `sweep()`.
@@ -26,6 +31,8 @@
 import type { AnyActor, InspectionEvent, Snapshot } from 'xstate';
 import { systemTimers, type Timers } from '../time/timers.ts';
 import { describeActor, type ActorDetail, type ActorSummary } from './summary.ts';
+import { Names, TransitionRing, type Transition } from './transitions.ts';
+import { inState, machineOf, stateKey } from './state-key.ts';
 
 export interface InspectorOptions {
   /** The shortest time between two batches, ms. */
@@ -100,6 +107,8 @@ export interface Tracked {
   lastEvent: string | undefined;
   /** For an actor followed on demand: removes the observer from its system. */
   unfollow?: () => void;
+  /** Its last transitions; made at its first one. */
+  transitions?: TransitionRing;
 }
 
 interface MachineEntry {
@@ -124,6 +133,8 @@ export class InspectorHub {
   private seq = 0;
   private source: OnDemandSource | undefined;
   private following: Following = { mode: 'idle' };
+  /** The state keys and event types the transition rings refer to. */
+  private readonly names = new Names();
 
   constructor(options: Partial<InspectorOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
@@ -133,7 +144,7 @@ export class InspectorHub {
   readonly observer = (event: InspectionEvent): void => {
     switch (event.type) {
       case '@xstate.snapshot':
-        return this.onSnapshot(event.actorRef as AnyActor, event.snapshot);
+        return this.onSnapshot(event.actorRef as AnyActor, event.snapshot, event.event.type);
       case '@xstate.event':
         return this.onEvent(event.actorRef as AnyActor, event.sourceRef as AnyActor | undefined, event.event.type);
       case '@xstate.actor': {
@@ -157,10 +168,10 @@ export class InspectorHub {
     this.machine(source.machine);
   }
 
-  /** An actor of the on-demand machine started. */
+  /** An actor of the on-demand machine started: called right after `start()`, so it is still in its initial state. */
   spawned(ref: AnyActor): void {
     this.machine(machineOf(ref)).created++;
-    if (this.following.mode === 'following') this.follow(ref);
+    if (this.following.mode === 'following') this.follow(ref, true);
   }
 
   /** An actor of the on-demand machine ended (its final snapshot may have said so already). */
@@ -191,13 +202,15 @@ export class InspectorHub {
     this.following.idleTimer = this.listeners.size > 0 ? undefined : timers.setTimeout(() => this.letGo(), idleMs);
   }
 
-  private follow(ref: AnyActor): void {
+  /** `justStarted`: its first transition (the start) is known, and recorded; else it is followed from the state it is in. */
+  private follow(ref: AnyActor, justStarted = false): void {
     const snapshot = ref.getSnapshot() as Snapshot<unknown>;
     if (snapshot.status !== 'active' || this.actors.has(ref.sessionId)) return;
     const value = (snapshot as { value?: unknown }).value;
-    this.enter(ref, stateKey(value), value);
+    const tracked = this.enter(ref, stateKey(value), value);
+    if (justStarted) this.record(tracked, 'xstate.init', null, tracked.state);
     const subscription = ref.system.inspect(this.observer);
-    this.actors.get(ref.sessionId)!.unfollow = () => subscription.unsubscribe();
+    tracked.unfollow = () => subscription.unsubscribe();
   }
 
   /** Nobody looked for idleMs: the on-demand actors lose their observers and leave the hub, silently. */
@@ -244,7 +257,8 @@ export class InspectorHub {
     return this.listeners.size;
   }
 
-  private onSnapshot(ref: AnyActor, snapshot: Snapshot<unknown>): void {
+  /** `cause`: the type of the event the snapshot results from (`xstate.init` for the first). */
+  private onSnapshot(ref: AnyActor, snapshot: Snapshot<unknown>, cause: string): void {
     const status = snapshot.status as ActorStatus;
     const tracked = this.actors.get(ref.sessionId);
     const value = (snapshot as { value?: unknown }).value;
@@ -255,17 +269,22 @@ export class InspectorHub {
     }
     if (tracked && value === tracked.value) return;
     const state = stateKey(value);
-    if (!tracked) return this.enter(ref, state, value);
+    if (!tracked) return this.record(this.enter(ref, state, value), cause, null, state);
     tracked.value = value;
     if (state === tracked.state) return;
     this.group(tracked.machine, tracked.state).delete(tracked);
     this.group(tracked.machine, state).add(tracked);
+    this.record(tracked, cause, tracked.state, state);
     tracked.state = state;
     tracked.since = this.options.timers.now();
     this.changed(tracked);
   }
 
-  private enter(ref: AnyActor, state: string, value: unknown): void {
+  private record(tracked: Tracked, event: string, from: string | null, to: string): void {
+    (tracked.transitions ??= new TransitionRing()).push(this.names, this.options.timers.now(), event, from, to);
+  }
+
+  private enter(ref: AnyActor, state: string, value: unknown): Tracked {
     const tracked: Tracked = {
       id: ref.sessionId,
       ref,
@@ -280,6 +299,7 @@ export class InspectorHub {
     this.actors.set(tracked.id, tracked);
     this.group(tracked.machine, state).add(tracked);
     this.changed(tracked);
+    return tracked;
   }
 
   private onEvent(target: AnyActor, source: AnyActor | undefined, type: string): void {
@@ -378,15 +398,17 @@ export class InspectorHub {
   }
 
   /**
-   * Up to `limit` live actors, of one machine and state if given. `state` matches
-   * nested states too: `open` lists actors in `open.idle` and `open.probing`.
+   * Up to `limit` live actors, of one machine and state if given, and at most
+   * `perState` of each state (so one crowded state does not leave the others
+   * unlisted). `state` matches nested states too: `open` lists actors in `open.idle`
+   * and `open.probing`.
    *
    * `seq` is the last sequence number the hub gave a snapshot or batch: the sample
    * reflects every change in that batch and earlier ones. A watcher reads samples
    * beside the stream, so one may arrive after newer batches; it compares `seq`s to
    * drop what is older than the batches it already applied.
    */
-  sample(filter: { machine?: string; state?: string; limit: number }): { seq: number; matching: number; actors: ActorSummary[] } {
+  sample(filter: { machine?: string; state?: string; limit: number; perState?: number }): { seq: number; matching: number; actors: ActorSummary[] } {
     this.look();
     const actors: ActorSummary[] = [];
     let matching = 0;
@@ -395,8 +417,9 @@ export class InspectorHub {
       for (const [state, group] of entry.states) {
         if (filter.state !== undefined && !inState(state, filter.state)) continue;
         matching += group.size;
+        let listed = 0;
         for (const tracked of group) {
-          if (actors.length >= filter.limit) break;
+          if (actors.length >= filter.limit || listed++ >= (filter.perState ?? Infinity)) break;
           actors.push(describeActor(tracked, false));
         }
       }
@@ -404,8 +427,11 @@ export class InspectorHub {
     return { seq: this.seq, matching, actors };
   }
 
-  /** One live actor with a summary of its context (never its socket or secrets); `seq` as in sample(). */
-  describe(id: string): (ActorDetail & { seq: number }) | undefined {
+  /**
+   * One live actor with a summary of its context (never its socket or secrets) and
+   * its last transitions, oldest first; `seq` as in sample().
+   */
+  describe(id: string): (ActorDetail & { seq: number; transitions: Transition[] }) | undefined {
     this.look();
     const tracked = this.actors.get(id);
     if (!tracked) return undefined;
@@ -414,7 +440,8 @@ export class InspectorHub {
       this.leave(tracked, status);
       return undefined;
     }
-    return { ...(describeActor(tracked, true) as ActorDetail), seq: this.seq };
+    const transitions = tracked.transitions?.list(this.names) ?? [];
+    return { ...(describeActor(tracked, true) as ActorDetail), seq: this.seq, transitions };
   }
 
   /** Drops actors that ended without a snapshot saying so (a root actor that failed). O(actors). */
@@ -450,38 +477,4 @@ function changeOf(tracked: Tracked): ActorChange {
   const change: ActorChange = { id: tracked.id, machine: tracked.machine, state: tracked.state, status: 'active', label };
   if (tracked.systemId !== undefined) change.systemId = tracked.systemId;
   return change;
-}
-
-/** A machine's id; for other logic, the name it was invoked by (`ticker`), else `anonymous`. */
-export function machineOf(ref: AnyActor): string {
-  const id = (ref.logic as { id?: unknown } | undefined)?.id;
-  if (typeof id === 'string') return id;
-  return typeof ref.src === 'string' ? ref.src : 'anonymous';
-}
-
-/**
- * A state value as one key: `open.idle` for `{open: 'idle'}`; the leaves of a
- * parallel state joined by `, `. Logic without states (callbacks) is `active`.
- */
-export function stateKey(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === null || typeof value !== 'object') return 'active';
-  const leaves: string[] = [];
-  const walk = (node: Record<string, unknown>, prefix: string) => {
-    for (const key of Object.keys(node)) {
-      const child = node[key];
-      const path = prefix + key;
-      if (typeof child === 'string') leaves.push(`${path}.${child}`);
-      else if (child && typeof child === 'object' && Object.keys(child).length) walk(child as Record<string, unknown>, `${path}.`);
-      else leaves.push(path);
-    }
-  };
-  walk(value as Record<string, unknown>, '');
-  return leaves.length ? leaves.join(', ') : 'active';
-}
-
-/** Whether a state key is `state` or inside it (any leaf of a parallel key). */
-export function inState(key: string, state: string): boolean {
-  if (key === state || key.startsWith(`${state}.`)) return true;
-  return key.includes(', ') && key.split(', ').some((leaf) => leaf === state || leaf.startsWith(`${state}.`));
 }

@@ -336,6 +336,11 @@ describe('codec', () => {
       for (const [field, value] of [['id', ''], ['id', 'x'.repeat(129)], ['from', 1], ['at', -1], ['ttl', '5'], ['ttl', undefined]] as const)
         expect(decodeQuestion(variant(question, field, value)), `${field}=${value}`).to.equal(undefined);
     });
+
+    it('decodes the nodes a question is for, and refuses a `to` that is not a list of ids', () => {
+      expect(decodeQuestion(variant(question, 'to', ['n2', 'n3']))?.to).to.deep.equal(['n2', 'n3']);
+      for (const to of ['n2', [1], null, {}]) expect(decodeQuestion(variant(question, 'to', to)), JSON.stringify(to)).to.equal(undefined);
+    });
   });
 
   describe('decodeAnswer', () => {

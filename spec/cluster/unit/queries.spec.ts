@@ -115,11 +115,49 @@ describe('Queries', () => {
       expect(asker.size).to.equal(0);
     });
 
+    it('asks only the nodes named: the others compute nothing; a named node not live is unanswered at once', async () => {
+      const { nodes, sent } = mesh(['a', 'b', 'c']);
+      const computed: string[] = [];
+      for (const [id, q] of nodes) q.register('k', () => (computed.push(id), id));
+      expect(await nodes.get('a')!.ask('k', null, 1000, { nodes: ['b'] })).to.deep.equal({ answers: [{ node: 'b', body: 'b' }], unanswered: [] });
+      expect(computed).to.deep.equal(['b']);
+      expect((sent[0].payload as QuestionPayload).to).to.deep.equal(['b']);
+      computed.length = 0;
+      expect(await nodes.get('a')!.ask('k', null, 1000, { nodes: ['a', 'c', 'gone'] })).to.deep.equal({ answers: [{ node: 'a', body: 'a' }, { node: 'c', body: 'c' }], unanswered: ['gone'] });
+      expect(computed.sort()).to.deep.equal(['a', 'c']);
+      computed.length = 0;
+      expect(await nodes.get('a')!.ask('k', null, 1000, { nodes: ['a'] })).to.deep.equal({ answers: [{ node: 'a', body: 'a' }], unanswered: [] });
+      expect(await nodes.get('a')!.ask('k', null, 1000, { nodes: ['gone'] })).to.deep.equal({ answers: [], unanswered: ['gone'] });
+      expect(computed).to.deep.equal(['a']);
+    });
+
+    it('ignores an answer from a node it did not ask', async () => {
+      const { nodes, hold, timers, sent } = mesh(['a', 'b', 'c']);
+      for (const q of nodes.values()) q.register('k', () => 1);
+      hold();
+      const asker = nodes.get('a')!;
+      const pending = asker.ask('k', null, 100, { nodes: ['b'] });
+      await tick();
+      asker.answer({ v: 1, id: sent[0].payload.id, from: 'c', body: 'not asked' });
+      timers.advance(100);
+      expect(await pending).to.deep.equal({ answers: [], unanswered: ['b'] });
+    });
+
     it('resolves at once with every other node unanswered when the question cannot be sent', async () => {
       const q = new Queries('a', new FakeTimers());
       q.attach({ liveNodes: () => ['b', 'c'], question: () => false, answer: () => false });
       q.register('k', () => 1);
       expect(await q.ask('k', null, 1000)).to.deep.equal({ answers: [{ node: 'a', body: 1 }], unanswered: ['b', 'c'] });
+    });
+  });
+
+  describe('#nodes', () => {
+    it('lists this node and every other live node, sorted; a node alone lists itself', () => {
+      const { nodes, live } = mesh(['b', 'c', 'a']);
+      expect(nodes.get('b')!.nodes()).to.deep.equal(['a', 'b', 'c']);
+      live.delete('c');
+      expect(nodes.get('b')!.nodes()).to.deep.equal(['a', 'b']);
+      expect(new Queries('solo', new FakeTimers()).nodes()).to.deep.equal(['solo']);
     });
   });
 

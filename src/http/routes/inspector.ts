@@ -3,10 +3,22 @@
  * from the API below, behind the admin token) and its API:
  *
  *   GET /api/admin/inspector/charts            every actor's chart: Mermaid + definition
- *   GET /api/admin/inspector/actors?machine=&state=&limit=   a sample of live actors
- *   GET /api/admin/inspector/actors/<id>       one actor, with a summary of its context
+ *   GET /api/admin/inspector/nodes             this node's id and every live node's
+ *   GET /api/admin/inspector/actors?machine=&state=&limit=&perState=[&node=<id>|all]
+ *                                              a sample of live actors: this node's; with
+ *                                              `node`, that node's or every node's, with
+ *                                              their counts, asked over the broker
+ *   GET /api/admin/inspector/actors/<id>[?node=<id>]
+ *                                              one actor, with a summary of its context
+ *                                              and its last transitions
  *   GET /api/admin/inspector/events            Server-Sent Events: `snapshot` (the counts),
- *                                              then `batch` at most every 100 ms
+ *                                              then `batch` at most every 100 ms (this node)
+ *
+ * Another node is asked through cluster/queries.ts (the questions and the merge:
+ * inspect/cluster.ts) and waited for at most cluster.syncTimeout: with `node=all` a
+ * node that did not answer is named in `nodes.unanswered`; one node asked alone that
+ * did not answer is a 504. The page samples another node every few seconds instead
+ * of streaming (src/http/public/inspector/main.js).
  *
  * The page reads the stream with fetch(), since EventSource cannot send the
  * Authorization header. Snapshots and batches carry the hub's `seq`, and so do
@@ -18,6 +30,7 @@ import { PassThrough } from 'node:stream';
 import type { Context, Middleware } from 'koa';
 import { WsmeshError } from '../../errors.ts';
 import type { InspectorHub } from '../../inspect/hub.ts';
+import { ACTOR_QUESTION, ACTORS_QUESTION, actorFrom, MAX_LIMIT, mergeSamples, type SampleQuery } from '../../inspect/cluster.ts';
 import { charts } from '../../statecharts/machines.ts';
 import { toMermaid } from '../../statecharts/mermaid.ts';
 import { requireAdmin } from '../admin-auth.ts';
@@ -40,7 +53,8 @@ const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame
 
 const ACTOR_PREFIX = '/api/admin/inspector/actors/';
 const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 1000;
+/** `?node=all`: every live node. */
+const ALL = 'all';
 /** A heartbeat comment keeps proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
 /** A watcher that reads slower than this much backlog is cut off; it reconnects for a fresh snapshot. */
@@ -58,10 +72,10 @@ export function inspectorRoutes(router: Router, deps: AppDeps): void {
     });
   }
 
-  const admin = (handler: (ctx: Context, hub: InspectorHub) => void) => (ctx: Context) => {
+  const admin = (handler: (ctx: Context, hub: InspectorHub) => void | Promise<void>) => async (ctx: Context) => {
     requireAdmin(ctx, deps.live.config.admin.token);
     ctx.set('Cache-Control', 'no-store');
-    handler(ctx, hubOf(deps));
+    await handler(ctx, hubOf(deps));
   };
 
   let chartsBody: unknown;
@@ -72,9 +86,21 @@ export function inspectorRoutes(router: Router, deps: AppDeps): void {
     ctx.body = chartsBody;
   }));
 
-  router.on('GET', '/api/admin/inspector/actors', admin((ctx, hub) => {
+  router.on('GET', '/api/admin/inspector/nodes', admin((ctx) => {
+    ctx.body = { self: deps.live.config.node.id, nodes: deps.queries.nodes() };
+  }));
+
+  router.on('GET', '/api/admin/inspector/actors', admin(async (ctx, hub) => {
     const limit = ctx.query.limit === undefined ? DEFAULT_LIMIT : Math.min(MAX_LIMIT, positiveInt(single(ctx.query.limit), 'limit'));
-    ctx.body = hub.sample({ machine: single(ctx.query.machine), state: single(ctx.query.state), limit });
+    const query: SampleQuery = { machine: single(ctx.query.machine), state: single(ctx.query.state), limit };
+    if (ctx.query.perState !== undefined) query.perState = Math.min(MAX_LIMIT, positiveInt(single(ctx.query.perState), 'perState'));
+    const node = single(ctx.query.node);
+    // Without `node`: this node's sample, as before nodes could be chosen.
+    if (node === undefined) return void (ctx.body = hub.sample(query));
+    const { answers, unanswered } = await deps.queries.ask(ACTORS_QUESTION, query, deps.live.config.cluster.syncTimeout, { nodes: targets(deps, node) });
+    const merged = mergeSamples(node, answers, unanswered, Date.now());
+    if (node !== ALL && merged.nodes.answered.length === 0) throw unavailable(node, merged.nodes.failed[0]?.error);
+    ctx.body = merged;
   }));
 
   router.on('GET', '/api/admin/inspector/events', admin((ctx, hub) => streamEvents(ctx, hub)));
@@ -94,11 +120,35 @@ export function inspectorActorRoute(deps: AppDeps): Middleware {
     } catch {
       throw new WsmeshError('ERR_BAD_REQUEST', 'The actor id is not valid percent-encoding');
     }
-    const detail = hubOf(deps).describe(id);
-    if (!detail) throw new WsmeshError('ERR_NOT_FOUND', `No live actor ${JSON.stringify(id)}`);
+    const node = single(ctx.query.node);
+    if (node === ALL) throw new WsmeshError('ERR_BAD_REQUEST', 'An actor id names an actor of one node: give node=<id>, not all');
+    const hub = hubOf(deps);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = detail;
+    if (node === undefined) {
+      const detail = hub.describe(id);
+      if (!detail) throw new WsmeshError('ERR_NOT_FOUND', `No live actor ${JSON.stringify(id)}`);
+      return void (ctx.body = detail);
+    }
+    const { answers } = await deps.queries.ask(ACTOR_QUESTION, { id }, deps.live.config.cluster.syncTimeout, { nodes: targets(deps, node) });
+    const answer = answers.find((a) => a.node === node);
+    const found = answer ? actorFrom(answer) : { error: 'unanswered' };
+    if ('error' in found) throw unavailable(node, found.error);
+    if (!found.actor) throw new WsmeshError('ERR_NOT_FOUND', `No live actor ${JSON.stringify(id)} on node ${node}`);
+    ctx.body = found.actor;
   };
+}
+
+/** The nodes to ask for `?node=`: every live one for `all`, else that one if it is live. */
+function targets(deps: AppDeps, node: string): string[] | undefined {
+  if (node === ALL) return undefined;
+  const live = deps.queries.nodes();
+  if (live.includes(node)) return [node];
+  throw new WsmeshError('ERR_NODE_UNKNOWN', `No live node ${JSON.stringify(node)}; the live nodes are ${live.join(', ')}`);
+}
+
+function unavailable(node: string, error = 'unanswered'): WsmeshError {
+  const why = error === 'unanswered' ? 'did not answer within cluster.syncTimeout' : `answered ${error}`;
+  return new WsmeshError('ERR_NODE_UNAVAILABLE', `Node ${node} ${why}`);
 }
 
 function streamEvents(ctx: Context, hub: InspectorHub): void {

@@ -1,32 +1,54 @@
 // @ts-check
 /**
- * The live inspector page (/admin/inspector): wires the token form, the event
- * stream, the model and the rendering. No data is in the page: everything comes
- * from the admin API, behind the token the user enters.
+ * The live inspector page (/admin/inspector): wires the token form, the node
+ * selector, the event stream, the models and the rendering. No data is in the page:
+ * everything comes from the admin API, behind the token the user enters.
  *
- * Samples of live actors (`GET /api/admin/inspector/actors`) fill the lists the
- * stream's batches keep up to date: all of them after each snapshot, and one group's
- * when its list disagrees with its count. The model orders them against the stream
- * by the hub's `seq` (model.js says why).
+ * This node is shown live: its event stream, and samples of live actors
+ * (`GET /api/admin/inspector/actors`) that fill the lists the stream's batches keep up
+ * to date: all of them after each snapshot, and one group's when its list disagrees
+ * with its count. The model orders them against the stream by the hub's `seq`
+ * (model.js says why).
+ *
+ * Another node, or all of them, is sampled instead: every POLL_MS the page asks
+ * `GET /api/admin/inspector/actors?node=<id>|all` (that node answers over the broker)
+ * and shows the answer whole (sampled.js); a selected actor's details are asked again
+ * with each sample. The list of live nodes is asked again every NODES_MS.
  */
-import { api, AuthError, token } from './api.js';
+import { api, ApiError, AuthError, token } from './api.js';
 import { layoutChart } from './layout.js';
 import { InspectorModel, LIST_CAP } from './model.js';
-import { canvasMeasure, onActorClick, renderCharts, renderCounts, renderDetails, renderEnded, renderGroups, renderNoDetails, setStatus } from './render.js';
+import { ALL_NODES, canvasMeasure, onActorClick, onNodeChange, renderCharts, renderCounts, renderDetails, renderEnded, renderGroups, renderNoDetails, renderNodes, renderNoSelection, setStatus } from './render.js';
+import { SampledModel } from './sampled.js';
 import { openStream } from './stream.js';
 
-/** The first sample after a snapshot: enough to fill every list of a small node. */
+/** The first sample after a snapshot, and each sample of another node: enough to fill every list of a small node. */
 const FIRST_SAMPLE = 500;
 /** The shortest time between two samples of one group, ms. */
 const REFILL_MS = 1000;
+/** How often another node (or every node) is sampled, ms. */
+const POLL_MS = 2000;
+/** How often the list of live nodes is asked again, ms. */
+const NODES_MS = 5000;
 
 const model = new InspectorModel();
+/** Another node's (or every node's) latest sample; undefined while this node is shown. @type {SampledModel | undefined} */
+let sampled;
+/** This node's id, and the node shown (this one, another, or `all`). */
+let self = '';
+let chosen = '';
+/** The actor whose details are shown. @type {{ id: string, node: string } | undefined} */
+let selection;
 /** @type {Array<{ name: string, description: string, kind: string, definition: any }>} */
 let charts = [];
 /** @type {import('./render.js').Badge[]} */
 let badges = [];
 /** @type {{ close(): void } | undefined} */
 let stream;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let pollTimer;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let nodesTimer;
 /** @type {Map<string, number>} */
 const refilledAt = new Map();
 /** Groups whose refill waits for REFILL_MS to pass. @type {Map<string, ReturnType<typeof setTimeout>>} */
@@ -44,14 +66,79 @@ form.addEventListener('submit', (event) => {
 
 document.getElementById('forget-button')?.addEventListener('click', () => {
   token.forget();
-  stream?.close();
+  disconnect();
   setStatus('idle', 'Token forgotten. Enter the admin token to connect.');
 });
 
-onActorClick((id) => showDetails(id));
+onActorClick((id, node) => showDetails(id, node ?? self));
+onNodeChange((node) => show(node));
 
-function connect() {
+/** Asks for the live nodes, then shows the node chosen (this one at first). */
+async function connect() {
+  disconnect();
+  setStatus('connecting', 'Connecting...');
+  try {
+    await loadNodes();
+  } catch (error) {
+    return failed(/** @type {Error} */ (error));
+  }
+  nodesTimer = setInterval(() => loadNodes().catch(() => undefined), NODES_MS);
+  show(chosen || self);
+}
+
+function disconnect() {
   stream?.close();
+  stream = undefined;
+  sampled = undefined;
+  clearTimeout(pollTimer);
+  clearInterval(nodesTimer);
+}
+
+/** The live nodes last drawn: the selector is drawn again only when they change (an open drop-down would close). */
+let drawnNodes = '';
+
+async function loadNodes() {
+  const live = await api('/api/admin/inspector/nodes');
+  self = live.self;
+  const drawn = JSON.stringify([live, chosen || self]);
+  if (drawn === drawnNodes) return;
+  drawnNodes = drawn;
+  renderNodes(live, chosen || self);
+}
+
+/** Shows `node`: this node's stream, or samples of another node or of all. @param {string} node */
+function show(node) {
+  chosen = node;
+  selection = undefined;
+  model.selected = undefined;
+  renderNoSelection();
+  stream?.close();
+  stream = undefined;
+  clearTimeout(pollTimer);
+  // Nothing of the node shown before stays on screen while the chosen one is asked.
+  sampled = node === self ? undefined : new SampledModel(node);
+  if (!sampled) model.applySnapshot({ seq: 0, at: Date.now(), counts: {}, totals: {} });
+  render();
+  if (!sampled) return openLocalStream();
+  setStatus('connecting', `Asking ${node === ALL_NODES ? 'every node' : `node ${node}`}...`);
+  poll();
+}
+
+/** The token was refused: forget it and stop asking. */
+function refused() {
+  token.forget();
+  disconnect();
+  setStatus('error', 'The token was refused (ERR_ADMIN_AUTH). Enter the admin token again.');
+}
+
+/** @param {Error} error */
+function failed(error) {
+  if (error instanceof AuthError) return refused();
+  console.error(error);
+  setStatus('error', `Could not connect (${error.message}); enter the token to try again.`);
+}
+
+function openLocalStream() {
   stream = openStream({
     url: '/api/admin/inspector/events',
     prepare: loadCharts,
@@ -61,22 +148,51 @@ function connect() {
     },
     onState: (state, error) => {
       if (state === 'connecting') return setStatus('connecting', 'Connecting...');
-      if (state === 'refused') {
-        token.forget();
-        return setStatus('error', 'The token was refused (ERR_ADMIN_AUTH). Enter the admin token again.');
-      }
+      if (state === 'refused') return refused();
       console.error(error);
       setStatus('error', `Disconnected (${error?.message}); retrying...`);
     },
   });
 }
 
-/** The charts are the same for the node's whole life: loaded once. @param {AbortSignal} signal */
+/** The charts are the same for the node's whole life: loaded once. @param {AbortSignal} [signal] */
 async function loadCharts(signal) {
   if (charts.length) return;
   charts = (await api('/api/admin/inspector/charts', signal)).charts;
   const measure = canvasMeasure();
   badges = renderCharts(charts.map((c) => ({ name: c.name, description: c.description, layout: layoutChart(c.definition, measure) })));
+}
+
+/** One sample of the node shown (another node, or all), then the next after POLL_MS. */
+async function poll() {
+  const current = sampled;
+  if (!current) return;
+  const n = current.ask();
+  try {
+    await loadCharts();
+    // LIST_CAP of each state is what the lists show: a crowded state leaves room for the others.
+    const query = new URLSearchParams({ node: current.node, limit: String(FIRST_SAMPLE), perState: String(LIST_CAP) });
+    const body = await api(`/api/admin/inspector/actors?${query}`);
+    if (current !== sampled || !current.apply(body, n)) return;
+    sampledStatus(current);
+    render();
+    if (selection) showDetails(selection.id, selection.node);
+  } catch (error) {
+    if (current !== sampled) return;
+    if (error instanceof AuthError) return refused();
+    setStatus('error', `${current.node === ALL_NODES ? 'Every node' : `Node ${current.node}`}: ${/** @type {Error} */ (error).message}; asking again...`);
+  } finally {
+    if (current === sampled) pollTimer = setTimeout(poll, POLL_MS);
+  }
+}
+
+/** @param {SampledModel} shown */
+function sampledStatus(shown) {
+  const nodes = shown.nodes ?? { answered: [], unanswered: [], failed: [] };
+  const silent = [...nodes.unanswered, ...nodes.failed.map((f) => `${f.node} (${f.error})`)];
+  const what = shown.node === ALL_NODES ? `All nodes (${nodes.answered.map((a) => a.node).join(', ')})` : `Node ${shown.node}`;
+  const text = `${what}: sampled every ${POLL_MS / 1000} s, last at ${new Date(shown.at ?? Date.now()).toLocaleTimeString()}`;
+  setStatus(silent.length ? 'partial' : 'live', silent.length ? `${text}; no answer from ${silent.join(', ')}` : text);
 }
 
 /** @param {import('./model.js').Snapshot} snapshot */
@@ -85,7 +201,7 @@ function onSnapshot(snapshot) {
   refilledAt.clear();
   refillLater.forEach((timer) => clearTimeout(timer));
   refillLater.clear();
-  setStatus('live', `Live since ${new Date(snapshot.at).toLocaleTimeString()}`);
+  setStatus('live', `Node ${self}, live since ${new Date(snapshot.at).toLocaleTimeString()}`);
   render();
   sample(undefined, FIRST_SAMPLE);
 }
@@ -100,17 +216,22 @@ function onBatch(batch) {
   const ended = batch.left.find((c) => c.id === selected);
   if (ended) {
     model.selected = undefined;
+    selection = undefined;
     renderEnded(ended);
   } else if (selected && batch.changes.some((c) => c.id === selected)) {
-    showDetails(selected);
+    showDetails(selected, self);
   }
 }
 
+/** @param {{ id: string, node?: string }} actor */
+const isSelected = (actor) => selection !== undefined && selection.id === actor.id && selection.node === (actor.node ?? self);
+
 function render() {
   const names = charts.map((c) => c.name);
-  renderCounts(model, badges, names);
-  renderGroups(model.view(names), model.selected);
-  for (const key of model.wanting()) refill(key);
+  const shown = sampled ?? model;
+  renderCounts(shown, badges, names);
+  renderGroups(shown.view(names), isSelected);
+  if (!sampled) for (const key of model.wanting()) refill(key);
 }
 
 /**
@@ -150,20 +271,32 @@ async function sample(key, limit) {
   if (body && model.applySample(body, { epoch, key })) render();
 }
 
-/** @param {string} id */
-async function showDetails(id) {
-  model.selected = id;
+/**
+ * Shows an actor's details: this node's from its own API, another node's asked over
+ * the broker (`?node=`).
+ * @param {string} id @param {string} node
+ */
+async function showDetails(id, node) {
+  selection = { id, node };
+  const local = sampled === undefined;
+  model.selected = local ? id : undefined;
+  const query = local ? '' : `?${new URLSearchParams({ node })}`;
   let actor;
   try {
-    actor = await api(`/api/admin/inspector/actors/${encodeURIComponent(id)}`);
+    actor = await api(`/api/admin/inspector/actors/${encodeURIComponent(id)}${query}`);
   } catch (error) {
-    if (model.selected === id) renderNoDetails(id, error instanceof AuthError ? 'token refused' : 'no longer live');
+    if (!isSelected({ id, node })) return;
+    if (error instanceof AuthError) return refused();
+    // Gone (404): no longer asked for with each sample. Another failure (the node silent): asked again.
+    const gone = error instanceof ApiError && error.status === 404;
+    renderNoDetails(`${node} ${id}`, gone ? 'no longer live' : /** @type {Error} */ (error).message);
+    if (gone) selection = model.selected = undefined;
     return render();
   }
   // Another actor was clicked meanwhile, or this one's end came in before its details.
-  if (model.selected !== id) return;
-  if (!model.isCurrent(id, actor.seq)) renderNoDetails(id, 'no longer live');
-  else renderDetails(actor);
+  if (!isSelected({ id, node })) return;
+  if (local && !model.isCurrent(id, actor.seq)) renderNoDetails(id, 'no longer live');
+  else renderDetails(actor, node);
   render();
 }
 

@@ -19,7 +19,7 @@
  */
 
 /**
- * @typedef {{ id: string, machine: string, systemId?: string, state: string, status?: string, label?: string }} Change
+ * @typedef {{ id: string, machine: string, systemId?: string, state: string, status?: string, label?: string, node?: string }} Change
  * @typedef {Change & { since?: number, events?: number, lastEvent?: string }} Summary
  * @typedef {Record<string, Record<string, number>>} Counts
  * @typedef {Record<string, { live: number, created: number, ended: number }>} Totals
@@ -45,6 +45,39 @@ export const groupKey = (machine, state) => `${machine}/${state}`;
  */
 export function inState(key, path) {
   return key.split(', ').some((leaf) => leaf === path || leaf.startsWith(`${path}.`));
+}
+
+/**
+ * Live actors of a machine in `path` of its chart, nested states and parallel leaves included.
+ * @param {Counts} counts @param {string} machine @param {string} path
+ */
+export function countIn(counts, machine, path) {
+  let count = 0;
+  for (const [key, n] of Object.entries(counts[machine] ?? {})) if (inState(key, path)) count += n;
+  return count;
+}
+
+/**
+ * The machines (those with a chart first, then any other counted) with their
+ * occupied states, in key order, each listing the actors `listed` gives for it.
+ * @template {Summary} A
+ * @param {Counts} counts @param {string[]} charted @param {(key: string) => A[]} listed
+ * @returns {{ machines: Array<{ machine: string, groups: Array<{ key: string, state: string, count: number, actors: A[], more: number }> }>, total: number }}
+ */
+export function viewOf(counts, charted, listed) {
+  const names = [...new Set([...charted, ...Object.keys(counts)])];
+  let total = 0;
+  const machines = names.map((machine) => {
+    const states = Object.entries(counts[machine] ?? {}).filter(([, n]) => n > 0).sort(([a], [b]) => (a < b ? -1 : 1));
+    const groups = states.map(([state, count]) => {
+      total += count;
+      const key = groupKey(machine, state);
+      const actors = listed(key);
+      return { key, state, count, actors, more: Math.max(0, count - actors.length) };
+    });
+    return { machine, groups };
+  });
+  return { machines, total };
 }
 
 export class InspectorModel {
@@ -131,9 +164,7 @@ export class InspectorModel {
 
   /** Live actors in `path` of a machine's chart, nested states and parallel leaves included. @param {string} machine @param {string} path */
   countIn(machine, path) {
-    let count = 0;
-    for (const [key, n] of Object.entries(this.counts[machine] ?? {})) if (inState(key, path)) count += n;
-    return count;
+    return countIn(this.counts, machine, path);
   }
 
   /** @param {string} machine */
@@ -148,19 +179,7 @@ export class InspectorModel {
    * @returns {{ machines: MachineView[], total: number }}
    */
   view(charted) {
-    const names = [...new Set([...charted, ...Object.keys(this.counts)])];
-    let total = 0;
-    const machines = names.map((machine) => {
-      const states = Object.entries(this.counts[machine] ?? {}).filter(([, n]) => n > 0).sort(([a], [b]) => (a < b ? -1 : 1));
-      const groups = states.map(([state, count]) => {
-        total += count;
-        const key = groupKey(machine, state);
-        const actors = this.#listed(key);
-        return { key, state, count, actors, more: Math.max(0, count - actors.length) };
-      });
-      return { machine, groups };
-    });
-    return { machines, total };
+    return viewOf(this.counts, charted, (key) => this.#listed(key));
   }
 
   /**

@@ -1,15 +1,18 @@
 // @ts-check
 /**
- * The page's DOM: the status line, the charts (SVG, from layout.js) with a count
- * badge on every state, the live actors grouped by state, one actor's details. It
+ * The page's DOM: the status line, the node selector, the charts (SVG, from
+ * layout.js) with a count badge on every state, the live actors grouped by state, one
+ * actor's details with its last transitions. It
  * draws what it is given and keeps no state besides the elements it made; the page's
  * CSP allows no inline styles, so sizes go through the CSSOM.
  */
 
 /**
  * @typedef {import('./layout.js').ChartLayout} ChartLayout
- * @typedef {import('./model.js').InspectorModel} InspectorModel
- * @typedef {import('./model.js').MachineView} MachineView
+ * @typedef {{ countIn(machine: string, path: string): number, live(machine: string): number }} Counted
+ * @typedef {{ id: string, label?: string, node?: string }} Listed
+ * @typedef {{ machine: string, groups: Array<{ key: string, state: string, count: number, actors: Listed[], more: number }> }} MachineView
+ * @typedef {{ at: number, event: string, from: string | null, to: string }} Transition
  * @typedef {{ machine: string, path: string, text: SVGTextElement, box: SVGGElement }} Badge
  * @typedef {{ name: string, description: string, layout: ChartLayout }} DrawnChart
  */
@@ -20,10 +23,34 @@ const DOT = 7;
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** @param {'idle' | 'connecting' | 'live' | 'error'} state @param {string} text */
+/** @param {'idle' | 'connecting' | 'live' | 'partial' | 'error'} state @param {string} text */
 export function setStatus(state, text) {
   $('status').dataset.state = state;
   $('status').textContent = text;
+}
+
+/** The value meaning every node in the selector (and in `?node=`). */
+export const ALL_NODES = 'all';
+
+/**
+ * The node selector: this node first, the other live nodes, then all of them. A
+ * chosen node no longer live stays listed (marked), so the choice is not lost.
+ * @param {{ self: string, nodes: string[] }} live @param {string} chosen
+ */
+export function renderNodes({ self, nodes }, chosen) {
+  const select = /** @type {HTMLSelectElement} */ ($('node-select'));
+  const ids = [self, ...nodes.filter((n) => n !== self)];
+  /** @type {Array<[string, string]>} */
+  const options = ids.map((id) => [id, id === self ? `${id} (this node)` : id]);
+  if (chosen !== ALL_NODES && !ids.includes(chosen)) options.push([chosen, `${chosen} (not live)`]);
+  options.push([ALL_NODES, `all nodes (${ids.length})`]);
+  select.replaceChildren(...options.map(([value, text]) => el('option', { value, selected: value === chosen }, text)));
+  select.disabled = false;
+}
+
+/** Calls `onChoose(node)` when another node is chosen. @param {(node: string) => void} onChoose */
+export function onNodeChange(onChoose) {
+  $('node-select').addEventListener('change', (event) => onChoose(/** @type {HTMLSelectElement} */ (event.target).value));
 }
 
 /**
@@ -62,7 +89,7 @@ export function renderCharts(charts) {
 
 /**
  * The counts on the charts: each state's badge (its nested states included), each chart's live total.
- * @param {InspectorModel} model @param {Badge[]} badges @param {string[]} machines
+ * @param {Counted} model @param {Badge[]} badges @param {string[]} machines
  */
 export function renderCounts(model, badges, machines) {
   for (const badge of badges) {
@@ -77,19 +104,23 @@ export function renderCounts(model, badges, machines) {
 }
 
 /**
- * The side list: per machine, its occupied states with their count and a few actors.
- * @param {{ machines: MachineView[], total: number }} view @param {string | undefined} selected
+ * The side list: per machine, its occupied states with their count and a few actors
+ * (each with its node, when they come from other nodes).
+ * @param {{ machines: MachineView[], total: number }} view @param {(actor: Listed) => boolean} isSelected
  */
-export function renderGroups({ machines, total }, selected) {
+export function renderGroups({ machines, total }, isSelected) {
   const groups = $('groups');
   groups.replaceChildren();
   for (const { machine, groups: states } of machines) {
     const section = el('section', { className: 'machine' }, el('h3', {}, machine));
     if (!states.length) section.append(el('p', { className: 'muted' }, 'no live actors'));
     for (const { key, state, count, actors, more } of states) {
-      const items = actors.map((actor) =>
-        el('li', {}, el('button', { type: 'button', className: actor.id === selected ? 'actor selected' : 'actor', dataset: { actorId: actor.id } },
-          actor.label ? `${actor.id} ${actor.label}` : actor.id)));
+      const items = actors.map((actor) => {
+        const name = actor.node === undefined ? actor.id : `${actor.node} ${actor.id}`;
+        const dataset = actor.node === undefined ? { actorId: actor.id } : { actorId: actor.id, node: actor.node };
+        return el('li', {}, el('button', { type: 'button', className: isSelected(actor) ? 'actor selected' : 'actor', dataset },
+          actor.label ? `${name} ${actor.label}` : name));
+      });
       if (more > 0) items.push(el('li', { className: 'muted' }, `and ${more} more`));
       section.append(
         el('div', { className: 'group', dataset: { group: key } },
@@ -102,28 +133,54 @@ export function renderGroups({ machines, total }, selected) {
   $('total').textContent = `(${total})`;
 }
 
-/** Calls `onPick(id)` when an actor of the list is clicked. @param {(id: string) => void} onPick */
+/**
+ * Calls `onPick(id, node)` when an actor of the list is clicked (`node` undefined: this node's stream).
+ * @param {(id: string, node: string | undefined) => void} onPick
+ */
 export function onActorClick(onPick) {
   $('groups').addEventListener('click', (event) => {
     const button = /** @type {HTMLElement | null} */ (/** @type {HTMLElement} */ (event.target).closest('button[data-actor-id]'));
-    if (button?.dataset.actorId) onPick(button.dataset.actorId);
+    if (button?.dataset.actorId) onPick(button.dataset.actorId, button.dataset.node);
   });
 }
 
 /**
- * One actor as `GET /api/admin/inspector/actors/<id>` describes it.
- * @param {any} actor
+ * One actor as `GET /api/admin/inspector/actors/<id>` describes it: its state, a
+ * summary of its context, and its last transitions, newest first.
+ * @param {any} actor @param {string} node
  */
-export function renderDetails(actor) {
+export function renderDetails(actor, node) {
   const rows = [
-    ['actor', actor.id], ['machine', actor.machine], ['system id', actor.systemId ?? '-'], ['state', actor.state],
-    ['status', actor.status], ['in state since', new Date(actor.since).toLocaleTimeString()],
+    ['node', node], ['actor', actor.id], ['machine', actor.machine], ['system id', actor.systemId ?? '-'], ['state', actor.state],
+    ['status', actor.status], ['in state since', clock(actor.since)],
     ['events', `${actor.events}${actor.lastEvent ? ` (last: ${actor.lastEvent})` : ''}`], ['children', actor.children.join(', ') || '-'],
   ];
   $('details').replaceChildren(
     el('dl', {}, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))])),
     el('pre', { id: 'context' }, JSON.stringify(actor.context, null, 2)),
+    transitionsTable(actor.transitions ?? []),
   );
+}
+
+/** @param {Transition[]} transitions */
+function transitionsTable(transitions) {
+  const caption = el('caption', {}, `Last ${transitions.length} transitions`, ' ', el('span', { className: 'muted' }, '(newest first; event types only)'));
+  if (!transitions.length) return el('p', { id: 'transitions', className: 'muted' }, 'No transition seen since the inspector began following this actor.');
+  const head = el('tr', {}, el('th', {}, 'time'), el('th', {}, 'event'), el('th', {}, 'from'), el('th', {}, 'to'));
+  const rows = [...transitions].reverse().map((t) =>
+    el('tr', { dataset: { event: t.event } }, el('td', { className: 'time' }, clock(t.at)), el('td', { className: 'event' }, t.event), el('td', {}, t.from ?? '(start)'), el('td', {}, t.to)));
+  return el('table', { id: 'transitions' }, caption, el('thead', {}, head), el('tbody', {}, ...rows));
+}
+
+/** A time of day to the millisecond, in the browser's zone. @param {number} at */
+function clock(at) {
+  const date = new Date(at);
+  return `${date.toLocaleTimeString([], { hour12: false })}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** No actor selected (another node was chosen). */
+export function renderNoSelection() {
+  $('details').replaceChildren(el('p', { className: 'muted' }, 'Click an actor to see its state, a summary of its context and its last transitions.'));
 }
 
 /** Details that could not be shown. @param {string} id @param {string} why */
@@ -133,6 +190,7 @@ export function renderNoDetails(id, why) {
 
 /** The selected actor ended: said above its last details. @param {{ id: string, machine: string, status?: string, state: string }} actor */
 export function renderEnded(actor) {
+  $('details').querySelector('.ended')?.remove();
   $('details').prepend(el('p', { className: 'ended' }, `${actor.id} (${actor.machine}) ended: ${actor.status} in ${actor.state}.`));
 }
 
