@@ -284,7 +284,7 @@ describe('InspectorHub', () => {
       const { hub, connect, open } = setupHub();
       const actor = connect('c1');
       open(actor, 'the-session-id');
-      deliverMessage(actor, 'the-pushed-marker');
+      deliverMessage(actor, out('the-pushed-marker'));
       actor.send({ type: 'conn.close', code: 1000, reason: 'bye' });
       const detail = hub.describe(actor.sessionId)!;
       expect(detail.transitions.at(-1)).to.include({ event: 'conn.close', from: 'open.idle', to: 'closing' });
