@@ -39,4 +39,24 @@ describe('indexRetained (the embedded broker answers exact filters from a map)',
     const { persistence } = await store();
     expect(await topicsOf(persistence.createRetainedStreamCombi(['w/deliver/+/3', 'w/sessions/#']))).to.deep.equal(['w/deliver/1/3=a', 'w/sessions/s1=c']);
   });
+
+  it("answers a user's history filter from its own map: that user's slots only, cleared ones gone", async () => {
+    const { persistence, put } = await store();
+    await put('w/internal/history/1/3/0000000a/0', 'h0');
+    await put('w/internal/history/1/3/0000000a/1', 'h1');
+    await put('w/internal/history/1/3/0000000b/0', 'hb');
+    await put('w/internal/history/1/33/0000000a/0', 'other');
+    await put('w/internal/history/1/3/0000000a/1', '');
+    expect(await topicsOf(persistence.createRetainedStreamCombi(['w/internal/history/1/3/#']))).to.deep.equal([
+      'w/internal/history/1/3/0000000a/0=h0',
+      'w/internal/history/1/3/0000000b/0=hb',
+    ]);
+    expect(await topicsOf(persistence.createRetainedStreamCombi(['w/internal/history/9/9/#']))).to.deep.equal([]);
+    // The same answer as the original's scan.
+    expect(await topicsOf(persistence.createRetainedStreamCombi(['w/internal/history/1/+/#']))).to.deep.equal([
+      'w/internal/history/1/3/0000000a/0=h0',
+      'w/internal/history/1/3/0000000b/0=hb',
+      'w/internal/history/1/33/0000000a/0=other',
+    ]);
+  });
 });
