@@ -80,10 +80,14 @@ function ws(node: NodeProcess | TcpForwarder): string {
 }
 
 /** Pushes 1..total to alice without a pause, odd numbers through `odd`, even through `even`. */
+/** Set by a test's cleanup: a stream still pushing after its test failed stops, and does not feed the next test. */
+let stopPushing = false;
+
 async function pushStream(odd: NodeProcess, even: NodeProcess, total: number): Promise<void> {
   // Ids of their own per stream: an id is a duplicate cluster-wide for websockets.dedupWindow.
   const run = Math.random().toString(36).slice(2, 8);
-  for (let n = 1; n <= total; n++) {
+  stopPushing = false;
+  for (let n = 1; n <= total && !stopPushing; n++) {
     const node = n % 2 ? odd : even;
     const { status } = await push(node.url, { id: `${run}-${n}`, contextId: 1, userId: 3, message: String(n) });
     if (status !== 202) throw new Error(`push ${n} answered ${status}`);
@@ -154,6 +158,7 @@ for (const kind of BROKERS) {
     });
 
     afterEach(async () => {
+      stopPushing = true;
       for (const cleanup of cleanups.splice(0)) await cleanup();
     });
 
@@ -184,7 +189,9 @@ for (const kind of BROKERS) {
         await eventually(() => client.controls.length > 0, 'the stream frame');
         expect(client.controls[0]).to.include({ type: 'stream' });
         const pushing = pushStream(a, c, TOTAL);
-        await eventually(() => client.numbers.length >= LEAVE_AT, `${LEAVE_AT} numbers on b`, 20_000);
+        await eventually(() => client.numbers.length >= LEAVE_AT, `${LEAVE_AT} numbers on b (have ${client.numbers.length})`, 20_000).catch((error: Error) => {
+          throw new Error(`${error.message}; b logged: ${b.stderr.filter((l) => !l.includes('"level":"info"')).slice(-5).join('\n')}`);
+        });
         await leave(how, b, () => client.drop());
         await eventually(() => client.closeCode !== undefined, 'the socket on b to close', 10_000);
         const at = client.numbers.length;
@@ -196,7 +203,9 @@ for (const kind of BROKERS) {
         const recovery = client.controls.find((frame) => frame.type === 'recovery');
         const result = checkStream(client.numbers, TOTAL, via('a', 'c'));
         report(`${kind}, raw, ${how}`, result, `closed with ${client.closeCode} after ${at}, recovery ${JSON.stringify(recovery)}`);
-        if (result.missing.length) console.log(`      missing: ${result.missing.slice(0, 20).join(' ')}; around the leave: ${client.numbers.slice(at - 5, at + 5).join(' ')}`);
+        if (result.missing.length || !recovery?.recovered) {
+          console.log(`      missing: ${result.missing.slice(0, 20).join(' ')}; around the leave: ${client.numbers.slice(at - 5, at + 5).join(' ')}; c logged ${JSON.stringify(c.logs.filter((l) => l.event === 'stream.opened').slice(-1))}`);
+        }
         expect(recovery).to.include({ type: 'recovery', recovered: true });
         expect(result.missing).to.deep.equal([]);
         expect(result.duplicates).to.deep.equal([]);
