@@ -1,10 +1,11 @@
 /**
  * A broker that refuses a subscription. NATS caps the sum of `max_ack_pending` over
  * one MQTT session's QoS 1 subscriptions at 65535 and answers SUBACK 0x80 past it
- * (config/nats/README.md). With max_ack_pending 10922 a node's main session holds six:
- * five for its four fixed filters (NATS counts a `#` filter twice: `a.>` and `a`) and
- * one user's delivery topic (sessions are on the node's control connection, a session
- * of its own). A second user's
+ * (config/nats/README.md). With max_ack_pending 8191 a node's main session holds eight:
+ * seven for its six fixed filters (presence, registry, pushes, commands, and the
+ * cluster's questions and this node's answers; NATS counts a `#` filter twice: `a.>`
+ * and `a`) and one user's delivery topic (sessions are on the node's control
+ * connection, a session of its own; history reads are QoS 0). A second user's
  * socket on that node must be refused with 503 ERR_DELIVERY_UNAVAILABLE (a socket
  * that opened would silently miss every push from other nodes), the refusal is
  * logged with what to do, the first user's socket keeps working, and once the first
@@ -16,8 +17,8 @@ import { killAllBrokers } from '../support/broker.ts';
 import { startNatsCluster, type NatsCluster } from '../support/nats.ts';
 import { requireBroker, startCluster, type TestCluster } from './support.ts';
 
-/** floor(65535 / 10922) = 6 subscriptions per session. */
-const MAX_ACK_PENDING = 10922;
+/** floor(65535 / 8191) = 8 subscriptions per session. */
+const MAX_ACK_PENDING = 8191;
 
 describe('a NATS broker that refuses a subscription (the per-session max_ack_pending cap)', function () {
   this.timeout(120_000);
