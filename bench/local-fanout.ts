@@ -25,7 +25,7 @@ import { FanoutPlan, runLoad, type RunResult } from './lib/load.ts';
 import { parseOptions, USAGE, type BenchOptions } from './lib/options.ts';
 import { resultTable, roundsTable } from './lib/report.ts';
 import { Cleanup, logLine, runScript } from './lib/script.ts';
-import { actorFloor, plainWs, socketIo, wsmesh, type Target } from './lib/targets.ts';
+import { actorFloor, plainWs, socketIo, wsmesh, wsmeshExtraArgs, type Target } from './lib/targets.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Below this growth of RSS while the sockets open, GC noise dominates the per-socket figure. */
@@ -90,7 +90,8 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `node ${process.version}, N=${options.sockets}, K=${options.users}, M=${options.messages} (${plan.expectedFrames()} frames of ${options.payload} B), ` +
       `warm-up ${options.warmup}, ${options.rounds} round(s), order ${targets.map((t) => t.name).join(', ')}` +
-      (options.wsmeshRoot ? `, wsmesh from ${options.wsmeshRoot}` : ''),
+      (options.wsmeshRoot ? `, wsmesh from ${options.wsmeshRoot}` : '') +
+      (wsmeshExtraArgs().length ? `, wsmesh flags ${wsmeshExtraArgs().join(' ')}` : ''),
   );
   console.log(resultTable(subject, baselines));
   console.log('ratio = wsmesh / the other: above 1 is better for the rates, worse for memory and for CPU per handshake or frame.');

@@ -90,6 +90,9 @@ Users log in on A, their sockets open on B, messages are pushed on A.
   --rate-seconds S        length of each paced run (default ${DEFAULTS.rateSeconds})
   --paced-inflight P      push requests in flight at most in a paced run (default ${DEFAULTS.pacedInflight})
   -h, --help              this text
+
+Environment: BENCH_WSMESH_ARGS="--websockets.history.size 0" appends wsmesh flags to both
+nodes' command lines (before the bench's per-node flags, which win).
 `;
 
 const FLAGS: FlagSpec<CrossOptions, 'brokers' | 'rates'> = {

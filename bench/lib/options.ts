@@ -71,6 +71,10 @@ resident memory per socket (wsmesh / plain ws, wsmesh / Socket.IO 4).
   --wsmesh-root DIR       run wsmesh from the checkout DIR (npm ci done there), e.g.
                           \`git worktree add /tmp/before HEAD~3\` for a before/after run
   -h, --help              this text
+
+Environment: BENCH_WSMESH_ARGS="--websockets.history.size 0" appends wsmesh flags (its
+config keys) to the wsmesh server's command line; BENCH_SERVER_NODE_ARGS="--cpu-prof"
+adds node flags to every server (bench/README.md, "Profiling").
 `;
 
 const FLAGS: FlagSpec<BenchOptions, 'wsmesh-root'> = {

@@ -36,6 +36,16 @@ function nodeArgs(): string[] {
   return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
+/**
+ * Extra wsmesh flags, appended after the target's own (so they win over them; cross-node's
+ * per-node flags come after these), e.g.
+ * `BENCH_WSMESH_ARGS="--websockets.history.size 0"`: the bench strips WSMESH_* from the
+ * servers' environment, so configuration reaches wsmesh this way. Split on spaces.
+ */
+export function wsmeshExtraArgs(): string[] {
+  return (process.env.BENCH_WSMESH_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** The environment without any WSMESH_* variable of the caller's shell: only the bench's settings count. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -68,6 +78,7 @@ export const wsmesh: Target = {
       // Every bench socket of a user must be admitted: N/K of them, far above the default 8.
       '--websockets.maxSocketsPerUser', '1000000',
       '--log.level', 'warn',
+      ...wsmeshExtraArgs(),
     ],
   }),
   pushRequest: (user, message, adminToken) => ({
