@@ -59,4 +59,16 @@ describe('indexRetained (the embedded broker answers exact filters from a map)',
       'w/internal/history/1/33/0000000a/0=other',
     ]);
   });
+
+  it('answers a <prefix>/# filter from the exact map, by prefix, without the history slots', async () => {
+    const { persistence, put } = await store();
+    await put('w/ingress/1/3', 'i0');
+    await put('w/ingress/1/3/mail', 'i1');
+    await put('w/ingress/1/33', 'not-under');
+    await put('w/internal/history/1/3/0000000a/0', 'h0');
+    expect(await topicsOf(persistence.createRetainedStreamCombi(['w/ingress/1/3/#']))).to.deep.equal(['w/ingress/1/3/mail=i1', 'w/ingress/1/3=i0']);
+    expect(await topicsOf(persistence.createRetainedStreamCombi(['w/deliver/#']))).to.deep.equal(['w/deliver/1/3=a', 'w/deliver/1/4=b']);
+    // An exact filter still finds a history slot.
+    expect(await topicsOf(persistence.createRetainedStreamCombi(['w/internal/history/1/3/0000000a/0']))).to.deep.equal(['w/internal/history/1/3/0000000a/0=h0']);
+  });
 });
