@@ -104,6 +104,14 @@ export class WsmeshNode {
   link: BrokerLink | undefined;
   /** The control connection: sessions only (Topics.controlSubscriptions). */
   control: BrokerLink | undefined;
+  /**
+   * The history connection: each push's retained history write, and the reads of a
+   * recovery. Apart from the deliveries: NATS stores each retained QoS 1 publish in
+   * JetStream before it reads the connection's next packet, so on the main
+   * connection every delivery queued behind a history write (bench/README.md, issue
+   * 12: cross-node throughput halved, p50 at 1,000/s from 0.2-0.4 s to 1.0-1.7 s).
+   */
+  historyLink: BrokerLink | undefined;
   private embedded: EmbeddedBroker | undefined;
   private stopping: Promise<void> | undefined;
   /** Broker accounts (devices, backends, nodes) the embedded broker admits. */
@@ -140,6 +148,7 @@ export class WsmeshNode {
           [
             ['main', this.link],
             ['control', this.control],
+            ['history', this.historyLink],
           ] as const
         ).flatMap(([link, l]) => (l ? [{ link, state: l.state, reconnects: l.reconnects, outbox: l.outboxSize }] : [])),
       clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
@@ -185,8 +194,8 @@ export class WsmeshNode {
       ? new BrokerHistory({
           topics: this.topics,
           publish: (topic, body, retain) => cluster.publishSealed(topic, body, retain),
-          subscribe: (filters) => this.link?.subscribe(filters) ?? Promise.resolve('offline' as const),
-          unsubscribe: (filters) => this.link?.unsubscribe(filters),
+          subscribe: (filters) => (this.historyLink ?? this.link)?.subscribe(filters) ?? Promise.resolve('offline' as const),
+          unsubscribe: (filters) => (this.historyLink ?? this.link)?.unsubscribe(filters),
           timers: systemTimers,
           readTimeout: () => this.live.config.cluster.syncTimeout,
         })
@@ -397,9 +406,21 @@ export class WsmeshNode {
       onOnline: () => this.link?.retryNow(),
       onOffline: () => cluster.controlLost(),
     });
+    if (this.history.enabled) {
+      this.historyLink = new BrokerLink({
+        ...common,
+        clientId: `${settings.name}-${node.id}-history`,
+        systemId: 'broker.history',
+        name: 'history',
+        // Nothing for its whole life: a recovery subscribes to one user's history for its read.
+        subscriptions: () => [],
+        onOnline: () => {},
+      });
+    }
     cluster.attach({
       link: this.link,
       control: this.control,
+      history: this.historyLink,
       buffer: this.supervisor.actor.system.get('buffer')!,
       local: {
         deliver: (outbound, trace) => this.service.deliverLocally(outbound, undefined, trace),
@@ -414,6 +435,7 @@ export class WsmeshNode {
       },
     });
     this.control.start();
+    this.historyLink?.start();
     this.link.start();
     const wait = this.options.brokerWait ?? 5000;
     const [online] = await Promise.all([this.link.whenOnline(wait), this.control.whenOnline(wait)]);
@@ -438,6 +460,7 @@ export class WsmeshNode {
     });
     this.link?.setOutboxLimit(merged.cluster.outboxLimit);
     this.control?.setOutboxLimit(merged.cluster.outboxLimit);
+    this.historyLink?.setOutboxLimit(merged.cluster.outboxLimit);
     if (diff.reloadable.length) this.log.info('config.reloaded', { reason, applied: diff.reloadable });
     if (diff.restartRequired.length) this.log.warn('config.restart_required', { restartRequired: diff.restartRequired, advice: 'restart the node to apply these keys' });
   }
@@ -496,6 +519,7 @@ export class WsmeshNode {
       await Promise.all([
         this.link.close([{ topic: this.topics.presence(this.live.config.node.id), payload: this.cluster.sealedPresence('offline'), retain: true }]),
         this.control?.close(),
+        this.historyLink?.close(),
       ]);
     }
     await this.embedded?.close();

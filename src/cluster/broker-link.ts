@@ -36,7 +36,7 @@ export interface BrokerLinkOptions {
   /** The link's actor in the inspector ('broker' unless told). */
   systemId?: string;
   /** Which of the node's links this is, in every log line of it (`main` unless told). */
-  name?: 'main' | 'control';
+  name?: 'main' | 'control' | 'history';
   /** Everything to subscribe to on each connection: the fixed topics and the current delivery topics. */
   subscriptions: () => string[];
   /** The QoS to subscribe `filter` at: 1 unless told (Topics.deliverCopy filters are 0). */

@@ -95,6 +95,8 @@ export class ClusterRemote implements Remote {
   private link: Link | undefined;
   /** The control connection: everything under `sessions/` (Topics.controlSubscriptions says why). */
   private control: Link | undefined;
+  /** History writes and reads (src/history/), on a connection of their own when there is one. */
+  private historyLink: Link | undefined;
   private buffer: AnyActorRef | undefined;
   private sweepTimer: unknown;
   /** Delivery publishes made by this process: the n of a publish's name (`<node>:<n>`) in delivery traces. */
@@ -187,9 +189,10 @@ export class ClusterRemote implements Remote {
     };
   }
 
-  attach(parts: { link: Link; control?: Link; buffer: AnyActorRef; local: LocalNode }): void {
+  attach(parts: { link: Link; control?: Link; history?: Link; buffer: AnyActorRef; local: LocalNode }): void {
     this.link = parts.link;
     this.control = parts.control;
+    this.historyLink = parts.history;
     this.buffer = parts.buffer;
     this.parts.local = parts.local;
   }
@@ -450,6 +453,7 @@ export class ClusterRemote implements Remote {
 
   /** Sessions, their markers and confirmations go over the control connection (when there is one). */
   private linkFor(topic: string): Link | undefined {
+    if (this.historyLink && topic.startsWith(this.options.topics.historyPrefix())) return this.historyLink;
     return this.control && this.options.topics.isControl(topic) ? this.control : this.link;
   }
 

@@ -14,7 +14,7 @@ export interface MetricSources {
   sessions: () => number;
   buffer: () => { entries: number; messages: number };
   /** Each broker link of the node: `main` and `control` (none without a cluster). */
-  broker: () => Array<{ link: 'main' | 'control'; state: string; reconnects: number; outbox: number }>;
+  broker: () => Array<{ link: 'main' | 'control' | 'history'; state: string; reconnects: number; outbox: number }>;
   clusterNodes: () => number;
   /** The JWT verifier's key fetches, when it has a JWKS endpoint. */
   jwks?: () => { jwksFetches: number; jwksFailures: number } | undefined;
