@@ -291,6 +291,8 @@ export class BrokerLink {
     for (let i = 0; i < all.length; i += SUBSCRIBE_CHUNK) chunks.push(all.slice(i, i + SUBSCRIBE_CHUNK));
     let pending = chunks.length;
     let failed = false;
+    // A link with nothing to subscribe (the history connection) is online at once.
+    if (pending === 0) this.actor.send({ type: 'mqtt.connected', sessionPresent });
     for (const chunk of chunks) {
       this.client.subscribe(this.withQos(chunk), (error) => {
         if (failed) return;
