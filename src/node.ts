@@ -431,7 +431,7 @@ export class WsmeshNode {
           if (sessionKey.startsWith(APP_SESSION_PREFIX)) this.authSources.proxy?.forgetSession(sessionKey.slice(APP_SESSION_PREFIX.length));
           return this.service.closeAppSessionHere(sessionKey);
         },
-        history: (contextId, userId, body, marker) => this.brokerHistory?.arrived(contextId, userId, body, marker),
+        history: (contextId, userId, body, marker, retained) => this.brokerHistory?.arrived(contextId, userId, body, marker, retained),
       },
     });
     this.control.start();

@@ -10,7 +10,7 @@
  * the SUBSCRIBE, so they are in before the marker. aedes streams them lazily, one
  * per tick, after its SUBACK, so the marker can overtake them (measured: only the
  * first slot of each ring was in): the read therefore ends once the marker is back
- * and then QUIET_MS passed with no slot arriving. Entries written meanwhile come too,
+ * and then QUIET_MS passed with no stored (retained) slot arriving. Entries written meanwhile come too,
  * as plain messages. Readers of one user share the read.
  */
 import { randomBytes } from 'node:crypto';
@@ -69,7 +69,7 @@ export class BrokerHistory implements HistoryStore {
   }
 
   /** A history message for a user (checked and parsed by the cluster): an entry, or a reader's marker. */
-  arrived(contextId: number, userId: number, body: string | undefined, marker: string | undefined): void {
+  arrived(contextId: number, userId: number, body: string | undefined, marker: string | undefined, retained = true): void {
     const read = this.reads.get(`${contextId}:${userId}`);
     if (!read) return;
     if (marker !== undefined) {
@@ -81,7 +81,9 @@ export class BrokerHistory implements HistoryStore {
     const entry = body === undefined ? undefined : decodeEntry(body);
     // Also a check on the seal's word: the body names the user its topic does.
     if (entry && entry.contextId === contextId && entry.userId === userId) read.entries.set(`${entry.origin}:${entry.seq}`, entry);
-    if (read.markerBack) this.quietThen(read);
+    // Only a stored slot still on its way delays the end: entries written meanwhile keep
+    // coming for as long as pushes do (they also reach the socket live).
+    if (read.markerBack && retained) this.quietThen(read);
   }
 
   private quietThen(read: Read): void {

@@ -28,7 +28,7 @@ export interface LocalNode {
   /** Closes this node's sockets of a session (4401, after the farewell). */
   endSession(sessionKey: string): number;
   /** A slot of a user's history, or a reader's marker (src/history/broker-history.ts). */
-  history(contextId: number, userId: number, body: string | undefined, marker: string | undefined): void;
+  history(contextId: number, userId: number, body: string | undefined, marker: string | undefined, retained: boolean): void;
 }
 
 export interface ClusterParts {

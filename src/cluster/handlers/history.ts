@@ -5,6 +5,6 @@
  */
 import type { Handler } from './context.ts';
 
-export const history: Handler<'history'> = (topic, body, parts) => {
-  parts.local.history(topic.contextId, topic.userId, topic.entry ? body : undefined, topic.marker);
+export const history: Handler<'history'> = (topic, body, parts, retained) => {
+  parts.local.history(topic.contextId, topic.userId, topic.entry ? body : undefined, topic.marker, retained);
 };
