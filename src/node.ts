@@ -106,10 +106,10 @@ export class WsmeshNode {
   control: BrokerLink | undefined;
   /**
    * The history connection: each push's retained history write, and the reads of a
-   * recovery. Apart from the deliveries: NATS stores each retained QoS 1 publish in
-   * JetStream before it reads the connection's next packet, so on the main
-   * connection every delivery queued behind a history write (bench/README.md, issue
-   * 12: cross-node throughput halved, p50 at 1,000/s from 0.2-0.4 s to 1.0-1.7 s).
+   * recovery, apart from the deliveries, so a backlog of history writes (its outbox,
+   * its QoS 1 window) never holds a delivery back. On NATS this did not raise the
+   * cross-node rate: the servers' JetStream work per write is the limit
+   * (bench/README.md, "History on a connection of its own").
    */
   historyLink: BrokerLink | undefined;
   private embedded: EmbeddedBroker | undefined;
