@@ -96,6 +96,14 @@ export type ConnectionEvent =
   /** The recovery wrote the stream's first frames, what was missed and what waited: live from now on. */
   | { type: 'stream.opened' };
 
+/** What a socket that is up (`recovering`, `open`) does with frames and closes, in either state. */
+const SOCKET_UP = {
+  'ws.message': { actions: 'receive' as const },
+  'conn.close': { target: 'closing', actions: ['startClose' as const, 'closedByServer' as const] },
+  'ws.error': { target: 'closing', actions: 'wsFailed' as const },
+  'ws.closed': { target: 'closed', actions: 'closedByClient' as const },
+};
+
 /** How long a stream may take to begin: Socket.IO's server waits as long for a CONNECT (its connectTimeout). */
 const STREAM_TIMEOUT_MS = 45_000;
 
@@ -209,6 +217,11 @@ export const connectionMachine = setup({
       socket!.close(event.code, event.reason);
     },
     terminate: ({ self }) => ports(self).socket?.terminate(),
+    closedByServer: assign({ close: ({ event }) => (event.type === 'conn.close' ? { code: event.code, reason: event.reason, by: 'server' as const } : undefined) }),
+    // ws closes by itself after a protocol error (e.g. 1009 for an oversized frame);
+    // remember the code it sent, the 'close' event follows.
+    wsFailed: assign({ close: ({ event }) => (event.type === 'ws.error' ? { code: closeCodeOf(event.error), reason: event.error.message, by: 'server' as const } : undefined) }),
+    closedByClient: assign({ close: ({ event }) => (event.type === 'ws.closed' ? { code: event.code, reason: event.reason, by: 'client' as const } : undefined) }),
     keepaliveTimedOut: assign({ close: () => ({ code: CloseCode.ABNORMAL, reason: 'keepalive timeout', by: 'keepalive' as const }) }),
   },
 }).createMachine({
@@ -264,39 +277,13 @@ export const connectionMachine = setup({
       },
       on: {
         'stream.opened': 'open',
-        'ws.message': { actions: 'receive' },
-        'conn.close': {
-          target: 'closing',
-          actions: ['startClose', assign({ close: ({ event }) => ({ code: event.code, reason: event.reason, by: 'server' as const }) })],
-        },
-        'ws.error': {
-          target: 'closing',
-          actions: assign({ close: ({ event }) => ({ code: closeCodeOf(event.error), reason: event.error.message, by: 'server' as const }) }),
-        },
-        'ws.closed': {
-          target: 'closed',
-          actions: assign({ close: ({ event }) => ({ code: event.code, reason: event.reason, by: 'client' as const }) }),
-        },
+        ...SOCKET_UP,
       },
     },
     open: {
       ...keepalive(),
       on: {
-        'ws.message': { actions: 'receive' },
-        'conn.close': {
-          target: 'closing',
-          actions: ['startClose', assign({ close: ({ event }) => ({ code: event.code, reason: event.reason, by: 'server' as const }) })],
-        },
-        'ws.error': {
-          // ws closes by itself after a protocol error (e.g. 1009 for an oversized
-          // frame); remember the code it sent, the 'close' event follows.
-          target: 'closing',
-          actions: assign({ close: ({ event }) => ({ code: closeCodeOf(event.error), reason: event.error.message, by: 'server' as const }) }),
-        },
-        'ws.closed': {
-          target: 'closed',
-          actions: assign({ close: ({ event }) => ({ code: event.code, reason: event.reason, by: 'client' as const }) }),
-        },
+        ...SOCKET_UP,
       },
     },
     closing: {
