@@ -120,7 +120,15 @@ export class BrokerLink {
       input: {
         io: {
           connect: () => this.connect(),
-          end: () => this.client.end(true),
+          end: () => {
+            try {
+              this.client.end(true);
+            } catch (error) {
+              // mqtt.js throws from end() when the client has no stream (between a
+              // failed connect and its next attempt): it is ended all the same.
+              this.log.debug('broker.end_failed', { error: (error as Error).message });
+            }
+          },
           online: (sessionPresent) => this.online(sessionPresent),
           offline: (reason) => {
             this.log.warn('broker.offline', { reason, url: this.where(), outbox: this.outbox.size });
