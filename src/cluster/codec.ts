@@ -6,6 +6,7 @@
  * per-message paths (deliver), readable on the rare ones (presence, sessions).
  */
 import { isOrigin } from '../history/position.ts';
+import type { Payload } from './coalesce.ts';
 import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from '../session/session.ts';
 import { REMOTE_CLOSE_CODES } from '../errors.ts';
@@ -39,21 +40,11 @@ export interface RegistryPayload {
   sockets: RegistrySocket[];
 }
 
-/** One message in a delivery: its id, the text, and the source token (the socket to skip). */
-export interface DeliveryItem {
-  i: string;
-  m: string;
-  s?: string;
-  /** Its stream position (history on): origin, seq, time (src/history/position.ts). */
-  o?: string;
-  q?: number;
-  t?: number;
-  /** The seq and time of the user's previous message from that origin (absent: none). */
-  p?: number;
-  r?: number;
-  /** 1: pushed with `"trace": true` (every node keeps its trace apart: src/trace). */
-  k?: 1;
-}
+/**
+ * One message in a delivery: exactly what the coalescing buffer queued (coalesce.ts
+ * `Payload`: id, text, source token, stream position, trace flag), one definition.
+ */
+export type DeliveryItem = Payload;
 
 /** Messages for one user's sockets (the topic names the user), in arrival order. */
 export interface DeliveryPayload {
