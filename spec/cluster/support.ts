@@ -118,7 +118,12 @@ export async function startCluster(
     const nodes = { a, b, c };
     // Every node sees the two others online before the test starts. On NATS each
     // node first creates a JetStream consumer per subscription (hundreds of ms each).
-    await eventually(() => Object.values(nodes).every((n) => n.node.cluster!.view.liveNodes().length === 2), 'three nodes to see each other', kind === 'nats' ? 30_000 : 5000);
+    // On NATS, 60 s: a JetStream cluster just started, on a loaded 2-core machine, once took
+    // more than 30 s to serve a node's consumers (CI of 3bc5c70). The error says who saw whom.
+    await eventually(() => Object.values(nodes).every((n) => n.node.cluster!.view.liveNodes().length === 2), 'three nodes to see each other', kind === 'nats' ? 60_000 : 5000).catch((error: Error) => {
+      const seen = Object.entries(nodes).map(([id, n]) => `${id} sees [${n.node.cluster!.view.liveNodes().map((p) => p.id).join(',')}], links ${n.node.link?.state}/${n.node.control?.state}`);
+      throw new Error(`${error.message}: ${seen.join('; ')}`);
+    });
     return { nodes, broker, nats, stop: stopAll };
   } catch (err) {
     // A cluster that did not come up must not outlive its test (mocha waits for every handle).
