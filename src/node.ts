@@ -152,6 +152,7 @@ export class WsmeshNode {
           ] as const
         ).flatMap(([link, l]) => (l ? [{ link, state: l.state, reconnects: l.reconnects, outbox: l.outboxSize }] : [])),
       clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
+      receipts: () => this.cluster && { awaiting: this.cluster.awaiting.size, ...this.cluster.awaiting.stats },
       jwks: () => this.authSources?.jwt?.stats,
     });
     if (options.cluster !== false) {
@@ -168,6 +169,8 @@ export class WsmeshNode {
         stats: this.stats,
         log: this.log,
         syncTimeout: config.cluster.syncTimeout,
+        confirmTimeout: () => this.live.config.cluster.confirmTimeout,
+        outboxLimit: () => this.live.config.cluster.outboxLimit,
         fastPath: config.cluster.fastPath,
         ingressPerUser: config.mqtt.ingressSubscription === 'user',
         dedupWindow,
@@ -374,8 +377,9 @@ export class WsmeshNode {
       inspect: this.inspect,
       // Ingress at mqtt.ingressQos: 0 on NATS 2.9.10, whose JetStream consumers lose QoS 1 ingress (docs/iot.md).
       // History reads at QoS 0: retained slots come all the same, and on NATS a QoS 1 subscription is a JetStream consumer.
+      // Receipts at QoS 0: they are published at QoS 0 (a lost one is asked for again).
       qosOf: (filter: string) =>
-        this.topics.isCopy(filter) || filter.startsWith(historyPrefix) ? 0 : filter.startsWith(ingressPrefix) ? settingsAtStart.mqtt.ingressQos : 1,
+        this.topics.isCopy(filter) || filter.startsWith(historyPrefix) || this.topics.parse(filter)?.kind === 'receipt' ? 0 : filter.startsWith(ingressPrefix) ? settingsAtStart.mqtt.ingressQos : 1,
       onMessage: (topic: string, payload: Buffer, retained: boolean, packet: { dup: boolean; messageId?: number }) => {
         if (topic.startsWith(ingressPrefix)) this.ingress.receive(topic, payload, { retain: retained, dup: packet.dup, messageId: packet.messageId });
         else cluster.receive(topic, payload, retained);

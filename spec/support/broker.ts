@@ -75,6 +75,8 @@ export interface MosquittoProcess extends BrokerProcess {
 export interface MosquittoOptions {
   /** Reuse a persistence dir (e.g. one a previous broker saved to); default: a new temp dir. */
   persistenceDir?: string;
+  /** false: `persistence false` (a restart forgets every session and retained message); default: as mosquitto.conf says (on). */
+  persistence?: boolean;
   /** More accounts for the password file (e.g. a device); they need a block in the ACL to do anything. */
   users?: Record<string, string>;
   /**
@@ -197,7 +199,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const account = options.files?.account ?? { username: MOSQUITTO_NODE_USER, password: MOSQUITTO_NODE_PASSWORD };
   const port = await freePort();
   const runningAsRoot = process.getuid?.() === 0;
-  writeFileSync(configFile, deriveTestConfig(readFileSync(MOSQUITTO_CONF, 'utf8'), { port, persistenceDir, passwordFile, aclFile, runningAsRoot }));
+  let conf = deriveTestConfig(readFileSync(MOSQUITTO_CONF, 'utf8'), { port, persistenceDir, passwordFile, aclFile, runningAsRoot });
+  if (options.persistence === false) conf = conf.replace(/^persistence true$/m, 'persistence false');
+  writeFileSync(configFile, conf);
 
   const supervisor = new Supervisor('mosquitto', () => spawn(bin, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }), port);
   await supervisor.start();

@@ -187,6 +187,17 @@ export class BrokerLink {
   }
 
   /**
+   * Publishes at QoS 0, only while online (false otherwise, nothing kept): for what the
+   * sender asks for again when it is lost (receipts, receipts.ts). No PUBACK to wait for,
+   * and on NATS no JetStream on its way.
+   */
+  publishVolatile(topic: string, payload: Buffer): boolean {
+    if (this.state !== 'online') return false;
+    this.client.publish(topic, payload, { qos: 0, retain: false });
+    return true;
+  }
+
+  /**
    * Publishes and resolves true on the broker's PUBACK. Offline, the message waits
    * in the outbox and this resolves false at once: the caller does not wait for a
    * broker that is away (the node serves locally meanwhile).

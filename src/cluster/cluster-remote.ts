@@ -18,6 +18,7 @@ import type { SocketIndex } from '../delivery/socket-index.ts';
 import type { NodeStats } from '../delivery/stats.ts';
 import type { Deliverability, Remote, RemoteSocketRow } from '../delivery/remote.ts';
 import { systemTimers, type Timers } from '../time/timers.ts';
+import { AwaitingReceipts, type HeldDelivery } from './awaiting-receipts.ts';
 import { Barrier } from './barrier.ts';
 import { EndConfirmations } from './end-confirmations.ts';
 import type { CoalescingQueue, QueuedEntry } from './coalesce.ts';
@@ -29,6 +30,7 @@ import { dispatch } from './handlers/index.ts';
 import type { ClusterParts, LocalNode } from './handlers/context.ts';
 import { Peers } from './peers.ts';
 import { Queries } from './queries.ts';
+import { Receipts } from './receipts.ts';
 import { ReplicatedSessionStore } from './replicated-sessions.ts';
 import { RegistryBatch } from './registry-batch.ts';
 import type { SyncLane, Topics } from './topics.ts';
@@ -42,6 +44,8 @@ export interface Link {
   readonly state: string;
   publish(topic: string, payload: Buffer, retain?: boolean): boolean;
   publishAcked(topic: string, payload: Buffer, retain?: boolean): Promise<boolean>;
+  /** QoS 0, only while online: false when not sent. */
+  publishVolatile(topic: string, payload: Buffer): boolean;
   subscribe(topics: string[]): Promise<SubscribeOutcome>;
   unsubscribe(topics: string[]): void;
 }
@@ -66,6 +70,9 @@ export interface ClusterRemoteOptions {
   ingressPerUser?: boolean;
   /** The dedup window (ms, `websockets.dedupWindow`); read at each use, so a reload applies. */
   dedupWindow: () => number;
+  /** cluster.confirmTimeout and cluster.outboxLimit (ms, publishes): what the sender keeps for receipts; read at each use. */
+  confirmTimeout?: () => number;
+  outboxLimit?: () => number;
   /** How long a peer's `offline` waits before it counts (ms); see peer.machine.ts. */
   offlineGrace?: number;
   /** How long after coming online the janitor waits for the retained state before judging what is stale (ms). */
@@ -87,6 +94,9 @@ export class ClusterRemote implements Remote {
   /** Questions to every live node (queries.ts): admin routes register responders and ask. */
   readonly queries: Queries;
   readonly subscriptions: UserSubscriptions;
+  /** Delivery publishes kept until the other nodes confirm them, and the receipts this node owes (awaiting-receipts.ts). */
+  readonly awaiting: AwaitingReceipts;
+  private readonly receipts: Receipts;
   private readonly parts: ClusterParts;
   private readonly timers: Timers;
   private readonly startedAt: number;
@@ -146,15 +156,47 @@ export class ClusterRemote implements Remote {
         ...(options.ingressPerUser === false ? [] : [options.topics.ingressFilter(contextId, userId)]),
       ],
     );
+    // QoS 0: a lost receipt costs one more send of the delivery, which brings another receipt.
+    this.receipts = new Receipts((to, epoch, f) => {
+      const topic = options.topics.receipts(to);
+      this.link?.publishVolatile(topic, this.seal(topic, encode({ v: 1, from: options.nodeId, e: epoch, f })));
+    }, timers);
+    this.awaiting = new AwaitingReceipts({
+      view: this.view,
+      send: (held) => this.resendDelivery(held),
+      timers,
+      resendAfterMs: options.syncTimeout,
+      settleMs: options.syncTimeout,
+      timeoutMs: options.confirmTimeout ?? (() => 60_000),
+      limit: options.outboxLimit ?? (() => 10_000),
+      onGiveUp: (held, missing, why) => {
+        options.stats.drop('unconfirmed', held.messages);
+        options.log.warn('cluster.delivery_unconfirmed', {
+          contextId: held.contextId,
+          userId: held.userId,
+          messages: held.messages,
+          sends: held.sends,
+          missing,
+          why,
+          advice:
+            why === 'timeout'
+              ? 'these nodes did not confirm a delivery within cluster.confirmTimeout: their sockets of the user may have missed it (check that they reach the broker)'
+              : 'more deliveries await confirmation than cluster.outboxLimit: the oldest was let go (check the nodes named and the broker, or raise cluster.outboxLimit)',
+        });
+      },
+    });
     this.peers = new Peers({
       offlineGrace: options.offlineGrace ?? 300,
       timers,
       inspect: options.inspect,
       verdicts: {
         online: (node, presence) => {
-          if (this.view.applyPresence(node, presence) === 'online') options.log.info('cluster.node_up', { peer: node, route: presence.route });
+          if (this.view.applyPresence(node, presence) !== 'online') return;
+          options.log.info('cluster.node_up', { peer: node, route: presence.route });
+          this.awaiting.peerOnline(node);
         },
         offline: (node, presence) => {
+          this.awaiting.peerOffline(node);
           if (this.view.applyPresence(node, presence) !== 'offline') return;
           options.log.warn('cluster.node_down', { peer: node });
           this.endConfirmations.nodeGone(node);
@@ -175,6 +217,8 @@ export class ClusterRemote implements Remote {
       pushIds: this.pushIds,
       queries: this.queries,
       commandIds: new RecentIds(options.dedupWindow(), now),
+      awaiting: this.awaiting,
+      receipts: this.receipts,
       local: { deliver: () => 0, skip: () => 0, close: () => 0, endSession: () => 0, history: () => {} },
       stats: options.stats,
       trace: this.trace,
@@ -299,12 +343,15 @@ export class ClusterRemote implements Remote {
       for (const entry of entries) {
         this.options.observeFlushAge?.((now - entry.firstArrival) / 1000);
         const f = ++this.deliveryPublishes;
-        const payload: DeliveryPayload = { v: 1, from: this.options.nodeId, at: this.timers.now(), filter: entry.pathFilter, p: entry.payloads, f };
+        const payload: DeliveryPayload = { v: 1, from: this.options.nodeId, at: this.timers.now(), filter: entry.pathFilter, p: entry.payloads, f, e: this.options.epoch };
         const topic = this.options.topics.deliver(entry.contextId, entry.userId);
         const online = this.link?.state === 'online';
-        const sent = this.publish(topic, encode(payload), false);
+        const sealed = this.seal(topic, encode(payload));
+        const sent = this.publishBytes(topic, sealed, false);
         this.traceFlush(entry, f, topic, sent ? (online ? 'sent' : 'held') : 'outbox-limit');
         if (!sent) continue;
+        // Kept until the nodes holding the user's sockets confirm it: the broker may lose it after its PUBACK.
+        this.awaiting.hold(f, topic, sealed, entry.contextId, entry.userId, entry.payloads.length);
         this.options.stats.remotePublishes++;
         this.options.stats.remoteSent += entry.payloads.length;
       }
@@ -333,6 +380,7 @@ export class ClusterRemote implements Remote {
   /** Presence and all of this node's state, republished on every (re)connection; then the janitor, once the retained state is in. */
   online(): void {
     const { topics, nodeId } = this.options;
+    this.awaiting.linkOnline();
     this.subscriptions.resubscribed();
     this.publish(topics.presence(nodeId), encode(this.presence('online')), true);
     const users = new Set<string>();
@@ -425,6 +473,8 @@ export class ClusterRemote implements Remote {
     // Logouts still waiting for confirmations answer now: no timer outlives the node.
     this.endConfirmations.close();
     this.queries.close();
+    this.receipts.stop();
+    this.awaiting.clear();
     this.peers.stop();
   }
 
@@ -437,11 +487,21 @@ export class ClusterRemote implements Remote {
   }
 
   private publish(topic: string, body: string | undefined, retain: boolean): boolean {
+    return this.publishBytes(topic, this.seal(topic, body), retain);
+  }
+
+  private publishBytes(topic: string, payload: Buffer, retain: boolean): boolean {
     const link = this.linkFor(topic);
     if (!link) return false;
-    if (link.publish(topic, this.seal(topic, body), retain)) return true;
+    if (link.publish(topic, payload, retain)) return true;
     this.outboxFull(topic);
     return false;
+  }
+
+  /** A delivery sent again for want of receipts: only while online (offline, the next sweep after the link is back). */
+  private resendDelivery(held: HeldDelivery): boolean {
+    const link = this.linkFor(held.topic);
+    return link?.state === 'online' && link.publish(held.topic, held.payload, false);
   }
 
   /** Resolves once the broker acknowledged it, or when it cannot now (offline: held in the outbox) or within the sync timeout. */

@@ -91,6 +91,25 @@ export class ClusterView {
     return info?.state === 'online' ? info.epoch : undefined;
   }
 
+  /** [node, epoch] of every entry (any liveness) with a socket of the user connected at or before `before` (awaiting-receipts.ts). */
+  holders(contextId: number, userId: number, before: number): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const [node, entry] of this.byUser.get(userKey(contextId, userId)) ?? []) if (entry.sockets.some((s) => s.t <= before)) out.push([node, entry.epoch]);
+    return out;
+  }
+
+  /** Whether `node`'s process `epoch` has a socket of the user connected at or before `before`. */
+  holds(node: string, epoch: string, contextId: number, userId: number, before: number): boolean {
+    const entry = this.byUser.get(userKey(contextId, userId))?.get(node);
+    return entry !== undefined && entry.epoch === epoch && entry.sockets.some((s) => s.t <= before);
+  }
+
+  /** The node's last presence: its process and whether it is online. */
+  presenceOf(node: string): { epoch: string; online: boolean } | undefined {
+    const info = this.nodes.get(node);
+    return info && { epoch: info.epoch, online: info.state === 'online' };
+  }
+
   /** Live nodes holding at least one socket of the user that matches and is not `skip`. */
   nodesFor(contextId: number, userId: number, matches: PathMatcher, skip?: string): string[] {
     const targets: string[] = [];

@@ -55,8 +55,18 @@ export interface DeliveryPayload {
   at: number;
   filter: string | null;
   p: DeliveryItem[];
-  /** The sender's number for this publish (its n-th delivery publish): names the publish in delivery traces. */
+  /** The sender's number for this publish (its n-th delivery publish): names the publish in delivery traces and receipts. */
   f?: number;
+  /** The sender's process (its epoch): with `f`, what the receivers confirm (receipts.ts). */
+  e?: string;
+}
+
+/** `from` got delivery publishes `f` of the receiving node's process `e` (awaiting-receipts.ts). */
+export interface ReceiptPayload {
+  v: 1;
+  from: string;
+  e: string;
+  f: number[];
 }
 
 /** Ids of pushes accepted with a client-given id, for the cluster-wide duplicate check. */
@@ -184,11 +194,18 @@ export function decodeDelivery(body: string): DeliveryPayload | undefined {
   const p = parse(body);
   if (!p || !isString(p.from) || !isTime(p.at) || !isFilter(p.filter) || !Array.isArray(p.p) || p.p.length === 0) return undefined;
   if (p.f !== undefined && !isTime(p.f)) return undefined;
+  if (p.e !== undefined && (!isString(p.e) || p.f === undefined)) return undefined;
   const valid = p.p.every(
     (x: { i?: unknown; m?: unknown; s?: unknown; o?: unknown; q?: unknown; t?: unknown; p?: unknown; r?: unknown; k?: unknown }) =>
       x && isMessageId(x.i) && isString(x.m) && (x.s === undefined || isString(x.s)) && (x.o === undefined ? x.q === undefined && x.t === undefined && x.p === undefined && x.r === undefined : isOrigin(x.o) && isTime(x.q) && isTime(x.t) && (x.p === undefined ? x.r === undefined : isTime(x.p) && isTime(x.r))) && (x.k === undefined || x.k === 1),
   );
   return valid ? (p as unknown as DeliveryPayload) : undefined;
+}
+
+export function decodeReceipt(body: string): ReceiptPayload | undefined {
+  const p = parse(body);
+  if (!p || !isString(p.from) || !isString(p.e) || !Array.isArray(p.f) || p.f.length === 0 || p.f.length > 100_000) return undefined;
+  return p.f.every(isId) ? (p as unknown as ReceiptPayload) : undefined;
 }
 
 /** A push-ids announcement, or a barrier marker on the same topic. */

@@ -18,7 +18,8 @@ export type ParsedTopic =
   /** A user's history: an entry in an origin's ring slot, or a reader's end marker. */
   | { kind: 'history'; contextId: number; userId: number; entry?: { origin: string; slot: number }; marker?: string }
   | { kind: 'question' }
-  | { kind: 'answer'; node: string };
+  | { kind: 'answer'; node: string }
+  | { kind: 'receipt'; node: string };
 
 export type TopicKind = ParsedTopic['kind'];
 
@@ -136,14 +137,19 @@ export class Topics {
     return `${this.internal}/answers/${level(node)}`;
   }
 
+  /** Where `node` gets the receipts for its delivery publishes (receipts.ts); only that node subscribes to it. */
+  receipts(node: string): string {
+    return `${this.internal}/receipts/${level(node)}`;
+  }
+
   /**
    * What every node's main connection subscribes to for its whole life; delivery
    * topics come and go with sockets. With `node`, also the questions and that node's
-   * answers topic.
+   * answers and receipts topics.
    */
   subscriptions(node?: string): string[] {
     const always = [`${this.internal}/presence/+`, `${this.internal}/registry/#`, this.pushes(), this.commands()];
-    return node === undefined ? always : [...always, this.queries(), this.answers(node)];
+    return node === undefined ? always : [...always, this.queries(), this.answers(node), this.receipts(node)];
   }
 
   /**
@@ -238,6 +244,8 @@ export class Topics {
         return parts.length === 1 ? { kind: 'question' } : undefined;
       case 'answers':
         return parts.length === 2 && LEVEL.test(parts[1]) ? { kind: 'answer', node: parts[1] } : undefined;
+      case 'receipts':
+        return parts.length === 2 && LEVEL.test(parts[1]) ? { kind: 'receipt', node: parts[1] } : undefined;
       default:
         return undefined;
     }

@@ -26,6 +26,7 @@ export const RELOADABLE: ReadonlySet<string> = new Set([
   'websockets.dedupWindow',
   'websockets.history.ttl',
   'cluster.outboxLimit',
+  'cluster.confirmTimeout',
   'mqtt.egress',
   'mqtt.maxPayload',
   'server.trustProxy',

@@ -171,7 +171,18 @@ export const SCHEMA: SchemaTree<Config> = {
       default: false,
     },
     keepalive: { doc: 'MQTT keepalive in seconds; the broker declares a silent node dead after 1.5 times this.', format: 'int-range', min: 1, max: 65535, default: 10 },
-    outboxLimit: { doc: 'Cross-node publishes held while the broker is unreachable; the overflow is dropped, counted and logged.', format: 'int-range', min: 0, default: 10000 },
+    outboxLimit: {
+      doc: 'Cross-node publishes held while the broker is unreachable; the overflow is dropped, counted and logged. Also bounds the delivery publishes a node keeps until the other nodes confirm them (cluster.confirmTimeout): past it the oldest is let go, and counted as dropped (unconfirmed) when a node still owed its receipt.',
+      format: 'int-range',
+      min: 0,
+      default: 10000,
+    },
+    confirmTimeout: {
+      doc: "Longest time, in milliseconds, a node keeps a delivery it published to other nodes, sending it again, until every node that held a socket of the user confirms it got it (a broker may acknowledge a message and die before passing it on; docs/reliability.md). Past it the delivery is given up: counted as dropped (unconfirmed) and logged with the nodes that did not confirm. Keep it below websockets.dedupWindow, which is how long receivers recognise a repeat.",
+      format: 'int-range',
+      min: 1000,
+      default: 60000,
+    },
     embedded: {
       host: { doc: 'Address the embedded broker listens on.', format: 'text', pattern: /^\S+$/, hint: 'a host name or IP address', default: '127.0.0.1' },
       port: { doc: 'Port the embedded broker listens on.', format: 'tcp-port', default: 1883, arg: 'broker-port' },

@@ -81,6 +81,8 @@ export interface ClusterConfig {
   keepalive: number;
   /** Cross-node publishes held while the broker is unreachable; beyond, they are dropped and counted. */
   outboxLimit: number;
+  /** ms a node keeps a delivery for the other nodes to confirm (awaiting-receipts.ts). */
+  confirmTimeout: number;
   embedded: EmbeddedBrokerConfig;
 }
 

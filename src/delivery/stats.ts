@@ -17,9 +17,11 @@ export type BrokerRefusal = 'connect' | 'publish' | 'subscribe';
  * mail for an earlier process of this node (stale); an exact duplicate was coalesced
  * away; it was a redelivery of a message already delivered (duplicate); its body
  * did not decode (invalid); it came through the broker without the cluster
- * key's seal (forged); or the directory disables its user now (disabled).
+ * key's seal (forged); the directory disables its user now (disabled); or another
+ * node never confirmed a delivery to it within cluster.confirmTimeout, or past
+ * cluster.outboxLimit (unconfirmed: counted on the sender, per message).
  */
-export type DropReason = 'closing' | 'offline' | 'outboxFull' | 'stale' | 'coalesced' | 'duplicate' | 'invalid' | 'forged' | 'disabled';
+export type DropReason = 'closing' | 'offline' | 'outboxFull' | 'stale' | 'coalesced' | 'duplicate' | 'invalid' | 'forged' | 'disabled' | 'unconfirmed';
 
 export class NodeStats {
   handshakesAccepted = 0;

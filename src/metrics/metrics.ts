@@ -16,6 +16,8 @@ export interface MetricSources {
   /** Each broker link of the node: `main` and `control` (none without a cluster). */
   broker: () => Array<{ link: 'main' | 'control' | 'history'; state: string; reconnects: number; outbox: number }>;
   clusterNodes: () => number;
+  /** Delivery publishes kept for the other nodes' receipts (cluster/awaiting-receipts.ts); none without a cluster. */
+  receipts?: () => { awaiting: number; resent: number; confirmed: number; givenUp: number } | undefined;
   /** The JWT verifier's key fetches, when it has a JWKS endpoint. */
   jwks?: () => { jwksFetches: number; jwksFailures: number } | undefined;
 }
@@ -86,6 +88,9 @@ export class NodeMetrics {
       for (const { link, outbox } of sources.broker()) set({ link }, outbox);
     });
     collected(Gauge, 'wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
+    collected(Gauge, 'wsmesh_cluster_deliveries_awaiting', 'Delivery publishes to other nodes kept until those nodes confirm them (cluster.confirmTimeout).', [], (set) => set({}, sources.receipts?.()?.awaiting ?? 0));
+    collected(Counter, 'wsmesh_cluster_deliveries_resent_total', 'Delivery publishes sent again because a node holding a socket of the user had not confirmed them.', [], (set) => set({}, sources.receipts?.()?.resent ?? 0));
+    collected(Counter, 'wsmesh_cluster_deliveries_unconfirmed_total', 'Delivery publishes given up (cluster.confirmTimeout or cluster.outboxLimit) while a node still owed its receipt; their messages count in wsmesh_messages_dropped_total{reason="unconfirmed"}.', [], (set) => set({}, sources.receipts?.()?.givenUp ?? 0));
 
     collected(Counter, 'wsmesh_auth_requests_total', 'Upgrades authenticated (result ok) or refused (result the error code), by source: session, token, proxy.', ['source', 'result'], (set) => {
       for (const [key, n] of stats.authRequests) {

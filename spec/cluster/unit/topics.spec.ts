@@ -40,9 +40,10 @@ describe('Topics', () => {
       expect(t.controlSubscriptions()).to.deep.equal([`${I}/sessions/+`]);
     });
 
-    it("adds the questions topic and the node's own answers topic when given the node", () => {
-      expect(t.subscriptions('n1')).to.deep.equal([`${I}/presence/+`, `${I}/registry/#`, `${I}/pushes`, `${I}/commands`, `${I}/queries`, `${I}/answers/n1`]);
+    it("adds the questions topic and the node's own answers and receipts topics when given the node", () => {
+      expect(t.subscriptions('n1')).to.deep.equal([`${I}/presence/+`, `${I}/registry/#`, `${I}/pushes`, `${I}/commands`, `${I}/queries`, `${I}/answers/n1`, `${I}/receipts/n1`]);
       expect(() => t.answers('a/b')).to.throw(/topic level/);
+      expect(() => t.receipts('a/b')).to.throw(/topic level/);
     });
 
     it('with cluster.fastPath, adds QoS 0 copies: sessions/# on the control connection, <delivery topic>/# per user; nothing else is a copy', () => {
@@ -79,6 +80,7 @@ describe('Topics', () => {
         [t.commands(), { kind: 'command' }],
         [t.queries(), { kind: 'question' }],
         [t.answers('n-2'), { kind: 'answer', node: 'n-2' }],
+        [t.receipts('n-2'), { kind: 'receipt', node: 'n-2' }],
       ];
       for (const [topic, parsed] of cases) expect(t.parse(topic), topic).to.deep.equal(parsed);
     });

@@ -8,12 +8,14 @@ import type { Logger } from '../../log/logger.ts';
 import type { NodeStats } from '../../delivery/stats.ts';
 import type { OutboundMessage } from '../../delivery/message.ts';
 import type { PathMatcher } from '../../delivery/path-filter.ts';
+import type { AwaitingReceipts } from '../awaiting-receipts.ts';
 import type { Barrier } from '../barrier.ts';
 import type { EndConfirmations } from '../end-confirmations.ts';
 import type { ClusterView } from '../cluster-view.ts';
 import type { RecentIds } from '../dedup.ts';
 import type { Peers } from '../peers.ts';
 import type { Queries } from '../queries.ts';
+import type { Receipts } from '../receipts.ts';
 import type { ReplicatedSessionStore } from '../replicated-sessions.ts';
 import type { ParsedTopic, Topics } from '../topics.ts';
 import type { DeliveryTrace } from '../../trace/delivery-trace.ts';
@@ -45,6 +47,10 @@ export interface ClusterParts {
   pushIds: RecentIds;
   /** Questions to every live node and this node's responders (queries.ts). */
   queries: Queries;
+  /** Delivery publishes of this node waiting for the other nodes' receipts. */
+  awaiting: AwaitingReceipts;
+  /** Receipts this node owes the senders of the deliveries it got. */
+  receipts: Receipts;
   /** Ids of close commands already applied. */
   commandIds: RecentIds;
   local: LocalNode;

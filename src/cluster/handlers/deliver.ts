@@ -11,6 +11,8 @@ export const deliver: Handler<'deliver'> = (topic, body, parts) => {
   if (!message) return parts.invalid('deliver', `${topic.contextId}:${topic.userId}`);
   // The sender wrote to its own sockets when it accepted the push.
   if (message.from === parts.nodeId) return;
+  // Confirmed whatever becomes of it here (a repeat too: its first receipt may be the one lost).
+  if (message.e !== undefined) parts.receipts.received(message.from, message.e, message.f!);
   // Past the dedup window a repeat of it would no longer be recognised: dropped
   // (counted `stale`) rather than risk writing it twice.
   const stale = parts.now() - message.at > parts.window();
