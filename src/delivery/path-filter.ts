@@ -13,10 +13,13 @@
  * - `/a/b/*` matches `/a/b` itself and everything below it (`/a/b/c`, `/a/b/c/d`),
  *   but not a sibling sharing a prefix (`/a/bc`);
  * - `/*` (the wildcard on the root) matches every path, like `*`;
- * - any other filter matches exactly (string equality: case-sensitive, no
- *   normalisation of `.` or `..` segments);
+ * - any other filter matches exactly (string equality: case-sensitive);
  * - a valid path starts with `/`, has no trailing `/`, no `//`, and only
  *   `[A-Za-z0-9_.-]` in its segments; `/` alone is not a valid path.
+ * - a `.` or `..` segment (also spelled `%2e`, RFC 3986 section 2.3) is refused with
+ *   `ERR_PATH_INVALID`, in socket paths and filters alike: proxies in front
+ *   normalise such paths differently (some resolve them, some pass them on), so
+ *   the path a proxy routed by and the path wsmesh filters by could differ.
  *
  * Anything else (wrong type, empty string, bad syntax) is refused with
  * `ERR_INVALID_PATH_FILTER` and a message saying what is wrong.
@@ -37,9 +40,25 @@ const WILDCARD_SUFFIX = '/*';
 /** Longest filter quoted back in an error message; the rest is elided. */
 const QUOTE_MAX = 80;
 
-/** True when `p` is a valid path: `/seg[/seg...]`, segments of `[A-Za-z0-9_.-]`. */
+/** True when `p` is a valid path: `/seg[/seg...]`, segments of `[A-Za-z0-9_.-]`, none `.` or `..`. */
 export function isValidPath(p: string): boolean {
-  return typeof p === 'string' && pathProblem(p) === undefined;
+  return typeof p === 'string' && pathProblem(p) === undefined && !hasDotSegment(p);
+}
+
+/** A dot, or its percent-encoding `%2e` / `%2E` (RFC 3986 section 2.3). */
+const DOT = /%2e/gi;
+
+/**
+ * True when a `/`-separated segment of `p` is `.` or `..`, the dots written as is or
+ * percent-encoded (`%2e%2e`, `.%2E`): what RFC 3986 section 5.2.4 would resolve away.
+ * A segment merely containing dots (`a.b`, `...`) is none.
+ */
+export function hasDotSegment(p: string): boolean {
+  for (const segment of p.split('/')) {
+    const dots = segment.includes('%') ? segment.replace(DOT, '.') : segment;
+    if (dots === '.' || dots === '..') return true;
+  }
+  return false;
 }
 
 /**
@@ -53,6 +72,7 @@ export function compilePathFilter(filter: unknown): PathMatcher {
     throw invalid(`a path filter must be a string or null, got ${describeType(filter)}`);
   }
   if (filter === '') throw invalid('the path filter is empty; use null to address every socket, or "*"');
+  if (hasDotSegment(filter)) throw new WsmeshError('ERR_PATH_INVALID', `Invalid path filter ${quote(filter)}: a "." or ".." segment is not allowed`);
   if (filter === '*' || filter === WILDCARD_SUFFIX) return MATCH_ANY_PATH;
 
   if (filter.endsWith(WILDCARD_SUFFIX)) {
