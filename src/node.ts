@@ -258,6 +258,8 @@ export class WsmeshNode {
       clientTracking: false,
       perMessageDeflate: false,
       maxPayload: config.websockets.maxPayload,
+      // Pings are answered by socket-events.ts, which names a ping flood in the close log.
+      autoPong: false,
     });
     this.authSources = createAuthSources(() => this.live.config.auth, { log: this.log, metrics: this.metrics });
     const deps: AppDeps = {
