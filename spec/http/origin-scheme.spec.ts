@@ -20,7 +20,7 @@ interface Case {
   accepted: boolean;
 }
 
-const PATHS = [
+const PATHS: Array<{ path: string; query: Record<string, string> }> = [
   { path: '/ws/demo', query: {} },
   { path: '/socket.io/appsuite', query: { EIO: '4', transport: 'websocket' } },
 ];
