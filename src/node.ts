@@ -36,6 +36,7 @@ import { connectionMachine, type ConnectionActor } from './actors/connection.mac
 import { selectProtocol } from './protocol/select.ts';
 import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
+import { requestTimeouts } from './http/http-timeouts.ts';
 import type { AppDeps, Live } from './http/deps.ts';
 import type { Logger } from './log/logger.ts';
 import { InspectorHub } from './inspect/hub.ts';
@@ -299,7 +300,7 @@ export class WsmeshNode {
       queries: this.queries,
     };
     const app = createApp(deps);
-    this.server = createServer(app.callback());
+    this.server = createServer(requestTimeouts(config.server), app.callback());
     attachUpgrade(this.server, app);
   }
 
