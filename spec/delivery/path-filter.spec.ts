@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { compilePathFilter, isValidPath, MATCH_EVERY_SOCKET } from '../../src/delivery/path-filter.ts';
+import { compilePathFilter, hasDotSegment, isValidPath, MATCH_EVERY_SOCKET } from '../../src/delivery/path-filter.ts';
 import { WsmeshError } from '../../src/errors.ts';
 
 /** Socket paths every filter is tried against; `null` is a socket with no path. */
@@ -104,6 +104,15 @@ function expectInvalidFilter(filter: unknown, says: string): void {
 }
 
 describe('path-filter', () => {
+  describe('#hasDotSegment', () => {
+    for (const path of [...DOT_SEGMENT_PATHS, '/ws/../', '/a/%2e%2E/', '..', '.', '/a/%2E.']) {
+      it(`finds one in ${JSON.stringify(path)}`, () => expect(hasDotSegment(path)).to.equal(true));
+    }
+    for (const path of ['/a', '/...', '/a/.b', '/a/b.', '/a/%2e%2e%2e', '/a/%2', '/a/%2f', '/a/%2ex', '/a/.%2', '/a/%3e', '', '/', '//']) {
+      it(`finds none in ${JSON.stringify(path)}`, () => expect(hasDotSegment(path)).to.equal(false));
+    }
+  });
+
   describe('#isValidPath', () => {
     for (const path of VALID_PATHS) {
       it(`accepts ${JSON.stringify(path.length > 40 ? path.slice(0, 40) + '...' : path)}`, () => {

@@ -45,20 +45,35 @@ export function isValidPath(p: string): boolean {
   return typeof p === 'string' && pathProblem(p) === undefined && !hasDotSegment(p);
 }
 
-/** A dot, or its percent-encoding `%2e` / `%2E` (RFC 3986 section 2.3). */
-const DOT = /%2e/gi;
+const DOT = 0x2e;
+const PERCENT = 0x25;
 
 /**
  * True when a `/`-separated segment of `p` is `.` or `..`, the dots written as is or
- * percent-encoded (`%2e%2e`, `.%2E`): what RFC 3986 section 5.2.4 would resolve away.
- * A segment merely containing dots (`a.b`, `...`) is none.
+ * percent-encoded (`%2e%2e`, `.%2E`, RFC 3986 section 2.3): what section 5.2.4 would
+ * resolve away. A segment merely containing dots (`a.b`, `...`) is none. One pass,
+ * no allocation: it runs on every push's filter.
  */
 export function hasDotSegment(p: string): boolean {
-  for (const segment of p.split('/')) {
-    const dots = segment.includes('%') ? segment.replace(DOT, '.') : segment;
-    if (dots === '.' || dots === '..') return true;
+  let start = 0;
+  for (let i = 0; i <= p.length; i++) {
+    if (i < p.length && p.charCodeAt(i) !== SLASH) continue;
+    if (isDots(p, start, i)) return true;
+    start = i + 1;
   }
   return false;
+}
+
+/** `p[start, end)` is one or two dots, each `.` or `%2e` / `%2E`. */
+function isDots(p: string, start: number, end: number): boolean {
+  let dots = 0;
+  for (let i = start; i < end; dots++) {
+    if (dots === 2) return false;
+    if (p.charCodeAt(i) === DOT) i += 1;
+    else if (i + 3 <= end && p.charCodeAt(i) === PERCENT && p.charCodeAt(i + 1) === 0x32 && (p.charCodeAt(i + 2) | 0x20) === 0x65) i += 3;
+    else return false;
+  }
+  return dots > 0;
 }
 
 /**
