@@ -11,6 +11,7 @@ export const ERRORS = {
   ERR_CONNECTION_ID_INVALID: { status: 400, message: 'The connection id must match [A-Za-z0-9_-]{1,64}' },
   ERR_CONNECTION_ID_IN_USE: { status: 400, message: 'This connection id is already open for this user' },
   ERR_INVALID_PATH_FILTER: { status: 400, message: 'The path filter is invalid' },
+  ERR_PATH_INVALID: { status: 400, message: 'The path has a "." or ".." segment (also percent-encoded), which proxies resolve differently' },
   ERR_INVALID_SINCE: { status: 400, message: 'The query parameter "since" must be an offset from an envelope frame, and needs envelope=1' },
   ERR_LOGIN_FAILED: { status: 401, message: 'Unknown login or wrong password' },
   ERR_ADMIN_AUTH: { status: 401, message: 'A valid admin bearer token is required' },

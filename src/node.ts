@@ -36,6 +36,7 @@ import { connectionMachine, type ConnectionActor } from './actors/connection.mac
 import { selectProtocol } from './protocol/select.ts';
 import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
+import { requestTimeouts } from './http/http-timeouts.ts';
 import type { AppDeps, Live } from './http/deps.ts';
 import type { Logger } from './log/logger.ts';
 import { InspectorHub } from './inspect/hub.ts';
@@ -261,6 +262,8 @@ export class WsmeshNode {
       clientTracking: false,
       perMessageDeflate: false,
       maxPayload: config.websockets.maxPayload,
+      // Pings are answered by socket-events.ts, which names a ping flood in the close log.
+      autoPong: false,
     });
     this.authSources = createAuthSources(() => this.live.config.auth, { log: this.log, metrics: this.metrics });
     const deps: AppDeps = {
@@ -300,7 +303,7 @@ export class WsmeshNode {
       queries: this.queries,
     };
     const app = createApp(deps);
-    this.server = createServer(app.callback());
+    this.server = createServer(requestTimeouts(config.server), app.callback());
     attachUpgrade(this.server, app);
   }
 

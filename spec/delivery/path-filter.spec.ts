@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { compilePathFilter, isValidPath, MATCH_EVERY_SOCKET } from '../../src/delivery/path-filter.ts';
+import { compilePathFilter, hasDotSegment, isValidPath, MATCH_EVERY_SOCKET } from '../../src/delivery/path-filter.ts';
 import { WsmeshError } from '../../src/errors.ts';
 
 /** Socket paths every filter is tried against; `null` is a socket with no path. */
@@ -51,9 +51,10 @@ const VALID_PATHS = [
   '/a/b/c/d/e',
   '/socket.io/appsuite',
   '/A-Z_a-z.0-9',
-  '/.',
-  '/..',
-  '/-/_/.',
+  '/...',
+  '/.a',
+  '/a..',
+  '/-/_/.x',
   '/' + 'x'.repeat(1000),
 ];
 
@@ -84,6 +85,9 @@ const INVALID_PATHS: Array<{ path: string; says: string }> = [
   { path: '/a+b', says: 'character "+"' },
 ];
 
+/** Paths with a `.` or `..` segment, as is or percent-encoded: ERR_PATH_INVALID. */
+const DOT_SEGMENT_PATHS = ['/.', '/..', '/a/..', '/a/.', '/a/../b', '/a/./b', '/../a', '/%2e%2e', '/a/%2E%2E/b', '/a/.%2e', '/a/%2e.', '/a/%2e', '/a/%2E/b'];
+
 function expectInvalidFilter(filter: unknown, says: string): void {
   let thrown: unknown;
   try {
@@ -100,6 +104,15 @@ function expectInvalidFilter(filter: unknown, says: string): void {
 }
 
 describe('path-filter', () => {
+  describe('#hasDotSegment', () => {
+    for (const path of [...DOT_SEGMENT_PATHS, '/ws/../', '/a/%2e%2E/', '..', '.', '/a/%2E.']) {
+      it(`finds one in ${JSON.stringify(path)}`, () => expect(hasDotSegment(path)).to.equal(true));
+    }
+    for (const path of ['/a', '/...', '/a/.b', '/a/b.', '/a/%2e%2e%2e', '/a/%2', '/a/%2f', '/a/%2ex', '/a/.%2', '/a/%3e', '', '/', '//']) {
+      it(`finds none in ${JSON.stringify(path)}`, () => expect(hasDotSegment(path)).to.equal(false));
+    }
+  });
+
   describe('#isValidPath', () => {
     for (const path of VALID_PATHS) {
       it(`accepts ${JSON.stringify(path.length > 40 ? path.slice(0, 40) + '...' : path)}`, () => {
@@ -108,6 +121,11 @@ describe('path-filter', () => {
     }
     for (const { path } of INVALID_PATHS) {
       it(`refuses ${JSON.stringify(path)}`, () => {
+        expect(isValidPath(path)).to.equal(false);
+      });
+    }
+    for (const path of DOT_SEGMENT_PATHS) {
+      it(`refuses ${JSON.stringify(path)}, which has a dot segment`, () => {
         expect(isValidPath(path)).to.equal(false);
       });
     }
@@ -194,6 +212,22 @@ describe('path-filter', () => {
         it(`throws ERR_INVALID_PATH_FILTER saying ${JSON.stringify(says)} when the filter is ${typeof filter === 'symbol' ? 'a symbol' : JSON.stringify(filter)}`, () => {
           expectInvalidFilter(filter, says);
         });
+      }
+      for (const path of DOT_SEGMENT_PATHS) {
+        for (const filter of [path, `${path}/*`]) {
+          it(`throws ERR_PATH_INVALID when the filter ${JSON.stringify(filter)} has a dot segment`, () => {
+            let thrown: unknown;
+            try {
+              compilePathFilter(filter);
+            } catch (err) {
+              thrown = err;
+            }
+            expect(thrown).to.be.instanceOf(WsmeshError);
+            expect((thrown as WsmeshError).code).to.equal('ERR_PATH_INVALID');
+            expect((thrown as WsmeshError).status).to.equal(400);
+            expect((thrown as WsmeshError).message).to.contain('".." segment');
+          });
+        }
       }
       it('quotes a long invalid filter shortened in the message', () => {
         const long = '/' + 'a'.repeat(500) + '/';

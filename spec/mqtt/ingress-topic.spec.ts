@@ -14,7 +14,7 @@ describe('mqtt ingress topic', () => {
       ['wsmesh/ingress/1/3/*', { contextId: 1, userId: 3, pathFilter: '/*' }],
       ['wsmesh/ingress/1/3/ws', { contextId: 1, userId: 3, pathFilter: '/ws' }],
       ['wsmesh/ingress/1/3/socket.io/app_suite-2', { contextId: 1, userId: 3, pathFilter: '/socket.io/app_suite-2' }],
-      ['wsmesh/ingress/1/3/..', { contextId: 1, userId: 3, pathFilter: '/..' }],
+      ['wsmesh/ingress/1/3/...', { contextId: 1, userId: 3, pathFilter: '/...' }],
       ['wsmesh/ingress/42/1000000/a', { contextId: 42, userId: 1000000, pathFilter: '/a' }],
       ['wsmesh/ingress/9007199254740991/9007199254740991', { contextId: Number.MAX_SAFE_INTEGER, userId: Number.MAX_SAFE_INTEGER, pathFilter: null }],
     ];
@@ -74,6 +74,9 @@ describe('mqtt ingress topic', () => {
       ['"*" inside a segment', 'wsmesh/ingress/1/3/ws/ma*'],
       ['"**"', 'wsmesh/ingress/1/3/ws/**'],
       ['a wildcard after an empty segment', 'wsmesh/ingress/1/3/ws//*'],
+      ['a ".." segment', 'wsmesh/ingress/1/3/..'],
+      ['a "." segment', 'wsmesh/ingress/1/3/ws/./mail'],
+      ['a ".." segment before a wildcard', 'wsmesh/ingress/1/3/ws/../*'],
     ];
     for (const [what, topic] of PATH_PROBLEMS) {
       it(`says "path" for ${what} (${JSON.stringify(topic)})`, () => {

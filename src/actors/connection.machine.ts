@@ -91,6 +91,8 @@ export type ConnectionEvent =
   | { type: 'ws.message'; data: Buffer; isBinary: boolean }
   | { type: 'ws.closed'; code: number; reason: string }
   | { type: 'ws.error'; error: Error & { code?: string } }
+  /** The peer's pings outran its reading of the pongs (socket-events.ts, MAX_PENDING_PONGS). */
+  | { type: 'ws.flooded'; pendingPongs: number }
   | { type: 'peer.alive' }
   | { type: 'conn.close'; code: number; reason: string; farewell?: Farewell }
   /** The recovery wrote the stream's first frames, what was missed and what waited: live from now on. */
@@ -102,6 +104,8 @@ const SOCKET_UP = {
   'conn.close': { target: 'closing', actions: ['startClose' as const, 'closedByServer' as const] },
   'ws.error': { target: 'closing', actions: 'wsFailed' as const },
   'ws.closed': { target: 'closed', actions: 'closedByClient' as const },
+  // Dropped at once, as ws itself would: a peer that does not read would not read a close frame either.
+  'ws.flooded': { target: 'closed', actions: ['terminate' as const, 'pingFlooded' as const] },
 };
 
 /** How long a stream may take to begin: Socket.IO's server waits as long for a CONNECT (its connectTimeout). */
@@ -223,6 +227,7 @@ export const connectionMachine = setup({
     wsFailed: assign({ close: ({ event }) => (event.type === 'ws.error' ? { code: closeCodeOf(event.error), reason: event.error.message, by: 'server' as const } : undefined) }),
     closedByClient: assign({ close: ({ event }) => (event.type === 'ws.closed' ? { code: event.code, reason: event.reason, by: 'client' as const } : undefined) }),
     keepaliveTimedOut: assign({ close: () => ({ code: CloseCode.ABNORMAL, reason: 'keepalive timeout', by: 'keepalive' as const }) }),
+    pingFlooded: assign({ close: () => ({ code: CloseCode.ABNORMAL, reason: 'ping flood', by: 'server' as const }) }),
   },
 }).createMachine({
   id: 'connection',

@@ -2,20 +2,51 @@
  * Wires a ws socket to its connection actor. The listeners are module-level
  * functions (one set for all sockets, as in ws itself), not closures per socket:
  * the actor is found through a symbol on the socket.
+ *
+ * Pings are answered here, not by ws (the server runs with `autoPong: false`):
+ * ws's own answer terminates a socket with `maxPendingAutoPongs` (60) pongs
+ * unwritten and says nothing of it, so the close was logged as the client's 1006.
+ * Here the same bound tells the actor (`ws.flooded`), which logs it as a ping flood.
  */
 import type { RawData, WebSocket } from 'ws';
 import type { ConnectionActor } from './connection.machine.ts';
 
-const ACTOR = Symbol('wsmesh.actor');
+/**
+ * Pongs queued but not yet handed to the kernel, past which a socket is dropped as
+ * a ping flood: a peer sending pings faster than it reads the pongs (or one burst
+ * of more pings than this in a single read). ws's default, kept.
+ */
+export const MAX_PENDING_PONGS = 60;
 
-type BoundSocket = WebSocket & { [ACTOR]?: ConnectionActor };
+const ACTOR = Symbol('wsmesh.actor');
+const PENDING_PONGS = Symbol('wsmesh.pendingPongs');
+const PONG_WRITTEN = Symbol('wsmesh.pongWritten');
+
+type BoundSocket = WebSocket & { [ACTOR]?: ConnectionActor; [PENDING_PONGS]: number; [PONG_WRITTEN]: () => void };
 
 export function bindSocket(socket: WebSocket, actor: ConnectionActor): void {
-  (socket as BoundSocket)[ACTOR] = actor;
+  const bound = socket as BoundSocket;
+  bound[ACTOR] = actor;
+  bound[PENDING_PONGS] = 0;
+  // One callback per socket, as ws's own `_autoPongComplete`: the write callback gets no `this`.
+  bound[PONG_WRITTEN] = () => bound[PENDING_PONGS]--;
   socket.on('message', onMessage);
+  socket.on('ping', onPing);
   socket.on('pong', onPong);
   socket.on('close', onClose);
   socket.on('error', onError);
+}
+
+/** RFC 6455 section 5.5.2: answer a ping with a pong of the same data, while open. */
+function onPing(this: WebSocket, data: Buffer): void {
+  const socket = this as BoundSocket;
+  if (socket.readyState !== socket.OPEN) return;
+  if (socket[PENDING_PONGS] >= MAX_PENDING_PONGS) {
+    actorOf(socket).send({ type: 'ws.flooded', pendingPongs: socket[PENDING_PONGS] });
+    return;
+  }
+  socket[PENDING_PONGS]++;
+  socket.pong(data, false, socket[PONG_WRITTEN]);
 }
 
 function actorOf(socket: WebSocket): ConnectionActor {

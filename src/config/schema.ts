@@ -72,6 +72,19 @@ export const SCHEMA: SchemaTree<Config> = {
       format: 'list',
       default: [],
     },
+    headersTimeout: {
+      doc:
+        "Milliseconds a client has to send a request's headers (an upgrade's included), counted from the connection's opening (on a kept-alive connection, from the request's first byte); past it Node answers a bare 408 and closes. Node's default, 60 s, lets half-open requests (slowloris) hold a file descriptor each for a minute; a real client sends its headers in one packet, and 5 s leaves room for a slow mobile link. Enforced at most a tenth of it (100 ms to 1 s) late.",
+      format: 'int-range',
+      min: 100,
+      default: 5000,
+    },
+    requestTimeout: {
+      doc: "Milliseconds a client has to send a whole request, headers and body; past it Node answers a bare 408 and closes. The largest body (a 1 MiB push) takes well under 10 s; an open socket is no longer a request and is not limited. At least server.headersTimeout.",
+      format: 'int-range',
+      min: 100,
+      default: 10000,
+    },
   },
   node: {
     id: {
@@ -347,6 +360,12 @@ export interface CrossKeyRule {
 }
 
 export const RULES: readonly CrossKeyRule[] = [
+  {
+    // Node refuses to start a server whose headers timeout is longer than its request timeout.
+    key: 'server.headersTimeout',
+    related: ['server.requestTimeout'],
+    check: ({ server }, describe) => (server.headersTimeout > server.requestTimeout ? `must not exceed ${describe('server.requestTimeout')}` : undefined),
+  },
   {
     key: 'websockets.remote.delayDuration',
     related: ['websockets.remote.maxDelayDuration'],

@@ -19,6 +19,10 @@ export interface ServerConfig {
   proxyHops: number;
   /** Addresses of the proxies whose forwarded headers are believed; empty: any peer (nodes reachable only through the proxy). */
   trustedProxies: string[];
+  /** Milliseconds to receive a request's headers (slowloris bound); see http-timeouts.ts. */
+  headersTimeout: number;
+  /** Milliseconds to receive a whole request; at least headersTimeout. */
+  requestTimeout: number;
 }
 
 export interface NodeConfig {

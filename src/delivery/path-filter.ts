@@ -13,10 +13,13 @@
  * - `/a/b/*` matches `/a/b` itself and everything below it (`/a/b/c`, `/a/b/c/d`),
  *   but not a sibling sharing a prefix (`/a/bc`);
  * - `/*` (the wildcard on the root) matches every path, like `*`;
- * - any other filter matches exactly (string equality: case-sensitive, no
- *   normalisation of `.` or `..` segments);
+ * - any other filter matches exactly (string equality: case-sensitive);
  * - a valid path starts with `/`, has no trailing `/`, no `//`, and only
  *   `[A-Za-z0-9_.-]` in its segments; `/` alone is not a valid path.
+ * - a `.` or `..` segment (also spelled `%2e`, RFC 3986 section 2.3) is refused with
+ *   `ERR_PATH_INVALID`, in socket paths and filters alike: proxies in front
+ *   normalise such paths differently (some resolve them, some pass them on), so
+ *   the path a proxy routed by and the path wsmesh filters by could differ.
  *
  * Anything else (wrong type, empty string, bad syntax) is refused with
  * `ERR_INVALID_PATH_FILTER` and a message saying what is wrong.
@@ -37,9 +40,40 @@ const WILDCARD_SUFFIX = '/*';
 /** Longest filter quoted back in an error message; the rest is elided. */
 const QUOTE_MAX = 80;
 
-/** True when `p` is a valid path: `/seg[/seg...]`, segments of `[A-Za-z0-9_.-]`. */
+/** True when `p` is a valid path: `/seg[/seg...]`, segments of `[A-Za-z0-9_.-]`, none `.` or `..`. */
 export function isValidPath(p: string): boolean {
-  return typeof p === 'string' && pathProblem(p) === undefined;
+  return typeof p === 'string' && pathProblem(p) === undefined && !hasDotSegment(p);
+}
+
+const DOT = 0x2e;
+const PERCENT = 0x25;
+
+/**
+ * True when a `/`-separated segment of `p` is `.` or `..`, the dots written as is or
+ * percent-encoded (`%2e%2e`, `.%2E`, RFC 3986 section 2.3): what section 5.2.4 would
+ * resolve away. A segment merely containing dots (`a.b`, `...`) is none. One pass,
+ * no allocation: it runs on every push's filter.
+ */
+export function hasDotSegment(p: string): boolean {
+  let start = 0;
+  for (let i = 0; i <= p.length; i++) {
+    if (i < p.length && p.charCodeAt(i) !== SLASH) continue;
+    if (isDots(p, start, i)) return true;
+    start = i + 1;
+  }
+  return false;
+}
+
+/** `p[start, end)` is one or two dots, each `.` or `%2e` / `%2E`. */
+function isDots(p: string, start: number, end: number): boolean {
+  let dots = 0;
+  for (let i = start; i < end; dots++) {
+    if (dots === 2) return false;
+    if (p.charCodeAt(i) === DOT) i += 1;
+    else if (i + 3 <= end && p.charCodeAt(i) === PERCENT && p.charCodeAt(i + 1) === 0x32 && (p.charCodeAt(i + 2) | 0x20) === 0x65) i += 3;
+    else return false;
+  }
+  return dots > 0;
 }
 
 /**
@@ -53,6 +87,7 @@ export function compilePathFilter(filter: unknown): PathMatcher {
     throw invalid(`a path filter must be a string or null, got ${describeType(filter)}`);
   }
   if (filter === '') throw invalid('the path filter is empty; use null to address every socket, or "*"');
+  if (hasDotSegment(filter)) throw new WsmeshError('ERR_PATH_INVALID', `Invalid path filter ${quote(filter)}: a "." or ".." segment is not allowed`);
   if (filter === '*' || filter === WILDCARD_SUFFIX) return MATCH_ANY_PATH;
 
   if (filter.endsWith(WILDCARD_SUFFIX)) {

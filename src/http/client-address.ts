@@ -8,9 +8,14 @@
  * spoof its address, or a session's IP check, by sending the header). With
  * `server.trustedProxies` set, the headers are believed only from those peers.
  * The host the browser used comes from X-Forwarded-Host by the same rule, so the
- * same-origin check works behind a proxy that rewrites Host.
+ * same-origin check works behind a proxy that rewrites Host; the scheme it used
+ * comes from the socket (TLS or not), or from a trusted proxy's X-Forwarded-Proto
+ * (else `Forwarded: proto=`, RFC 7239), so the check compares schemes too.
  */
 import type { Context } from 'koa';
+
+/** The schemes a request can have been made with, as an Origin spells them. */
+export type Scheme = 'http' | 'https';
 
 export interface ProxySettings {
   trustProxy: boolean;
@@ -32,6 +37,31 @@ export function resolveClientAddress(ctx: Context, proxy?: ProxySettings): strin
 export function requestedHost(ctx: Context, proxy?: ProxySettings): string {
   const peer = normalize(ctx.req.socket.remoteAddress ?? '');
   return forwarded(ctx, 'X-Forwarded-Host', peer, proxy) ?? ctx.host;
+}
+
+/**
+ * The scheme the client used: `https` when this socket is TLS; else what a trusted
+ * proxy says (X-Forwarded-Proto, else the `proto` of RFC 7239's Forwarded), by the
+ * hop rule of X-Forwarded-For; else `http`. Anyone else's header is ignored: a
+ * client reaching a plain-HTTP node directly cannot claim it spoke https.
+ */
+export function requestedScheme(ctx: Context, proxy?: ProxySettings): Scheme {
+  if ((ctx.req.socket as { encrypted?: boolean }).encrypted) return 'https';
+  const peer = normalize(ctx.req.socket.remoteAddress ?? '');
+  const claimed = forwarded(ctx, 'X-Forwarded-Proto', peer, proxy) ?? forwardedProto(ctx, peer, proxy);
+  const scheme = claimed?.toLowerCase();
+  return scheme === 'https' || scheme === 'http' ? scheme : 'http';
+}
+
+/** The `proto` parameter of the Forwarded element the nearest trusted proxy added. */
+function forwardedProto(ctx: Context, peer: string, proxy?: ProxySettings): string | undefined {
+  const element = forwarded(ctx, 'Forwarded', peer, proxy);
+  if (!element) return undefined;
+  for (const pair of element.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim().toLowerCase() === 'proto') return pair.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return undefined;
 }
 
 function forwarded(ctx: Context, header: string, peer: string, proxy?: ProxySettings): string | undefined {

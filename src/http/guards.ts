@@ -2,7 +2,7 @@
  * The validation pipeline every authenticated request passes: one list of named
  * guards, composed per route. The upgrade runs them all, in the brief's order:
  *
- *   servedPath (404) -> engineIoParams (400, Socket.IO paths) -> streamParams (400, raw paths) -> webSocketHeaders (400) -> origin (403) -> sessionPresent (400)
+ *   servedPath (400 dot segments, 404) -> engineIoParams (400, Socket.IO paths) -> streamParams (400, raw paths) -> webSocketHeaders (400) -> origin (403) -> sessionPresent (400)
  *   -> connectionIdFormat (400) -> sessionKnown (403) -> accountEnabled (403)
  *   -> secretMatches (403) -> ipMatches (403) -> socketsEnabled (403)
  *   -> [admission, in the supervisor: connection id in use (400), per-user limit (429)]
@@ -15,13 +15,13 @@
  */
 import type { Context } from 'koa';
 import { WsmeshError } from '../errors.ts';
-import { isValidPath } from '../delivery/path-filter.ts';
+import { hasDotSegment, isValidPath } from '../delivery/path-filter.ts';
 import { speaksSocketIo } from '../protocol/select.ts';
 import { parseCursor } from '../history/cursor.ts';
 import type { Context as DirectoryContext, User } from '../directory/types.ts';
 import type { SessionRecord } from '../session/session.ts';
 import type { AppDeps } from './deps.ts';
-import { clientAddress, requestedHost } from './client-address.ts';
+import { clientAddress, requestedHost, requestedScheme } from './client-address.ts';
 import { cookieSessionId } from './session-cookie.ts';
 import type { AppIdentity } from '../auth/identity.ts';
 import type { SourceName } from '../auth/sources.ts';
@@ -53,6 +53,8 @@ const SEC_WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 const SUBPROTOCOLS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\s*,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
 
 export const servedPath: Guard = (ctx, auth, deps) => {
+  // Before the prefix: `/ws/../admin` is under `/ws` to us, and elsewhere to a proxy that resolves it.
+  if (hasDotSegment(ctx.path)) throw new WsmeshError('ERR_PATH_INVALID', `The path ${ctx.path} has a "." or ".." segment`);
   // Engine.IO clients append a slash (`/socket.io/appsuite/`): one trailing slash is not part of the path.
   const path = ctx.path.length > 1 && ctx.path.endsWith('/') ? ctx.path.slice(0, -1) : ctx.path;
   const prefix = deps.live.config.websockets.paths.find((p) => path === p || path.startsWith(p + '/'));
@@ -100,20 +102,25 @@ export const webSocketHeaders: Guard = (ctx) => {
 /**
  * Cross-site WebSocket hijacking defence: browsers always send Origin, so a foreign
  * Origin is refused unless listed. Same-origin requests and clients without Origin
- * (backends, devices) pass.
+ * (backends, devices) pass. Same origin is scheme and host (RFC 6454 section 5):
+ * `https://host` on a plain-HTTP request is another origin, unless a trusted proxy
+ * says the client spoke https (requestedScheme).
  */
 export const origin: Guard = (ctx, _auth, deps) => {
   // Version 8 (hybi-08) clients send Sec-WebSocket-Origin instead of Origin.
   const origin = ctx.get('Origin') || ctx.get('Sec-WebSocket-Origin');
   if (!origin) return;
   if (deps.live.config.websockets.allowedOrigins.includes(origin)) return;
-  let host: string | undefined;
+  let parsed: URL | undefined;
   try {
-    host = new URL(origin).host;
+    parsed = new URL(origin);
   } catch {
-    host = undefined;
+    parsed = undefined;
   }
-  if (host !== requestedHost(ctx, deps.live.config.server)) throw new WsmeshError('ERR_ORIGIN_DENIED', `Origin ${origin} is not allowed`);
+  const { server } = deps.live.config;
+  if (parsed?.host !== requestedHost(ctx, server)) throw new WsmeshError('ERR_ORIGIN_DENIED', `Origin ${origin} is not allowed`);
+  const scheme = requestedScheme(ctx, server);
+  if (parsed.protocol !== `${scheme}:`) throw new WsmeshError('ERR_ORIGIN_DENIED', `Origin ${origin} is not allowed: this request came over ${scheme}`);
 };
 
 export const sessionPresent: Guard = (ctx, auth) => {
