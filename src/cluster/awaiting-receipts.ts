@@ -13,7 +13,11 @@
  * a registry that arrives late (a socket opened a moment before the publish, on a node
  * whose announcement the crash held back) still counts. A node is excused once its
  * registry shows no such socket any more, or a new process of it (new epoch) replaced
- * the one that held them. A publish with nobody to wait for is still kept for
+ * the one that held them. A node cut off from the broker (offline, same process) is
+ * not excused: its sockets may still be open, and it gets what it missed when it is
+ * back. Its registry is swept from the broker while it is away, so the store keeps
+ * its own copy of whom the node held (a ghost), taken as the node went offline, and
+ * counts the node in for what is published to those users meanwhile. A publish with nobody to wait for is still kept for
  * `settleMs` after it was sent and after this node's link last came online, which is
  * how long a late registry may take.
  *
@@ -52,6 +56,17 @@ export interface ReceiptsView {
   holds(node: string, epoch: string, contextId: number, userId: number, before: number): boolean;
   /** The node's last presence: its process and whether it is online. */
   presenceOf(node: string): { epoch: string; online: boolean } | undefined;
+  /** The users `node`'s process `epoch` holds sockets of, with the earliest socket's time. */
+  usersOf(node: string, epoch: string): Array<{ contextId: number; userId: number; since: number }>;
+}
+
+/** Whom a cut-off node held when it went offline: "ctx:user" -> earliest socket time. */
+interface Ghost {
+  epoch: string;
+  at: number;
+  /** Set when the node is back: the ghost lasts `settleMs` more, until its own registry is in. */
+  until?: number;
+  users: Map<string, number>;
 }
 
 export interface AwaitingReceiptsOptions {
@@ -80,6 +95,8 @@ export class AwaitingReceipts {
   private readonly held = new Map<number, HeldDelivery>();
   /** When each peer last came online, as this node heard it. */
   private readonly peerSince = new Map<string, number>();
+  /** Cut-off nodes, by id. */
+  private readonly ghosts = new Map<string, Ghost>();
   private timer: unknown;
   private onlineSince: number;
   readonly stats = { held: 0, confirmed: 0, resent: 0, givenUp: 0 };
@@ -95,7 +112,8 @@ export class AwaitingReceipts {
   /** A delivery just published (or queued in the outbox). */
   hold(n: number, topic: string, payload: Buffer, contextId: number, userId: number, messages: number): void {
     const now = this.options.timers.now();
-    const expected = new Map(this.options.view.holders(contextId, userId, now));
+    if (this.ghosts.size) this.forgetGhosts(now);
+    const expected = new Map(this.holders(contextId, userId, now));
     this.held.set(n, { n, topic, payload, contextId, userId, messages, heldAt: now, sentAt: now, sends: 1, expected, confirmed: new Set() });
     this.stats.held++;
     while (this.held.size > this.options.limit()) this.evictOldest();
@@ -121,6 +139,8 @@ export class AwaitingReceipts {
   peerOnline(node: string): void {
     const now = this.options.timers.now();
     this.peerSince.set(node, now);
+    const ghost = this.ghosts.get(node);
+    if (ghost) ghost.until = now + this.options.settleMs;
     for (const held of this.held.values()) if (held.expected.has(node) && !held.confirmed.has(node)) this.resend(held, now);
   }
 
@@ -130,11 +150,15 @@ export class AwaitingReceipts {
    * (a drain) owes nothing; one whose sockets are still listed (cut off) keeps owing.
    */
   peerOffline(node: string): void {
-    const { view } = this.options;
+    const { view, timers } = this.options;
     for (const held of this.held.values()) {
       const epoch = held.expected.get(node);
       if (epoch !== undefined && !held.confirmed.has(node) && !view.holds(node, epoch, held.contextId, held.userId, held.heldAt)) held.expected.delete(node);
     }
+    const epoch = view.presenceOf(node)?.epoch;
+    if (epoch === undefined) return;
+    const users = new Map(view.usersOf(node, epoch).map((u) => [`${u.contextId}:${u.userId}`, u.since]));
+    if (users.size) this.ghosts.set(node, { epoch, at: timers.now(), users });
   }
 
   /** Forgets everything (the node stops). */
@@ -144,10 +168,31 @@ export class AwaitingReceipts {
     this.timer = undefined;
   }
 
+  /** The registry's holders of the user's sockets, and the cut-off nodes that held one when they left. */
+  private holders(contextId: number, userId: number, before: number): Array<[string, string]> {
+    const holders = this.options.view.holders(contextId, userId, before);
+    if (this.ghosts.size === 0) return holders;
+    const now = this.options.timers.now();
+    for (const [node, ghost] of this.ghosts) {
+      if (ghost.until !== undefined && now >= ghost.until) continue;
+      const since = ghost.users.get(`${contextId}:${userId}`);
+      if (since !== undefined && since <= before && !holders.some(([n]) => n === node)) holders.push([node, ghost.epoch]);
+    }
+    return holders;
+  }
+
+  /** Ghosts past their time: the node is back and settled, replaced, or away longer than anything is kept. */
+  private forgetGhosts(now: number): void {
+    for (const [node, ghost] of this.ghosts) {
+      const replaced = this.options.view.presenceOf(node)?.epoch !== ghost.epoch;
+      if (replaced || (ghost.until !== undefined && now >= ghost.until) || now - ghost.at >= this.options.timeoutMs()) this.ghosts.delete(node);
+    }
+  }
+
   /** The nodes that still owe a receipt for `held`. */
   private missing(held: HeldDelivery): string[] {
     const { view, settleMs, timers } = this.options;
-    for (const [node, epoch] of view.holders(held.contextId, held.userId, held.heldAt)) if (!held.expected.has(node)) held.expected.set(node, epoch);
+    for (const [node, epoch] of this.holders(held.contextId, held.userId, held.heldAt)) if (!held.expected.has(node)) held.expected.set(node, epoch);
     const now = timers.now();
     const missing: string[] = [];
     for (const [node, epoch] of held.expected) {
@@ -197,6 +242,7 @@ export class AwaitingReceipts {
     const { timers, resendAfterMs, settleMs } = this.options;
     const now = timers.now();
     const timeout = this.options.timeoutMs();
+    this.forgetGhosts(now);
     for (const held of [...this.held.values()]) {
       const missing = this.missing(held);
       if (missing.length === 0) {

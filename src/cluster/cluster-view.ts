@@ -98,6 +98,18 @@ export class ClusterView {
     return out;
   }
 
+  /** `node`'s process `epoch`'s users, each with its earliest socket's connection time (a snapshot as it is cut off). */
+  usersOf(node: string, epoch: string): Array<{ contextId: number; userId: number; since: number }> {
+    const out: Array<{ contextId: number; userId: number; since: number }> = [];
+    for (const key of this.byNode.get(node) ?? []) {
+      const entry = this.byUser.get(key)?.get(node);
+      if (!entry || entry.epoch !== epoch || entry.sockets.length === 0) continue;
+      const [contextId, userId] = key.split(':').map(Number);
+      out.push({ contextId, userId, since: Math.min(...entry.sockets.map((s) => s.t)) });
+    }
+    return out;
+  }
+
   /** Whether `node`'s process `epoch` has a socket of the user connected at or before `before`. */
   holds(node: string, epoch: string, contextId: number, userId: number, before: number): boolean {
     const entry = this.byUser.get(userKey(contextId, userId))?.get(node);

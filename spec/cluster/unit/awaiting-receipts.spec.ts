@@ -129,6 +129,42 @@ describe('AwaitingReceipts (deliveries kept until the nodes with the user socket
     expect(awaiting.size).to.equal(0);
   });
 
+  it('counts a cut-off node in for what is published while it is away (its registry swept), and sends it when it is back', () => {
+    const { awaiting, hold, view, timers, sent, givenUp } = setup();
+    awaiting.peerOffline('c');
+    view.applyPresence('c', presence('c', 'ec', 'offline'));
+    view.applyRegistry('c', 'ec', 1, 7, undefined); // the janitor removed its entries
+    hold(5);
+    awaiting.confirm('b', [5]);
+    timers.advance(5000);
+    expect(awaiting.size, 'kept for c').to.equal(1);
+    view.applyPresence('c', presence('c', 'ec'));
+    const before = sent.length;
+    awaiting.peerOnline('c');
+    expect(sent.length).to.equal(before + 1);
+    view.applyRegistry('c', 'ec', 1, 7, [socket('c1', 5000)]); // c announces itself again
+    awaiting.confirm('c', [5]);
+    expect(awaiting.size).to.equal(0);
+    // Once c is back and settled, its ghost is gone: what c's registry does not list is not waited for.
+    timers.advance(3000);
+    view.applyRegistry('c', 'ec', 1, 7, undefined);
+    hold(6);
+    awaiting.confirm('b', [6]);
+    expect(awaiting.size).to.equal(0);
+    expect(givenUp).to.deep.equal([]);
+  });
+
+  it('gives a cut-off node up after cluster.confirmTimeout, counted', () => {
+    const { awaiting, hold, view, timers, givenUp } = setup({ timeout: 10_000 });
+    awaiting.peerOffline('c');
+    view.applyPresence('c', presence('c', 'ec', 'offline'));
+    view.applyRegistry('c', 'ec', 1, 7, undefined);
+    hold(5);
+    awaiting.confirm('b', [5]);
+    timers.advance(11_000);
+    expect(givenUp).to.deep.equal([{ n: 5, missing: ['c'], why: 'timeout' }]);
+  });
+
   it('owes nothing for a node that closed its sockets before it left (a drain)', () => {
     const { awaiting, hold, view, timers, givenUp } = setup();
     hold(1);
