@@ -153,6 +153,7 @@ export class WsmeshNode {
         ).flatMap(([link, l]) => (l ? [{ link, state: l.state, reconnects: l.reconnects, outbox: l.outboxSize }] : [])),
       clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
       jwks: () => this.authSources?.jwt?.stats,
+      actors: () => this.inspector.liveCounts(),
     });
     if (options.cluster !== false) {
       const { key, source } = ClusterKey.from({ secret: config.cluster.secret, sessionKeys: config.session.keys });

@@ -16,6 +16,8 @@ export interface MetricSources {
   /** Each broker link of the node: `main` and `control` (none without a cluster). */
   broker: () => Array<{ link: 'main' | 'control' | 'history'; state: string; reconnects: number; outbox: number }>;
   clusterNodes: () => number;
+  /** Live actors per machine (the inspector hub's, read without following). */
+  actors?: () => Record<string, number>;
   /** The JWT verifier's key fetches, when it has a JWKS endpoint. */
   jwks?: () => { jwksFetches: number; jwksFailures: number } | undefined;
 }
@@ -84,6 +86,9 @@ export class NodeMetrics {
     });
     collected(Gauge, 'wsmesh_broker_outbox_messages', 'Publishes held while the broker is unreachable, per link.', ['link'], (set) => {
       for (const { link, outbox } of sources.broker()) set({ link }, outbox);
+    });
+    collected(Gauge, 'wsmesh_actors_live', 'Live actors of this node by machine (connection, node, buffer, broker, peer).', ['machine'], (set) => {
+      for (const [machine, n] of Object.entries(sources.actors?.() ?? {})) set({ machine }, n);
     });
     collected(Gauge, 'wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
 
