@@ -2,6 +2,12 @@
  * The reconnect storm at a size the timing suite can afford: the same script and the
  * same checks as `npm run storm` (bench/storm.ts), 2,000 sockets on one node, run as
  * a child process from the sources. Its figures are printed as it prints them.
+ *
+ * Not in spec/timing.mocharc.json yet (and ignored by .mocharc.json): the node still
+ * stalls for hundreds of ms when 2,000 sockets close at once (measured: 600 ms), so
+ * the /healthz check fails at this size too. Run it alone with
+ * `npx mocha --no-config --import=tsx spec/bench/storm-run.spec.ts`; add it to the
+ * timing suite once the stall is gone.
  */
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
