@@ -155,6 +155,7 @@ export class WsmeshNode {
       clusterNodes: () => this.service.clusterTotals()?.nodes ?? 1,
       receipts: () => this.cluster && { awaiting: this.cluster.awaiting.size, ...this.cluster.awaiting.stats },
       jwks: () => this.authSources?.jwt?.stats,
+      actors: () => this.inspector.liveCounts(),
     });
     if (options.cluster !== false) {
       const { key, source } = ClusterKey.from({ secret: config.cluster.secret, sessionKeys: config.session.keys });

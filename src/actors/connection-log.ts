@@ -29,10 +29,15 @@ export function connectionHooks(stats: NodeStats, log: Logger, recover: Connecti
   };
 }
 
-/** A connection reached `closed`: count it, and log one line (a refused handshake was logged by the handshake). */
+/**
+ * A connection reached `closed`: count it, and log one line (a refused handshake was
+ * logged by the handshake). One admitted and then refused (the client went away
+ * while the node waited for the broker's subscription) was counted open at its
+ * admission: it leaves the open count, and no close code is counted for it.
+ */
 export function connectionEnded(stats: NodeStats, log: Logger, output: ConnectionOutput, handle: ConnectionHandle | undefined): void {
+  if (handle) stats.socketEnded(handle.prefix, output.rejection ? undefined : output.code);
   if (output.rejection) return;
-  if (handle) stats.socketEnded(handle.prefix, output.code);
   log.info('ws.closed', {
     connectionId: output.connectionId,
     contextId: handle?.contextId,

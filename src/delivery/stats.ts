@@ -60,9 +60,10 @@ export class NodeStats {
     this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 0) + 1);
   }
 
-  socketEnded(prefix: string, code: number): void {
+  /** An admitted socket left; `code` undefined: it was refused before its 101 (no close to count). */
+  socketEnded(prefix: string, code: number | undefined): void {
     this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 1) - 1);
-    this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
+    if (code !== undefined) this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
   }
 
   rejected(code: ErrorCode): void {

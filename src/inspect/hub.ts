@@ -381,6 +381,20 @@ export class InspectorHub {
     return this.tally().counts;
   }
 
+  /**
+   * Live actors per machine without looking (no following starts): the on-demand
+   * machine's from its two counters, the others' from the actors tracked. For
+   * /metrics, which a scrape must read without changing what the node does.
+   */
+  liveCounts(): Record<string, number> {
+    const live: Record<string, number> = {};
+    for (const [name, entry] of this.machines) {
+      if (name === this.source?.machine) live[name] = entry.created - entry.ended;
+      else live[name] = [...entry.states.values()].reduce((n, actors) => n + actors.size, 0);
+    }
+    return live;
+  }
+
   private tally(): { counts: Counts; totals: Totals } {
     const counts: Counts = {};
     const totals: Totals = {};

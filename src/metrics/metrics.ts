@@ -18,6 +18,8 @@ export interface MetricSources {
   clusterNodes: () => number;
   /** Delivery publishes kept for the other nodes' receipts (cluster/awaiting-receipts.ts); none without a cluster. */
   receipts?: () => { awaiting: number; resent: number; confirmed: number; givenUp: number } | undefined;
+  /** Live actors per machine (the inspector hub's, read without following). */
+  actors?: () => Record<string, number>;
   /** The JWT verifier's key fetches, when it has a JWKS endpoint. */
   jwks?: () => { jwksFetches: number; jwksFailures: number } | undefined;
 }
@@ -86,6 +88,9 @@ export class NodeMetrics {
     });
     collected(Gauge, 'wsmesh_broker_outbox_messages', 'Publishes held while the broker is unreachable, per link.', ['link'], (set) => {
       for (const { link, outbox } of sources.broker()) set({ link }, outbox);
+    });
+    collected(Gauge, 'wsmesh_actors_live', 'Live actors of this node by machine (connection, node, buffer, broker, peer).', ['machine'], (set) => {
+      for (const [machine, n] of Object.entries(sources.actors?.() ?? {})) set({ machine }, n);
     });
     collected(Gauge, 'wsmesh_cluster_nodes', 'Nodes of the cluster seen online, this one included.', [], (set) => set({}, sources.clusterNodes()));
     collected(Gauge, 'wsmesh_cluster_deliveries_awaiting', 'Delivery publishes to other nodes kept until those nodes confirm them (cluster.confirmTimeout).', [], (set) => set({}, sources.receipts?.()?.awaiting ?? 0));
