@@ -3,6 +3,7 @@ import {
   decodeAnswer,
   decodeCommand,
   decodeQuestion,
+  decodeReceipt,
   decodeDelivery,
   decodeEndConfirmation,
   decodePresence,
@@ -20,6 +21,7 @@ import {
   type PushIdsPayload,
   type QuestionPayload,
   type AnswerPayload,
+  type ReceiptPayload,
   type RegistryPayload,
   type SessionEndPayload,
   type SessionPayload,
@@ -145,6 +147,13 @@ describe('codec', () => {
     });
 
     refusesCommon(decodeDelivery, delivery);
+
+    it("decodes the sender's process (e) with its publish number (f), and refuses an e without f or not a string", () => {
+      const numbered = { ...delivery, f: 4, e: 'epoch-1' };
+      expect(decodeDelivery(encode(numbered))).to.deep.equal(numbered);
+      expect(decodeDelivery(encode({ ...delivery, e: 'epoch-1' }))).to.equal(undefined);
+      expect(decodeDelivery(encode({ ...delivery, f: 4, e: 5 }))).to.equal(undefined);
+    });
 
     it('refuses a missing or non-string from, a bad at, a filter that is neither string nor null', () => {
       expect(decodeDelivery(variant(delivery, 'from', undefined))).to.equal(undefined);
@@ -340,6 +349,31 @@ describe('codec', () => {
     it('decodes the nodes a question is for, and refuses a `to` that is not a list of ids', () => {
       expect(decodeQuestion(variant(question, 'to', ['n2', 'n3']))?.to).to.deep.equal(['n2', 'n3']);
       for (const to of ['n2', [1], null, {}]) expect(decodeQuestion(variant(question, 'to', to)), JSON.stringify(to)).to.equal(undefined);
+    });
+  });
+
+  describe('decodeReceipt', () => {
+    const receipt: ReceiptPayload = { v: 1, from: 'b', e: 'epoch-1', f: [1, 2, 9] };
+    refusesCommon(decodeReceipt, receipt);
+
+    it('round-trips a receipt', () => {
+      expect(decodeReceipt(encode(receipt))).to.deep.equal(receipt);
+    });
+
+    it('refuses a bad from or epoch, and publish numbers that are not a non-empty list of positive integers', () => {
+      for (const [field, value] of [
+        ['from', 3],
+        ['from', undefined],
+        ['e', null],
+        ['e', undefined],
+        ['f', []],
+        ['f', [0]],
+        ['f', [1.5]],
+        ['f', ['1']],
+        ['f', 7],
+        ['f', undefined],
+      ] as Array<[string, unknown]>)
+        expect(decodeReceipt(variant(receipt, field, value)), `${field}=${JSON.stringify(value)}`).to.equal(undefined);
     });
   });
 
