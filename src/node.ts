@@ -36,6 +36,7 @@ import { connectionMachine, type ConnectionActor } from './actors/connection.mac
 import { selectProtocol } from './protocol/select.ts';
 import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
+import { attachClientErrors } from './http/client-error.ts';
 import type { AppDeps, Live } from './http/deps.ts';
 import type { Logger } from './log/logger.ts';
 import { InspectorHub } from './inspect/hub.ts';
@@ -297,8 +298,10 @@ export class WsmeshNode {
       queries: this.queries,
     };
     const app = createApp(deps);
-    this.server = createServer(app.callback());
+    // requireHostHeader off: the app refuses a missing Host itself, with a JSON body (http/client-error.ts).
+    this.server = createServer({ requireHostHeader: false }, app.callback());
     attachUpgrade(this.server, app);
+    attachClientErrors(this.server);
   }
 
   async listen(): Promise<AddressInfo> {

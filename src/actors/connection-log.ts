@@ -31,7 +31,12 @@ export function connectionHooks(stats: NodeStats, log: Logger, recover: Connecti
 
 /** A connection reached `closed`: count it, and log one line (a refused handshake was logged by the handshake). */
 export function connectionEnded(stats: NodeStats, log: Logger, output: ConnectionOutput, handle: ConnectionHandle | undefined): void {
-  if (output.rejection) return;
+  if (output.rejection) {
+    // Refused after it was admitted (ws refused the headers, the broker the user's topic):
+    // it was counted open, so it is counted gone, though it never opened.
+    if (handle) stats.socketReleased(handle.prefix);
+    return;
+  }
   if (handle) stats.socketEnded(handle.prefix, output.code);
   log.info('ws.closed', {
     connectionId: output.connectionId,

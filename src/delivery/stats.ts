@@ -59,8 +59,13 @@ export class NodeStats {
   }
 
   socketEnded(prefix: string, code: number): void {
-    this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 1) - 1);
+    this.socketReleased(prefix);
     this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
+  }
+
+  /** An admitted socket is gone; `socketEnded` also counts its close code. */
+  socketReleased(prefix: string): void {
+    this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 1) - 1);
   }
 
   rejected(code: ErrorCode): void {

@@ -93,8 +93,9 @@ export const webSocketHeaders: Guard = (ctx) => {
     ctx.set('Sec-WebSocket-Version', '13, 8');
     throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Version must be 13 or 8');
   }
-  const protocols = ctx.get('Sec-WebSocket-Protocol');
-  if (protocols && !SUBPROTOCOLS.test(protocols.trim())) throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Protocol must be a comma-separated list of tokens');
+  // Present but blank counts too: ws refuses an empty list with a plain-text 400 of its own.
+  const protocols = ctx.req.headers['sec-websocket-protocol'];
+  if (protocols !== undefined && !SUBPROTOCOLS.test(protocols.trim())) throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Protocol must be a comma-separated list of tokens');
 };
 
 /**

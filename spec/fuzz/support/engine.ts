@@ -141,7 +141,13 @@ export function formatReport(report: FuzzReport): string[] {
     .map(([answer, n]) => `${answer}: ${n}`)
     .join(', ');
   const lines = [`${report.target}: seed ${report.seed}, ${report.sent} inputs in ${(report.ms / 1000).toFixed(1)} s, crashes ${report.crashes}, findings ${report.findings.length + report.settleProblems.length}`, `  answers: ${answers}`];
-  for (const f of report.findings) lines.push(`  FINDING #${f.index} (seed ${report.seed}): ${f.problem}`, `    minimised: ${showInput(f.minimised)}`);
+  // One line per kind of problem: its first input, minimised, and how many more were like it.
+  const kinds = new Map<string | undefined, Finding[]>();
+  for (const f of report.findings) kinds.set(problemKind(f.problem), [...(kinds.get(problemKind(f.problem)) ?? []), f]);
+  for (const [, [f, ...more]] of kinds) {
+    lines.push(`  FINDING #${f.index} (seed ${report.seed}, --target ${report.target}): ${f.problem}${more.length ? ` (and ${more.length} more like it: #${more.map((m) => m.index).join(', #')})` : ''}`);
+    lines.push(`    minimised: ${showInput(f.minimised)}`, `    replay: ${describeInput(f.minimised).slice(0, 4000)}`);
+  }
   for (const p of report.settleProblems) lines.push(`  FINDING after the run: ${p}`);
   return lines;
 }

@@ -40,7 +40,7 @@ function wsInput(rng: Random): FuzzInput {
   if (version === '4' && rng.next() < 0.7) parts.push(encodeFrame({ opcode: OPCODES.text, payload: Buffer.from(rng.next() < 0.5 ? '40' : `40${mutatedJsonText(rng, { pid: 'x', offset: '1' })}`) }));
   for (let i = 1 + rng.int(4); i > 0; i--) {
     const binary = rng.next() < 0.08;
-    let payload = binary ? Buffer.concat([Buffer.from([4]), randomBytes(rng, 20)]) : Buffer.from(packet(rng));
+    let payload: Buffer = binary ? Buffer.concat([Buffer.from([4]), randomBytes(rng, 20)]) : Buffer.from(packet(rng));
     if (rng.next() < 0.15) payload = mutateBytes(rng, payload);
     parts.push(encodeFrame({ opcode: binary ? OPCODES.binary : OPCODES.text, payload }));
   }
