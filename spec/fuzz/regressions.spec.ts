@@ -52,6 +52,13 @@ describe('fuzz regressions', () => {
     expect(await openSockets(node.test.url)).to.equal(0);
   });
 
+  it('refuses a subprotocol named twice (the header sent twice) with 400 ERR_BAD_REQUEST in JSON (upgrade target, seed 4242)', async () => {
+    const answer = await raw(node, upgradeHeaders(node, ['Sec-WebSocket-Protocol: 99', 'Sec-WebSocket-Protocol: 99']));
+    expect(answer.status).to.equal(400);
+    expect(answer.body.error).to.equal('ERR_BAD_REQUEST');
+    expect(await openSockets(node.test.url)).to.equal(0);
+  });
+
   it('counts a socket refused after its admission as gone from wsmesh_sockets_open (upgrade target: 12 left counted open)', () => {
     const stats = new NodeStats();
     stats.socketAdmitted('/ws');
