@@ -37,6 +37,7 @@ import { selectProtocol } from './protocol/select.ts';
 import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
 import { requestTimeouts } from './http/http-timeouts.ts';
+import { attachClientErrors } from './http/client-error.ts';
 import type { AppDeps, Live } from './http/deps.ts';
 import type { Logger } from './log/logger.ts';
 import { InspectorHub } from './inspect/hub.ts';
@@ -304,8 +305,10 @@ export class WsmeshNode {
       queries: this.queries,
     };
     const app = createApp(deps);
-    this.server = createServer(requestTimeouts(config.server), app.callback());
+    // requireHostHeader off: the app refuses a missing Host itself, with a JSON body (http/client-error.ts).
+    this.server = createServer({ ...requestTimeouts(config.server), requireHostHeader: false }, app.callback());
     attachUpgrade(this.server, app);
+    attachClientErrors(this.server);
   }
 
   async listen(): Promise<AddressInfo> {

@@ -36,8 +36,13 @@ export function connectionHooks(stats: NodeStats, log: Logger, recover: Connecti
  * admission: it leaves the open count, and no close code is counted for it.
  */
 export function connectionEnded(stats: NodeStats, log: Logger, output: ConnectionOutput, handle: ConnectionHandle | undefined): void {
-  if (handle) stats.socketEnded(handle.prefix, output.rejection ? undefined : output.code);
-  if (output.rejection) return;
+  if (output.rejection) {
+    // Refused after it was admitted (ws refused the headers, the broker the user's topic):
+    // it was counted open, so it is counted gone, though it never opened.
+    if (handle) stats.socketReleased(handle.prefix);
+    return;
+  }
+  if (handle) stats.socketEnded(handle.prefix, output.code);
   log.info('ws.closed', {
     connectionId: output.connectionId,
     contextId: handle?.contextId,

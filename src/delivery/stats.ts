@@ -60,10 +60,14 @@ export class NodeStats {
     this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 0) + 1);
   }
 
-  /** An admitted socket left; `code` undefined: it was refused before its 101 (no close to count). */
-  socketEnded(prefix: string, code: number | undefined): void {
+  socketEnded(prefix: string, code: number): void {
+    this.socketReleased(prefix);
+    this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
+  }
+
+  /** An admitted socket is gone; `socketEnded` also counts its close code. */
+  socketReleased(prefix: string): void {
     this.socketsByPrefix.set(prefix, (this.socketsByPrefix.get(prefix) ?? 1) - 1);
-    if (code !== undefined) this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
   }
 
   rejected(code: ErrorCode): void {

@@ -6,6 +6,7 @@
 import Koa from 'koa';
 import type { AppDeps } from './deps.ts';
 import { errorResponder } from './error-responder.ts';
+import { requireHost } from './client-error.ts';
 import { resolveClientAddress } from './client-address.ts';
 import { freshSession, sessionCookieMiddleware } from './session-cookie.ts';
 import { isUpgrade, upgradeRoute } from './upgrade.ts';
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): Koa {
 
   const session = sessionCookieMiddleware(app, deps.live, deps.sessions);
   app.use(errorResponder(deps.log));
+  app.use(requireHost);
   app.use((ctx, next) => {
     (ctx.state as { clientAddress?: string }).clientAddress = resolveClientAddress(ctx, deps.live.config.server);
     return next();

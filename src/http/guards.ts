@@ -95,8 +95,12 @@ export const webSocketHeaders: Guard = (ctx) => {
     ctx.set('Sec-WebSocket-Version', '13, 8');
     throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Version must be 13 or 8');
   }
-  const protocols = ctx.get('Sec-WebSocket-Protocol');
-  if (protocols && !SUBPROTOCOLS.test(protocols.trim())) throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Protocol must be a comma-separated list of tokens');
+  // Present but blank counts too: ws refuses an empty list with a plain-text 400 of its own.
+  const protocols = ctx.req.headers['sec-websocket-protocol'];
+  if (protocols !== undefined && !SUBPROTOCOLS.test(protocols.trim())) throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Protocol must be a comma-separated list of tokens');
+  // A name twice (also from the header sent twice, which Node joins with ", "): ws would refuse it in plain text.
+  const names = protocols?.split(',').map((p) => p.trim()) ?? [];
+  if (new Set(names).size !== names.length) throw new WsmeshError('ERR_BAD_REQUEST', 'Sec-WebSocket-Protocol names a subprotocol twice');
 };
 
 /**
