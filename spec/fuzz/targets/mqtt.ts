@@ -43,6 +43,8 @@ const INTERNAL: Array<[topic: string, sample: unknown]> = [
   ['{N}/internal/history/1/3/_m/nonce1', { v: 1 }],
   ['{N}/internal/queries', { v: 1, id: 'q1', from: 'a', kind: 'trace', args: { id: 'm-1' } }],
   ['{N}/internal/answers/b', { v: 1, id: 'q1', from: 'a', body: {} }],
+  ['{N}/internal/receipts/b', { v: 1, from: 'a', e: 'e1', f: [1, 2, 3] }],
+  ['{N}/internal/deliver/1/3', { v: 1, from: 'b', at: now, filter: null, f: 7, e: 'e1', p: [{ i: 'fuzz-2', m: 'numbered' }] }],
 ];
 const INGRESS = ['{N}/ingress/1/3', '{N}/ingress/1/3/ws/fuzz', '{N}/ingress/1/3/ws/*', '{N}/ingress/1/3/*', '{N}/ingress/1/999', '{N}/ingress/0/3', '{N}/ingress/1/3/a/../b', '{N}/ingress/1'];
 
