@@ -34,20 +34,31 @@ import { verdict, type NodeSample } from './soak/verdict.ts';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEDUP_WINDOW_MS = 300_000;
 const TRACE_SIZE = 10_000;
+const SESSION_MAX_AGE_MS = 3_600_000;
+/** A session must outlive its client (retired after clients / churn minutes, then drained) by this factor. */
+const SESSION_MARGIN = 4;
 
 const cleanup = new Cleanup();
 
 /**
- * Retention flags: every bounded store that fills with traffic (the dedup window, the
- * history's ttl, the trace ring) is shortened so that it is full by the middle of the
- * first quarter. Growth after that is a leak, not a cache filling up. The 30-minute
- * run keeps the defaults but for the trace ring at high rates.
+ * Retention: every bounded store that fills with traffic (the dedup window, the
+ * history's ttl, the trace ring, and the ended sessions each node remembers until
+ * they would have expired) is shortened so that it is full by T/8, in the first
+ * quarter. Growth after that is a leak, not a store filling up to its bound.
+ * `session.maxAge` goes in the config files (the reloads switch it between this and
+ * twice this), and never below a few client lifetimes: a session must not expire
+ * under its open socket.
  */
-function retentionFlags(options: SoakOptions): string[] {
-  const fillS = (options.minutes * 60) / 8;
-  const window = Math.min(DEDUP_WINDOW_MS, Math.floor(fillS * 1000));
-  const traceSize = Math.min(TRACE_SIZE, Math.floor(options.rate * fillS));
-  return ['--websockets.dedupWindow', String(window), '--websockets.history.ttl', String(Math.max(1000, window)), '--trace.size', String(traceSize)];
+function retention(options: SoakOptions): { flags: string[]; sessionMaxAgeMs: number } {
+  const fillMs = ((options.minutes * 60) / 8) * 1000;
+  const window = Math.min(DEDUP_WINDOW_MS, Math.floor(fillMs));
+  const traceSize = Math.min(TRACE_SIZE, Math.floor((options.rate * fillMs) / 1000));
+  const clientLifetimeMs = options.churn > 0 ? (options.clients / options.churn) * 60_000 : Infinity;
+  const sessionMaxAgeMs = Math.min(SESSION_MAX_AGE_MS, Math.max(Math.floor(fillMs / 2), SESSION_MARGIN * clientLifetimeMs));
+  return {
+    flags: ['--websockets.dedupWindow', String(window), '--websockets.history.ttl', String(Math.max(1000, window)), '--trace.size', String(traceSize)],
+    sessionMaxAgeMs,
+  };
 }
 
 async function main(): Promise<number> {
@@ -62,18 +73,18 @@ async function main(): Promise<number> {
 
   buildWsmesh(REPO_ROOT, logLine);
   const users = benchUsers(options.users);
-  const reloads = await Reloads.create(out, users);
-  const configFiles = { A: await Reloads.configFile(out, 'A'), B: await Reloads.configFile(out, 'B') };
+  const { flags: retentionFlags, sessionMaxAgeMs } = retention(options);
+  logLine(`retention: ${retentionFlags.join(' ')}; session.maxAge ${sessionMaxAgeMs} and ${2 * sessionMaxAgeMs} ms in turn (config files)`);
+  const reloads = await Reloads.create(out, users, sessionMaxAgeMs);
+  const configFiles = { A: await reloads.configFile(out, 'A'), B: await reloads.configFile(out, 'B') };
   const broker = await startBenchBroker(options.broker, logLine);
   cleanup.add(() => broker.stop());
   const inspectPorts = { A: await freePort(), B: await freePort() };
-  const retention = retentionFlags(options);
-  logLine(`retention: ${retention.join(' ')}`);
   const pair = await NodePair.start({
     repoRoot: REPO_ROOT,
     directoryFile: reloads.directoryFile,
-    flagsA: ['--config', configFiles.A, ...retention],
-    flagsB: ['--config', configFiles.B, ...retention],
+    flagsA: ['--config', configFiles.A, ...retentionFlags],
+    flagsB: ['--config', configFiles.B, ...retentionFlags],
     maxSockets: 64,
     log: logLine,
     onCleanup: (step) => cleanup.add(step),
@@ -117,7 +128,7 @@ async function main(): Promise<number> {
   const lines = summaryLines(figures, final, result, options.maxGrowth);
   const title = `wsmesh soak: ${options.minutes} min, broker ${options.broker}, ${options.clients} clients, ${options.rate} pushes/s, ${final.pushes} pushes, ${final.lost} lost, ${final.errors} errors: ${result.ok ? 'PASS' : 'FAIL'}`;
   await writeFile(path.join(out, 'soak.png'), plotPng(title, names, samples, durationS));
-  await writeFile(path.join(out, 'summary.json'), JSON.stringify({ options, retention, durationS, ok: result.ok, failures: result.failures, heap: result.heap, figures, counts: final, errors: driver.errorMessages }, null, 2) + '\n');
+  await writeFile(path.join(out, 'summary.json'), JSON.stringify({ options, retention: { flags: retentionFlags, sessionMaxAgeMs }, durationS, ok: result.ok, failures: result.failures, heap: result.heap, figures, counts: final, errors: driver.errorMessages }, null, 2) + '\n');
   for (const line of lines) logLine(line);
   logLine(`wrote ${path.join(out, 'soak.csv')}, ${path.join(out, 'soak.png')}, ${path.join(out, 'summary.json')}`);
   if (!result.ok) process.stderr.write(`soak: FAIL\n${result.failures.map((f) => `  - ${f}`).join('\n')}\n`);

@@ -3,8 +3,8 @@
  * Socket.IO (the real socket.io-client 4). It keeps the ids of the pushes it must
  * receive (`expect`) and reports each frame: expected, a repeat on this socket
  * (a duplicate), or one it was not told about (a push sent while it was opening:
- * fine). Its socket is closed by `close()` or by the server after a logout (4401);
- * any other end is an error.
+ * fine). Its socket is closed by `close()` or by the server after a logout (4401,
+ * Socket.IO: a server disconnect); any other end is an error.
  */
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -28,6 +28,7 @@ export class SoakClient {
   /** Push ids this socket received (for duplicates): it lives seconds, so this stays small. */
   private readonly seen = new Set<string>();
   private ending = false;
+  private loggedOut = false;
   private waiters: Array<() => void> = [];
   private raw?: WebSocket;
   private sio?: Socket;
@@ -77,9 +78,10 @@ export class SoakClient {
     return this.expected.size;
   }
 
-  /** From now on the socket may end (a close of ours, or 4401 after a logout of ours). */
-  expectEnd(): void {
+  /** A logout of this client's session is under way: the server must close the socket (raw: 4401; Socket.IO: a server disconnect). */
+  expectLogoutClose(): void {
     this.ending = true;
+    this.loggedOut = true;
   }
 
   /** Resolves once the socket has ended (after `close()`, or the server's close after a logout). */
@@ -122,6 +124,7 @@ export class SoakClient {
     ws.on('close', (code) => {
       this.markEnded();
       if (!this.ending) this.events.error(`raw socket ${this.connectionId} closed with ${code} by the server, unasked`);
+      else if (this.loggedOut && code !== 4401) this.events.error(`raw socket ${this.connectionId} closed with ${code} after its logout, not 4401`);
     });
     return bounded(
       new Promise<void>((resolve, reject) => {
@@ -148,6 +151,7 @@ export class SoakClient {
     socket.on('disconnect', (reason: string) => {
       this.markEnded();
       if (!this.ending) this.events.error(`Socket.IO socket ${this.connectionId} disconnected (${reason}), unasked`);
+      else if (this.loggedOut && reason !== 'io server disconnect') this.events.error(`Socket.IO socket ${this.connectionId} disconnected (${reason}) after its logout, not by the server`);
     });
     return bounded(
       new Promise<void>((resolve, reject) => {

@@ -210,7 +210,7 @@ export class Driver {
     try {
       if (this.retired++ % 2) {
         // A logout: the server closes the socket (4401; Socket.IO: session:invalid, then a disconnect).
-        client.expectEnd();
+        client.expectLogoutClose();
         await this.logout(loginNode, client);
         await client.closed();
       } else {

@@ -5,8 +5,9 @@
  * - the directory file both nodes watch: a spare user is enabled and disabled in
  *   turn; after each write a login as that user must succeed (enabled) or be
  *   refused (disabled) on both nodes;
- * - each node's own `--config` file: `session.maxAge` switches between one and two
- *   hours; a login on that node must then answer a cookie expiring accordingly.
+ * - each node's own `--config` file: `session.maxAge` switches between its base
+ *   value and twice that; a login on that node must then answer a cookie expiring
+ *   accordingly.
  *
  * Every login made to check is logged out at once, so the checks leave no session.
  * Files are replaced by rename, as editors save them (the watchers follow that).
@@ -17,7 +18,6 @@ import { hashPassword } from '../../src/directory/password.ts';
 import { CONTEXT_ID, CONTEXT_NAME, PASSWORD, type BenchUser } from '../lib/directory.ts';
 import { sleep } from '../lib/pool.ts';
 
-const HOUR_MS = 3_600_000;
 /** The watchers debounce 100 ms; a reload applies within a few hundred ms on an idle node. */
 const APPLY_TIMEOUT_MS = 10_000;
 const POLL_MS = 200;
@@ -38,20 +38,22 @@ export class Reloads {
     readonly directoryFile: string,
     private readonly users: readonly BenchUser[],
     private readonly hash: string,
+    /** `session.maxAge` of the configs: this, and twice this on every other reload. */
+    private readonly maxAgeMs: number,
   ) {}
 
   /** Writes the first directory (the spare disabled) into `dir`; the node configs are written by `configFile`. */
-  static async create(dir: string, users: readonly BenchUser[]): Promise<Reloads> {
+  static async create(dir: string, users: readonly BenchUser[], maxAgeMs: number): Promise<Reloads> {
     // One scrypt hash for every user: each costs tens of ms; each login still verifies it.
-    const reloads = new Reloads(path.join(dir, 'directory.json'), users, await hashPassword(PASSWORD));
+    const reloads = new Reloads(path.join(dir, 'directory.json'), users, await hashPassword(PASSWORD), maxAgeMs);
     await reloads.writeDirectory(false);
     return reloads;
   }
 
   /** Writes node `name`'s first config file into `dir` and returns its path. */
-  static async configFile(dir: string, name: string): Promise<string> {
+  async configFile(dir: string, name: string): Promise<string> {
     const file = path.join(dir, `node-${name}.json`);
-    await writeFile(file, configText(HOUR_MS));
+    await writeFile(file, configText(this.maxAgeMs));
     return file;
   }
 
@@ -59,7 +61,7 @@ export class Reloads {
   async reload(targets: readonly ReloadTarget[]): Promise<void> {
     this.round++;
     const spareEnabled = this.round % 2 === 1;
-    const maxAge = spareEnabled ? 2 * HOUR_MS : HOUR_MS;
+    const maxAge = spareEnabled ? 2 * this.maxAgeMs : this.maxAgeMs;
     await this.writeDirectory(spareEnabled);
     for (const target of targets) await replace(target.configFile, configText(maxAge));
     for (const target of targets) {
@@ -72,8 +74,8 @@ export class Reloads {
         const login = await tryLogin(target.base, this.users[0].login);
         if (login.status !== 200) throw new Error(`login of ${this.users[0].login} on node ${target.name} answered HTTP ${login.status}`);
         await logout(target.base, login);
-        // Expires is rounded to the second; the two values are an hour apart.
-        return Math.abs(login.expiresAt - Date.now() - maxAge) < HOUR_MS / 2;
+        // Expires is rounded to the second; the two values are maxAgeMs apart.
+        return Math.abs(login.expiresAt - Date.now() - maxAge) < this.maxAgeMs / 2;
       });
     }
   }
