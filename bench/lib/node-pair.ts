@@ -43,6 +43,8 @@ export interface PairSetup {
   onCleanup: (step: () => Promise<void> | void) => void;
   /** An external broker both nodes connect to; without it A hosts the embedded one. */
   broker?: ExternalBroker;
+  /** Node (not wsmesh) arguments of each node, before its entry point: e.g. `--inspect=127.0.0.1:<port>`. */
+  nodeArgs?: (name: 'A' | 'B') => string[];
 }
 
 /** Where the nodes of a pair find an external broker, and the flags each needs for it. */
@@ -118,8 +120,15 @@ export class NodePair {
     return res.body as AdminStats;
   }
 
+  /** The connection ids of `userId`'s sockets on every node, as `node` knows them (`GET /api/admin/sockets?scope=cluster`). */
+  async clusterSockets(node: PairNode, userId: number): Promise<string[]> {
+    const res = await node.http.request({ method: 'GET', path: `/api/admin/sockets?scope=cluster&userId=${userId}`, headers: { authorization: `Bearer ${this.adminToken}` } });
+    if (res.status !== 200) throw new Error(`node ${node.name}: GET /api/admin/sockets answered HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    return (res.body as Array<{ connectionId: string }>).map((row) => row.connectionId);
+  }
+
   /** `POST /api/push` on `node`; resolves with the answer's body, throws unless 202. */
-  async push(node: PairNode, body: { contextId: number; userId: number; message: string; pathFilter?: string }): Promise<{ local: number; remote: number }> {
+  async push(node: PairNode, body: { id?: string; contextId: number; userId: number; message: string; pathFilter?: string }): Promise<{ local: number; remote: number }> {
     const res = await node.http.request({ method: 'POST', path: '/api/push', headers: { authorization: `Bearer ${this.adminToken}` }, body });
     if (res.status !== 202) throw new Error(`node ${node.name}: push to user ${body.userId} answered HTTP ${res.status} ${JSON.stringify(res.body)}`);
     return res.body as { local: number; remote: number };
@@ -170,11 +179,11 @@ export class NodePair {
   }
 }
 
-async function startNode(name: string, setup: PairSetup, adminToken: string, flags: string[]): Promise<PairNode> {
+async function startNode(name: 'A' | 'B', setup: PairSetup, adminToken: string, flags: string[]): Promise<PairNode> {
   const port = await freePort();
   const spec = wsmesh.serverSpec({ port, directoryFile: setup.directoryFile, adminToken, repoRoot: setup.repoRoot });
   setup.log(`node ${name}: starting on port ${port}: ${flags.join(' ').replace(/(--session\.keys|--cluster\.password) \S+/g, '$1 ***')}`);
-  const child = await ServerChild.start({ ...spec, name: `wsmesh node ${name}`, args: [...spec.args, ...flags] });
+  const child = await ServerChild.start({ ...spec, name: `wsmesh node ${name}`, args: [...(setup.nodeArgs?.(name) ?? []), ...spec.args, ...flags] });
   const node: PairNode = { name, child, http: new JsonClient(child.baseUrl, setup.maxSockets) };
   setup.onCleanup(async () => {
     node.http.close();
