@@ -151,6 +151,7 @@ export class WsmeshNode {
       stats: this.stats,
       sessions: () => this.sessions.size(),
       buffer: () => ({ entries: this.queue.size, messages: this.queue.messages }),
+      admission: () => this.admission.length,
       broker: () =>
         (
           [
