@@ -71,6 +71,18 @@ function handshakeOf(handle: ReturnType<Koa['callback']>, req: IncomingMessage, 
   });
 }
 
+/**
+ * The peer ended its side of an open socket (its FIN: a cut connection, a client gone):
+ * close ours at once. ws would half-close (`end()`, a shutdown(2)) and close once that
+ * finished: the same FIN for the peer, at about a third more of the cost of a close,
+ * which the node pays for every socket of the batch in one turn of its event loop
+ * when a proxy in front drops its connections (profiled: 36 us a socket). Only when
+ * nothing waits to be written: a close frame queued for a peer still reading is kept.
+ */
+function closeOnPeerEnd(this: Duplex): void {
+  if (this.writableLength === 0) this.destroy();
+}
+
 /** A peer that resets mid-handshake must not crash the node; the actor sees the close. */
 function swallowSocketError(): void {}
 
@@ -193,6 +205,7 @@ function complete(ctx: Context, actor: ConnectionActor, deps: AppDeps): void {
   socket.once('close', onAbort);
   deps.wss.handleUpgrade(ctx.req, socket, head, (ws) => {
     socket.removeListener('close', onAbort);
+    socket.prependListener('end', closeOnPeerEnd);
     bindSocket(ws, actor, deps.admission);
     actor.send({ type: 'ws.opened', socket: ws });
     deps.stats.handshakesAccepted++;
