@@ -36,6 +36,7 @@ import { connectionMachine, type ConnectionActor } from './actors/connection.mac
 import { selectProtocol } from './protocol/select.ts';
 import { createApp } from './http/app.ts';
 import { attachUpgrade } from './http/upgrade.ts';
+import { SlicedQueue } from './time/sliced-queue.ts';
 import { requestTimeouts } from './http/http-timeouts.ts';
 import { attachClientErrors } from './http/client-error.ts';
 import type { AppDeps, Live } from './http/deps.ts';
@@ -90,6 +91,8 @@ export class WsmeshNode {
   private readonly connections = new Set<ConnectionActor>();
   private readonly inspect: NonNullable<ActorOptions<AnyActorLogic>['inspect']>;
   private readonly wss: WebSocketServer;
+  /** Upgrades and socket closes, a few ms of them per turn of the event loop (server.admissionSlice). */
+  private readonly admission: SlicedQueue;
   private readonly enabled = new EnabledResolver();
   private readonly log: Logger;
   private readonly options: NodeOptions;
@@ -136,6 +139,10 @@ export class WsmeshNode {
     this.inspect = this.inspector.observerWith(options.inspect);
     this.inspector.followOnDemand({ machine: connectionMachine.id, live: () => this.connections });
     this.live = { config, directory };
+    this.admission = new SlicedQueue({
+      sliceMs: config.server.admissionSlice,
+      onError: (error) => this.log.error('admission.failed', { error: (error as Error)?.message ?? String(error) }),
+    });
     this.accounts = options.accounts ?? NO_ACCOUNTS;
     this.topics = new Topics(config.cluster.name);
     const dedupWindow = () => this.live.config.websockets.dedupWindow;
@@ -145,6 +152,7 @@ export class WsmeshNode {
       stats: this.stats,
       sessions: () => this.sessions.size(),
       buffer: () => ({ entries: this.queue.size, messages: this.queue.messages }),
+      admission: () => this.admission.length,
       broker: () =>
         (
           [
@@ -303,11 +311,12 @@ export class WsmeshNode {
       auth: this.authSources,
       expiry: this.expiry,
       queries: this.queries,
+      admission: this.admission,
     };
     const app = createApp(deps);
     // requireHostHeader off: the app refuses a missing Host itself, with a JSON body (http/client-error.ts).
     this.server = createServer({ ...requestTimeouts(config.server), requireHostHeader: false }, app.callback());
-    attachUpgrade(this.server, app);
+    attachUpgrade(this.server, app, this.admission);
     attachClientErrors(this.server);
   }
 

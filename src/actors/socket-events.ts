@@ -7,9 +7,17 @@
  * ws's own answer terminates a socket with `maxPendingAutoPongs` (60) pongs
  * unwritten and says nothing of it, so the close was logged as the client's 1006.
  * Here the same bound tells the actor (`ws.flooded`), which logs it as a ping flood.
+ *
+ * A close reaches the actor through the node's admission queue (time/sliced-queue.ts),
+ * not at once: when thousands of sockets die together (a network cut, a proxy
+ * restarting) their ends are handled a few milliseconds per turn of the event loop,
+ * in order with the upgrades of the clients coming back. Until then the actor is
+ * still `open`; what it writes meanwhile goes nowhere, as it would have in the time
+ * the close took to arrive.
  */
 import type { RawData, WebSocket } from 'ws';
 import type { ConnectionActor } from './connection.machine.ts';
+import type { SlicedQueue } from '../time/sliced-queue.ts';
 
 /**
  * Pongs queued but not yet handed to the kernel, past which a socket is dropped as
@@ -21,12 +29,14 @@ export const MAX_PENDING_PONGS = 60;
 const ACTOR = Symbol('wsmesh.actor');
 const PENDING_PONGS = Symbol('wsmesh.pendingPongs');
 const PONG_WRITTEN = Symbol('wsmesh.pongWritten');
+const ADMISSION = Symbol('wsmesh.admission');
 
-type BoundSocket = WebSocket & { [ACTOR]?: ConnectionActor; [PENDING_PONGS]: number; [PONG_WRITTEN]: () => void };
+type BoundSocket = WebSocket & { [ACTOR]?: ConnectionActor; [PENDING_PONGS]: number; [PONG_WRITTEN]: () => void; [ADMISSION]: SlicedQueue };
 
-export function bindSocket(socket: WebSocket, actor: ConnectionActor): void {
+export function bindSocket(socket: WebSocket, actor: ConnectionActor, admission: SlicedQueue): void {
   const bound = socket as BoundSocket;
   bound[ACTOR] = actor;
+  bound[ADMISSION] = admission;
   bound[PENDING_PONGS] = 0;
   // One callback per socket, as ws's own `_autoPongComplete`: the write callback gets no `this`.
   bound[PONG_WRITTEN] = () => bound[PENDING_PONGS]--;
@@ -63,7 +73,9 @@ function onPong(this: WebSocket): void {
 }
 
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  actorOf(this).send({ type: 'ws.closed', code, reason: reason.toString('utf8') });
+  const actor = actorOf(this);
+  const event = { type: 'ws.closed' as const, code, reason: reason.toString('utf8') };
+  (this as BoundSocket)[ADMISSION].push(() => actor.send(event));
 }
 
 function onError(this: WebSocket, error: Error): void {

@@ -23,6 +23,8 @@ export interface ServerConfig {
   headersTimeout: number;
   /** Milliseconds to receive a whole request; at least headersTimeout. */
   requestTimeout: number;
+  /** Milliseconds of upgrades and socket closes handled per event-loop turn (time/sliced-queue.ts); 0: each as it arrives. */
+  admissionSlice: number;
 }
 
 export interface NodeConfig {

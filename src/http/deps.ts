@@ -19,6 +19,7 @@ import type { AuthSources } from '../auth/sources.ts';
 import type { SocketExpiry } from '../auth/expiry.ts';
 import type { ConnectionActor } from '../actors/connection.machine.ts';
 import type { Queries } from '../cluster/queries.ts';
+import type { SlicedQueue } from '../time/sliced-queue.ts';
 
 export interface Live {
   config: Config;
@@ -48,4 +49,6 @@ export interface AppDeps {
   expiry: SocketExpiry<ConnectionActor>;
   /** Questions to every live node, this one included (cluster/queries.ts): cluster-wide admin answers. */
   queries: Queries;
+  /** Upgrades and socket closes, handled in slices between turns of the event loop (time/sliced-queue.ts). */
+  admission: SlicedQueue;
 }

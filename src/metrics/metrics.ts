@@ -13,6 +13,8 @@ export interface MetricSources {
   stats: NodeStats;
   sessions: () => number;
   buffer: () => { entries: number; messages: number };
+  /** Upgrades and socket closes waiting for their slice (time/sliced-queue.ts). */
+  admission?: () => number;
   /** Each broker link of the node: `main` and `control` (none without a cluster). */
   broker: () => Array<{ link: 'main' | 'control' | 'history'; state: string; reconnects: number; outbox: number }>;
   clusterNodes: () => number;
@@ -82,6 +84,7 @@ export class NodeMetrics {
     });
     collected(Gauge, 'wsmesh_sessions', 'Live sessions known to this node (the whole cluster\'s).', [], (set) => set({}, sources.sessions()));
     collected(Gauge, 'wsmesh_buffer_entries', 'Entries waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().entries));
+    collected(Gauge, 'wsmesh_admission_queue', 'Upgrades and socket closes waiting for their turn of the event loop (server.admissionSlice).', [], (set) => set({}, sources.admission?.() ?? 0));
     collected(Gauge, 'wsmesh_buffer_messages', 'Messages waiting in the remote coalescing buffer.', [], (set) => set({}, sources.buffer().messages));
     collected(Gauge, 'wsmesh_broker_link_state', 'Each broker link\'s state (1 for the current one): main and control.', ['link', 'state'], (set) => {
       for (const { link, state } of sources.broker()) for (const name of BROKER_STATES) set({ link, state: name }, state === name ? 1 : 0);
