@@ -39,6 +39,9 @@ import { NO_TRACE, type DeliveryTrace } from '../trace/delivery-trace.ts';
 
 export type { LocalNode } from './handlers/context.ts';
 
+/** How often `cluster.delivery_unconfirmed` is logged at most (each one is counted all the same). */
+const UNCONFIRMED_LOG_EVERY_MS = 10_000;
+
 /** What the cluster needs of the broker link (the real one, or a fake below the socket in unit tests). */
 export interface Link {
   readonly state: string;
@@ -161,6 +164,7 @@ export class ClusterRemote implements Remote {
       const topic = options.topics.receipts(to);
       this.link?.publishVolatile(topic, this.seal(topic, encode({ v: 1, from: options.nodeId, e: epoch, f })));
     }, timers);
+    const unconfirmedLog = { at: -Infinity, since: 0 };
     this.awaiting = new AwaitingReceipts({
       view: this.view,
       send: (held) => this.resendDelivery(held),
@@ -171,6 +175,12 @@ export class ClusterRemote implements Remote {
       limit: options.outboxLimit ?? (() => 10_000),
       onGiveUp: (held, missing, why) => {
         options.stats.drop('unconfirmed', held.messages);
+        // One line per 10 s at most: a node killed for good leaves every delivery to its users unconfirmed for a while.
+        const now = timers.now();
+        if (now - unconfirmedLog.at < UNCONFIRMED_LOG_EVERY_MS) {
+          unconfirmedLog.since++;
+          return;
+        }
         options.log.warn('cluster.delivery_unconfirmed', {
           contextId: held.contextId,
           userId: held.userId,
@@ -178,11 +188,14 @@ export class ClusterRemote implements Remote {
           sends: held.sends,
           missing,
           why,
+          othersSinceLastLine: unconfirmedLog.since,
           advice:
             why === 'timeout'
               ? 'these nodes did not confirm a delivery within cluster.confirmTimeout: their sockets of the user may have missed it (check that they reach the broker)'
               : 'more deliveries await confirmation than cluster.outboxLimit: the oldest was let go (check the nodes named and the broker, or raise cluster.outboxLimit)',
         });
+        unconfirmedLog.at = now;
+        unconfirmedLog.since = 0;
       },
     });
     this.peers = new Peers({
