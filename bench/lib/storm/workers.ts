@@ -4,24 +4,19 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackoffOptions } from './backoff.ts';
 import { Channel } from './channel.ts';
-import type { Login, WorkerCommand, WorkerReport } from './messages.ts';
+import type { WorkerCommand, WorkerReport } from './messages.ts';
 
 const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'client-worker.ts');
 
 type Back = Extract<WorkerReport, { type: 'back' }>;
 
-export interface WorkerSetup {
+type Init = Extract<WorkerCommand, { type: 'init' }>;
+
+/** What each worker's `init` says, bar its share of the sockets, and how many workers share them. */
+export interface WorkerSetup extends Omit<Init, 'type' | 'from' | 'count'> {
   workers: number;
   sockets: number;
-  logins: Login[];
-  before: number[];
-  after: number[];
-  path: string;
-  backoff: BackoffOptions;
-  concurrency: number;
-  handshakeTimeoutMs: number;
 }
 
 /** What every worker saw from the drop until its last socket was open again. */
