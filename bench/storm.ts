@@ -141,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
     backoff: SOCKET_IO_BACKOFF,
     concurrency: options.concurrency,
     handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    nice: options.clientNice,
   });
   cleanup.add(() => workers.stop());
   const opening = performance.now();

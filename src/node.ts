@@ -55,6 +55,7 @@ import { History } from './history/history.ts';
 import { BrokerHistory } from './history/broker-history.ts';
 import { MemoryHistory } from './history/memory-history.ts';
 import { Recovery } from './history/recovery.ts';
+import { backlogOf, readSomaxconn } from './http/listen-backlog.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -325,9 +326,13 @@ export class WsmeshNode {
     if (this.history.enabled) this.history.start();
     if (this.cluster) await this.joinCluster(this.cluster);
     const { host, port } = this.live.config.server;
+    const backlog = backlogOf(this.live.config.server.backlog, readSomaxconn());
+    if (backlog.effective < backlog.configured) {
+      this.log.warn('server.backlog_capped', { ...backlog, advice: `the kernel lowers server.backlog to net.core.somaxconn: raise it (sysctl -w net.core.somaxconn=${backlog.configured}) or a reconnect storm overflows the queue` });
+    }
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => {
+      this.server.listen({ port, host, backlog: backlog.configured }, () => {
         this.server.removeListener('error', reject);
         resolve();
       });

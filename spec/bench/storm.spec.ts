@@ -24,7 +24,7 @@ function gathered(over: Partial<Gathered> = {}): Gathered {
     lag: [{ node: 'A', lag: { p99Ms: 40, maxMs: 90 } }],
     split: [{ node: 'A', sockets: 3 }],
     delivery: { exactlyOne: 3, none: 0, more: 0 },
-    probes: [{ node: 'A', phase: 'storm', probes: 40, p50: 2, p99: 30, max: 60, slow: 0, failed: 0 }],
+    probes: [{ node: 'A', phase: 'storm', probes: 40, p50: 2, p99: 30, max: 60, slow: 0, failed: 0, slowAt: [], proberLagMs: 3 }],
     leaks: [{ node: 'A', before: reading(), after: reading() }],
     closedByServer: 0,
     ...over,
@@ -77,7 +77,7 @@ describe('storm checks', () => {
   });
 
   it('fails on a slow or failed health probe during the storm, not while opening or closing', () => {
-    const probe = { node: 'A', probes: 10, p50: 2, p99: 150, max: 150, slow: 1, failed: 0 };
+    const probe = { node: 'A', probes: 10, p50: 2, p99: 150, max: 150, slow: 1, failed: 0, slowAt: [{ atMs: 500, ms: 150 }], proberLagMs: 3 };
     expect(failing(gathered({ probes: [{ ...probe, phase: 'storm' }] }))).to.deep.equal(['/healthz within 100 ms throughout the storm']);
     expect(failing(gathered({ probes: [{ ...probe, phase: 'after', slow: 0, failed: 1 }] }))).to.deep.equal(['/healthz within 100 ms throughout the storm']);
     expect(failing(gathered({ probes: [{ ...probe, phase: 'closing' }] }))).to.deep.equal([]);

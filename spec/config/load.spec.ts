@@ -34,7 +34,7 @@ describe('config load', () => {
   describe('#loadConfig', () => {
     it('returns the schema defaults when no source sets anything', () => {
       const { config, sources, files } = load();
-      expect(config.server).to.deep.equal({ host: '0.0.0.0', port: 8009, route: 'test-host-8009', shutdownTimeout: 10000, drainDuration: 10000, trustProxy: false, proxyHops: 1, trustedProxies: [], headersTimeout: 5000, requestTimeout: 10000, admissionSlice: 5 });
+      expect(config.server).to.deep.equal({ host: '0.0.0.0', port: 8009, route: 'test-host-8009', shutdownTimeout: 10000, drainDuration: 10000, trustProxy: false, proxyHops: 1, trustedProxies: [], headersTimeout: 5000, requestTimeout: 10000, admissionSlice: 5, backlog: 4096 });
       expect(config.session).to.include({ maxAge: 3600000, ipCheck: true, cookieName: 'wsmesh-secret' });
       expect(config.websockets).to.deep.include({
         enabled: true,

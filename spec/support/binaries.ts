@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 /** Where the Debian packages put the binaries, in case sbin is not on PATH. */
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
 /** The package that provides each binary, where it is not named like the binary; named in CI failures. */
-const PACKAGES: Record<string, string> = { mosquitto: 'mosquitto', mosquitto_passwd: 'mosquitto' };
+const PACKAGES: Record<string, string> = { mosquitto: 'mosquitto', mosquitto_passwd: 'mosquitto', ss: 'iproute2' };
 
 /** The absolute path of `name` on PATH or in the usual sbin/bin dirs, or undefined. */
 export function findBinary(name: string): string | undefined {

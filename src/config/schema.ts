@@ -93,6 +93,14 @@ export const SCHEMA: SchemaTree<Config> = {
       max: 1000,
       default: 5,
     },
+    backlog: {
+      doc:
+        "Connections the kernel may hold accepted for the node before it takes them (listen(2)'s backlog; Linux caps it at net.core.somaxconn, and the node warns when it does). Node's own default, 511, overflowed in a reconnect storm of 15,000 clients: a connection past it waits for TCP to retry (1, 3, 7 s ...), and 1,308 handshakes timed out. Read at start.",
+      format: 'int-range',
+      min: 1,
+      max: 65535,
+      default: 4096,
+    },
   },
   node: {
     id: {

@@ -25,6 +25,8 @@ export interface ServerConfig {
   requestTimeout: number;
   /** Milliseconds of upgrades and socket closes handled per event-loop turn (time/sliced-queue.ts); 0: each as it arrives. */
   admissionSlice: number;
+  /** listen(2)'s backlog of the node's port (http/listen-backlog.ts). */
+  backlog: number;
 }
 
 export interface NodeConfig {

@@ -9,6 +9,7 @@
  * Separate processes because the clients need two descriptors per socket here (the
  * socket and the balancer's upstream) and the open-file limit is per process.
  */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
@@ -209,6 +210,9 @@ process.on('message', (command: WorkerCommand) => {
   const run = async () => {
     switch (command.type) {
       case 'init':
+        // The clients stand in for browsers on other machines: at a lower priority they
+        // take the CPU the node leaves, instead of a share of it (docs/operations.md).
+        if (command.nice !== 0) os.setPriority(command.nice);
         worker = new Worker(command);
         return worker.start();
       case 'drop':

@@ -81,10 +81,13 @@ export function renderFigures(g: Gathered, list: Check[]): string {
   out.push('');
   out.push(
     render([
-      ['/healthz', 'phase', 'probes', 'p50 ms', 'p99 ms', 'max ms', `> ${g.healthzLimitMs} ms`, 'failed'],
-      ...g.probes.map((p) => [`node ${p.node}`, p.phase, String(p.probes), format(p.p50, 1), format(p.p99, 1), format(p.max, 1), String(p.slow), String(p.failed)]),
+      ['/healthz', 'phase', 'probes', 'p50 ms', 'p99 ms', 'max ms', `> ${g.healthzLimitMs} ms`, 'failed', 'prober late ms'],
+      ...g.probes.map((p) => [`node ${p.node}`, p.phase, String(p.probes), format(p.p50, 1), format(p.p99, 1), format(p.max, 1), String(p.slow), String(p.failed), format(p.proberLagMs, 0)]),
     ]),
   );
+  for (const p of g.probes.filter((p) => p.slowAt.length > 0)) {
+    out.push(`slow /healthz on node ${p.node} in ${p.phase} (started at ms into the phase: took ms): ${p.slowAt.map((s) => `+${s.atMs}: ${s.ms}`).join(', ')}`);
+  }
   out.push('');
   for (const { node, before, after } of g.leaks) {
     const a = flatten(before);

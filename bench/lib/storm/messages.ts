@@ -27,6 +27,8 @@ export type WorkerCommand =
       /** Handshakes in flight while the sockets first open. */
       concurrency: number;
       handshakeTimeoutMs: number;
+      /** CPU niceness the worker gives itself before it opens anything (os.setPriority; 0 keeps the driver's). */
+      nice: number;
     }
   /** Cut every connection now (the balancer's `drop`), send new ones to `after`. */
   | { type: 'drop' }
@@ -61,6 +63,10 @@ export interface ProbeSummary {
   slow: number;
   /** Probes that failed (error, non-200). */
   failed: number;
+  /** Each slow answer: when its probe started (ms into the phase) and how long it took. */
+  slowAt: Array<{ atMs: number; ms: number }>;
+  /** The prober's own worst timer lateness in the phase (ms): how much of a slow answer may be the prober's. */
+  proberLagMs: number;
 }
 
 /** Prober -> driver. */

@@ -22,6 +22,8 @@ export interface StormOptions {
   probeInterval: number;
   /** Run src/main.ts through tsx instead of building dist/ (the timing suite). */
   fromSource: boolean;
+  /** CPU niceness of the client workers and their balancers (0: the same priority as the nodes). */
+  clientNice: number;
 }
 
 export const DEFAULTS: StormOptions = {
@@ -34,6 +36,7 @@ export const DEFAULTS: StormOptions = {
   healthzLimit: 100,
   probeInterval: 50,
   fromSource: false,
+  clientNice: 10,
 };
 
 export const QUICK: Partial<StormOptions> = { sockets: 2000, users: 100, clients: 2 };
@@ -61,6 +64,9 @@ lag p99 and max of each node). Exit status 1 when a check fails.
   --within S              seconds every client has to be back (default ${DEFAULTS.within})
   --healthz-limit MS      slowest acceptable /healthz answer (default ${DEFAULTS.healthzLimit})
   --probe-interval MS     time between two health probes of a node (default ${DEFAULTS.probeInterval})
+  --client-nice N         CPU niceness of the client workers and their balancers, 0-19
+                          (default ${DEFAULTS.clientNice}): they stand in for browsers on other
+                          machines, so they take the CPU the nodes leave; 0 shares it equally
   --from-source           run src/main.ts through tsx, no build (the timing suite's way)
   -h, --help              this text
 `;
@@ -77,6 +83,7 @@ const FLAGS: FlagSpec<StormOptions> = {
     ['within', 'within', 1],
     ['healthz-limit', 'healthzLimit', 1],
     ['probe-interval', 'probeInterval', 10],
+    ['client-nice', 'clientNice', 0],
   ],
   switches: [['from-source', 'fromSource']],
 };
@@ -85,6 +92,7 @@ export function parseStormOptions(argv: readonly string[]): StormOptions | undef
   const parsed = parseFlags(argv, FLAGS);
   if (!parsed) return undefined;
   const { options } = parsed;
+  if (options.clientNice > 19) throw new UsageError(`--client-nice must be 0 to 19, got ${options.clientNice}`);
   if (options.nodes > 2) throw new UsageError(`--nodes must be 1 or 2, got ${options.nodes}`);
   if (options.clients > options.sockets) throw new UsageError(`--clients (${options.clients}) must not exceed --sockets (${options.sockets})`);
   if (options.users > options.sockets) throw new UsageError(`--users (${options.users}) must not exceed --sockets (${options.sockets}): every user needs a socket`);

@@ -19,14 +19,25 @@ const [intervalArg, slowArg, ...targets] = process.argv.slice(2);
 const interval = Number(intervalArg);
 const slowMs = Number(slowArg);
 let phase = 'setup';
+let phaseStart = performance.now();
+/** The prober's own worst timer lateness per phase: a slow probe is the node's only when the prober was not late itself. */
+const selfLag = new Map<string, number>();
+const LAG_TICK_MS = 10;
+let lastTick = performance.now();
+const lagTimer = setInterval(() => {
+  const now = performance.now();
+  const late = now - lastTick - LAG_TICK_MS;
+  lastTick = now;
+  if (late > (selfLag.get(phase) ?? 0)) selfLag.set(phase, late);
+}, LAG_TICK_MS);
 
 interface Target {
   name: string;
   url: URL;
   agent: http.Agent;
   inFlight: boolean;
-  /** phase -> latencies (ms) and failures */
-  phases: Map<string, { latencies: number[]; failed: number }>;
+  /** phase -> latencies (ms), failures, and when (ms into the phase) each slow probe started */
+  phases: Map<string, { latencies: number[]; failed: number; slowAt: Array<{ atMs: number; ms: number }> }>;
 }
 
 const nodes: Target[] = targets.map((arg) => {
@@ -34,11 +45,12 @@ const nodes: Target[] = targets.map((arg) => {
   return { name: arg.slice(0, at), url: new URL('/healthz', arg.slice(at + 1)), agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), inFlight: false, phases: new Map() };
 });
 
-function record(target: Target, latency: number | undefined): void {
+function record(target: Target, start: number, latency: number | undefined): void {
   let entry = target.phases.get(phase);
-  if (!entry) target.phases.set(phase, (entry = { latencies: [], failed: 0 }));
+  if (!entry) target.phases.set(phase, (entry = { latencies: [], failed: 0, slowAt: [] }));
   if (latency === undefined) entry.failed++;
   else entry.latencies.push(latency);
+  if (latency !== undefined && latency > slowMs) entry.slowAt.push({ atMs: Math.round(start - phaseStart), ms: Math.round(latency) });
 }
 
 function probe(target: Target): void {
@@ -47,7 +59,7 @@ function probe(target: Target): void {
   const start = performance.now();
   const done = (ok: boolean) => {
     target.inFlight = false;
-    record(target, ok ? performance.now() - start : undefined);
+    record(target, start, ok ? performance.now() - start : undefined);
   };
   const req = http.get(target.url, { agent: target.agent, timeout: PROBE_TIMEOUT_MS }, (res) => {
     res.resume();
@@ -65,7 +77,7 @@ const timer = setInterval(() => {
 function summaries(): ProbeSummary[] {
   const out: ProbeSummary[] = [];
   for (const target of nodes) {
-    for (const [name, { latencies, failed }] of target.phases) {
+    for (const [name, { latencies, failed, slowAt }] of target.phases) {
       const sorted = Float64Array.from(latencies).sort();
       out.push({
         node: target.name,
@@ -76,6 +88,8 @@ function summaries(): ProbeSummary[] {
         max: sorted.length ? sorted[sorted.length - 1] : NaN,
         slow: latencies.filter((ms) => ms > slowMs).length,
         failed,
+        slowAt,
+        proberLagMs: Math.round(selfLag.get(name) ?? 0),
       });
     }
   }
@@ -85,9 +99,12 @@ function summaries(): ProbeSummary[] {
 const send = (report: ProberReport) => process.send!(report);
 
 process.on('message', (command: ProberCommand) => {
-  if (command.type === 'phase') phase = command.name;
-  else {
+  if (command.type === 'phase') {
+    phase = command.name;
+    phaseStart = performance.now();
+  } else {
     clearInterval(timer);
+    clearInterval(lagTimer);
     send({ type: 'summary', summaries: summaries() });
     for (const target of nodes) target.agent.destroy();
     process.disconnect();

@@ -104,8 +104,8 @@ export class Workers {
   }
 
   private pick() {
-    const { logins, before, after, path, backoff, concurrency, handshakeTimeoutMs } = this.setup;
-    return { logins, before, after, path, backoff, concurrency, handshakeTimeoutMs };
+    const { logins, before, after, path, backoff, concurrency, handshakeTimeoutMs, nice } = this.setup;
+    return { logins, before, after, path, backoff, concurrency, handshakeTimeoutMs, nice };
   }
 }
 
