@@ -394,6 +394,8 @@ export class WsmeshNode {
       keepalive: settings.keepalive,
       outboxLimit: settings.outboxLimit,
       resendAfterMs: settings.syncTimeout,
+      // The admission queue's bound, read at start as the queue reads it.
+      sliceMs: () => settingsAtStart.server.admissionSlice,
       log: this.log,
       inspect: this.inspect,
       // Ingress at mqtt.ingressQos: 0 on NATS 2.9.10, whose JetStream consumers lose QoS 1 ingress (docs/iot.md).

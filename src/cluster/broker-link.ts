@@ -21,6 +21,7 @@ import { brokerMachine } from '../actors/broker.machine.ts';
 import type { Logger } from '../log/logger.ts';
 import { Outbox, type Publish } from './outbox.ts';
 import { Unacked } from './unacked.ts';
+import { PacketPacer } from './packet-pacer.ts';
 import { systemTimers } from '../time/timers.ts';
 import type { SubscribeOutcome } from './user-subscriptions.ts';
 
@@ -54,6 +55,8 @@ export interface BrokerLinkOptions {
   resendAfterMs?: number;
   /** Called when the outbox refuses a message (full). */
   onOverflow?: (publish: Publish) => void;
+  /** Milliseconds of incoming packets per turn of the event loop (packet-pacer.ts); none: no pacing. */
+  sliceMs?: () => number;
 }
 
 export type BrokerLinkState = 'connecting' | 'online' | 'offline' | 'closed';
@@ -114,6 +117,7 @@ export class BrokerLink {
     this.client.on('close', () => this.actor.send({ type: 'mqtt.lost', reason: 'connection closed' }));
     this.client.on('error', (error) => this.log.warn('broker.error', { error, url: this.where() }));
     this.client.on('message', (topic, payload, packet) => options.onMessage(topic, payload, packet.retain, packet));
+    if (options.sliceMs) this.client.handleMessage = new PacketPacer({ sliceMs: options.sliceMs }).handle;
     this.actor = createActor(brokerMachine, {
       systemId: options.systemId ?? 'broker',
       inspect: options.inspect,

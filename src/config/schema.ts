@@ -87,7 +87,7 @@ export const SCHEMA: SchemaTree<Config> = {
     },
     admissionSlice: {
       doc:
-        "Milliseconds of WebSocket upgrades and socket closes a node handles in one turn of its event loop before it reads its other connections again: they wait in one queue, in their order of arrival. In a reconnect storm thousands arrive at once, and handled where they arrive they held the loop, /healthz and every other request with it, for seconds. 0 handles each as it arrives.",
+        "Milliseconds of WebSocket upgrades and socket closes a node handles in one turn of its event loop before it reads its other connections again: they wait in one queue, in their order of arrival. In a reconnect storm thousands arrive at once, and handled where they arrive they held the loop, /healthz and every other request with it, for seconds. The same bound applies to the packets of one read from the broker (a burst of deliveries). 0 handles each as it arrives.",
       format: 'int-range',
       min: 0,
       max: 1000,
