@@ -33,7 +33,7 @@ import { checks, renderFigures, type Gathered } from './lib/storm/figures.ts';
 import type { ProberCommand, ProberReport } from './lib/storm/messages.ts';
 import { StormNodes, type StormNode } from './lib/storm/nodes.ts';
 import { parseStormOptions, USAGE, type StormOptions } from './lib/storm/options.ts';
-import { differences, lagSinceLastScrape, readNode, type Reading } from './lib/storm/readings.ts';
+import { differences, lagSinceLastScrape, readNode, type Lag, type Reading } from './lib/storm/readings.ts';
 import { Workers, type StormOutcome } from './lib/storm/workers.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -151,7 +151,8 @@ async function main(argv: string[]): Promise<number> {
   await sleep(2000);
 
   // The storm.
-  for (const node of cluster.nodes) await lagSinceLastScrape(node);
+  const atDrop = new Map<string, Lag>();
+  for (const node of cluster.nodes) atDrop.set(node.name, await lagSinceLastScrape(node));
   phase('storm');
   logLine(`drop: every balancer cuts its connections; clients reconnect with backoff ${JSON.stringify(SOCKET_IO_BACKOFF)}`);
   const dropped = performance.now();
@@ -165,7 +166,13 @@ async function main(argv: string[]): Promise<number> {
     options.within * 1000 * GIVE_UP_FACTOR,
     () => `only ${workers.totals().back} of ${options.sockets} clients were back ${options.within * GIVE_UP_FACTOR} s after the drop${cluster.exited() ? `; ${cluster.exited()}` : ''}`,
   );
-  const lag = await Promise.all(cluster.nodes.map(async (node) => ({ node: node.name, lag: await lagSinceLastScrape(node) })));
+  const stormSeconds = (performance.now() - dropped) / 1000;
+  const lag = await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const reading = await lagSinceLastScrape(node);
+      return { node: node.name, lag: reading, coreShare: (reading.cpuSeconds - atDrop.get(node.name)!.cpuSeconds) / stormSeconds };
+    }),
+  );
   phase('after');
   logLine(`every client back; last after ${format(Math.max(...outcome.reconnectMs) / 1000, 2)} s`);
 

@@ -21,7 +21,7 @@ function gathered(over: Partial<Gathered> = {}): Gathered {
     withinMs: 30_000,
     healthzLimitMs: 100,
     outcome: { reconnectMs: Float64Array.from([900, 1200, 2500]), attempts: Uint16Array.from([1, 1, 2]), failures: {}, forwarded: {} },
-    lag: [{ node: 'A', lag: { p99Ms: 40, maxMs: 90 } }],
+    lag: [{ node: 'A', lag: { p99Ms: 40, maxMs: 90, cpuSeconds: 12 }, coreShare: 0.8 }],
     split: [{ node: 'A', sockets: 3 }],
     delivery: { exactlyOne: 3, none: 0, more: 0 },
     probes: [{ node: 'A', phase: 'storm', probes: 40, p50: 2, p99: 30, max: 60, slow: 0, failed: 0, slowAt: [], proberLagMs: 3 }],

@@ -22,7 +22,7 @@ export interface Gathered {
   healthzLimitMs: number;
   outcome: StormOutcome;
   /** Per node: the event-loop lag from the drop until every client was back. */
-  lag: Array<{ node: string; lag: Lag }>;
+  lag: Array<{ node: string; lag: Lag; /** CPU time over wall time, drop to last back: how much of a core the node got. */ coreShare: number }>;
   /** Per node: sockets held once every client was back. */
   split: Array<{ node: string; sockets: number }>;
   delivery: { exactlyOne: number; none: number; more: number };
@@ -78,6 +78,7 @@ export function renderFigures(g: Gathered, list: Check[]): string {
   out.push(`failed attempts: ${failures.length ? failures.map(([why, n]) => `${why} ${n}`).join(', ') : 'none'}`);
   out.push(`sockets per node after the storm: ${g.split.map((s) => `${s.node} ${format(s.sockets, 0)}`).join(', ')}`);
   out.push(`event-loop lag from the drop until all were back: ${g.lag.map((l) => `node ${l.node} p99 ${format(l.lag.p99Ms, 1)} ms, max ${format(l.lag.maxMs, 1)} ms`).join('; ')}`);
+  out.push(`CPU the node used meanwhile: ${g.lag.map((l) => `node ${l.node} ${format(l.coreShare * 100, 0)}% of a core`).join('; ')}`);
   out.push('');
   out.push(
     render([

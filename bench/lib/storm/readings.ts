@@ -28,6 +28,8 @@ export interface Reading {
 export interface Lag {
   p99Ms: number;
   maxMs: number;
+  /** The node's CPU time so far (user + system), to tell how much of a core it got over a stretch. */
+  cpuSeconds: number;
 }
 
 /** Prometheus text -> `name{labels}` -> value (the labels as written). */
@@ -64,7 +66,11 @@ async function metricsOf(node: StormNode): Promise<Map<string, number>> {
 /** The event-loop lag since the previous scrape of the node's /metrics (which this scrape resets). */
 export async function lagSinceLastScrape(node: StormNode): Promise<Lag> {
   const metrics = await metricsOf(node);
-  return { p99Ms: (metrics.get('wsmesh_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000, maxMs: (metrics.get('wsmesh_nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000 };
+  return {
+    p99Ms: (metrics.get('wsmesh_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000,
+    maxMs: (metrics.get('wsmesh_nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000,
+    cpuSeconds: metrics.get('wsmesh_process_cpu_seconds_total') ?? NaN,
+  };
 }
 
 interface Stats {
