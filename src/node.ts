@@ -181,6 +181,8 @@ export class WsmeshNode {
         stats: this.stats,
         log: this.log,
         syncTimeout: config.cluster.syncTimeout,
+        // Twice the keepalive: a missed presence heals about when a dead peer would have been noticed.
+        presenceRefresh: 2 * config.cluster.keepalive * 1000,
         confirmTimeout: () => this.live.config.cluster.confirmTimeout,
         outboxLimit: () => this.live.config.cluster.outboxLimit,
         fastPath: config.cluster.fastPath,

@@ -80,6 +80,13 @@ export interface ClusterRemoteOptions {
   offlineGrace?: number;
   /** How long after coming online the janitor waits for the retained state before judging what is stale (ms). */
   sweepDelay?: number;
+  /**
+   * While online, the presence is published again every this many ms (none: only on
+   * each connection). A peer that missed it learns of this node within one interval:
+   * on a freshly started NATS cluster a node once went 60 s without the presence of a
+   * peer that saw it (both links online), and nothing else would have told it.
+   */
+  presenceRefresh?: number;
   /** What this node saw of each message (src/trace); none by default. */
   trace?: DeliveryTrace;
   /** Seconds each flushed entry waited in the buffer (a metric). */
@@ -112,6 +119,7 @@ export class ClusterRemote implements Remote {
   private historyLink: Link | undefined;
   private buffer: AnyActorRef | undefined;
   private sweepTimer: unknown;
+  private presenceTimer: unknown;
   /** Delivery publishes made by this process: the n of a publish's name (`<node>:<n>`) in delivery traces. */
   private deliveryPublishes = 0;
   private readonly trace: DeliveryTrace;
@@ -407,6 +415,18 @@ export class ClusterRemote implements Remote {
     for (const record of this.sessions.issuedHere()) this.sessions.republish(record);
     this.timers.clearTimeout(this.sweepTimer);
     this.sweepTimer = this.timers.setTimeout(() => this.sweep(), this.options.sweepDelay ?? 1000);
+    this.armPresenceRefresh();
+  }
+
+  /** The same presence again after `presenceRefresh` ms, and so on until the link drops (online() re-arms it). */
+  private armPresenceRefresh(): void {
+    const every = this.options.presenceRefresh;
+    if (every === undefined) return;
+    this.timers.clearTimeout(this.presenceTimer);
+    this.presenceTimer = this.timers.setTimeout(() => {
+      this.publish(this.options.topics.presence(this.options.nodeId), encode(this.presence('online')), true);
+      this.armPresenceRefresh();
+    }, every);
   }
 
   presence(state: 'online' | 'offline'): PresencePayload {
@@ -469,6 +489,8 @@ export class ClusterRemote implements Remote {
 
   /** Our link dropped: pending barriers answer from what is known, and suspect peers are taken back. */
   linkLost(): void {
+    // Offline, a refresh would wait in the outbox behind what matters; the reconnection publishes it anyway.
+    this.timers.clearTimeout(this.presenceTimer);
     this.barrier.linkLost();
     this.peers.linkLost();
   }
@@ -482,6 +504,7 @@ export class ClusterRemote implements Remote {
   stop(): void {
     this.registry.flush();
     this.timers.clearTimeout(this.sweepTimer);
+    this.timers.clearTimeout(this.presenceTimer);
     this.barrier.linkLost();
     // Logouts still waiting for confirmations answer now: no timer outlives the node.
     this.endConfirmations.close();

@@ -40,6 +40,10 @@ export function isNewerPresence(next: PresencePayload, last: PresencePayload | u
   return next.state === 'offline' && last.state === 'online';
 }
 
+function isSamePresence(next: PresencePayload, last: PresencePayload | undefined): boolean {
+  return last !== undefined && next.since === last.since && next.epoch === last.epoch && next.n === last.n && next.state === last.state;
+}
+
 export class Peers {
   /** Presences ignored because a newer one had been heard. */
   stale = 0;
@@ -69,8 +73,10 @@ export class Peers {
   }
 
   private isStale(node: string, presence: PresencePayload): boolean {
-    if (isNewerPresence(presence, this.heard.get(node))) return false;
-    this.stale++;
+    const last = this.heard.get(node);
+    if (isNewerPresence(presence, last)) return false;
+    // The same presence again (its periodic refresh) says nothing new, and nothing out of order.
+    if (!isSamePresence(presence, last)) this.stale++;
     return true;
   }
 

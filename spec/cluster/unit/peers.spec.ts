@@ -274,4 +274,16 @@ describe('Peers and stale presences', () => {
     expect(peers.stale).to.equal(1);
     expect(verdicts).to.deep.equal(['online n2']);
   });
+
+  it('ignores the same presence heard again (a refresh) without counting it stale or judging again', () => {
+    const { peers, verdicts } = setup();
+    peers.online('n2', presence('n2', 'online', 'e1', 3));
+    peers.online('n2', presence('n2', 'online', 'e1', 3));
+    peers.online('n2', presence('n2', 'online', 'e1', 3));
+    expect(peers.stale).to.equal(0);
+    expect(verdicts).to.deep.equal(['online n2']);
+    // An older connection's presence is still stale, and counted.
+    peers.online('n2', presence('n2', 'online', 'e1', 2));
+    expect(peers.stale).to.equal(1);
+  });
 });
