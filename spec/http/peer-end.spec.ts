@@ -7,16 +7,11 @@
  */
 import type { Duplex } from 'node:stream';
 import { expect } from 'chai';
-import { eventually, login, openSocket, push, type Login, type TestSocket } from '../support/client.ts';
+import { eventually, login, openSocket, push, tcpOf, type Login, type TestSocket } from '../support/client.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 import { untilLocalSockets } from './support/http.ts';
 
 const MANY = 200;
-
-/** The TCP socket under a ws client: the FIN must go without ws's close frame. */
-function tcpOf(socket: TestSocket): Duplex {
-  return (socket.ws as unknown as { _socket: Duplex })._socket;
-}
 
 /** Resolves once the node closed the connection: the client's TCP socket saw the node's FIN and closed. */
 function closedByNode(tcp: Duplex): Promise<void> {

@@ -6,9 +6,8 @@
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import { expect } from 'chai';
-import type { Duplex } from 'node:stream';
 import { MAX_PENDING_PONGS } from '../../src/actors/socket-events.ts';
-import { eventually, login, openSocket, type Login, type TestSocket } from '../support/client.ts';
+import { eventually, login, openSocket, tcpOf, type Login, type TestSocket } from '../support/client.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 import { untilLocalSockets } from './support/http.ts';
 
@@ -18,11 +17,6 @@ const PAYLOAD = Buffer.alloc(125, 0x61);
 function pingBurst(count: number): Buffer {
   const frame = Buffer.concat([Buffer.from([0x89, 0x80 | PAYLOAD.length, 0, 0, 0, 0]), PAYLOAD]);
   return Buffer.concat(Array.from({ length: count }, () => frame));
-}
-
-/** The TCP socket under a ws client: the burst must leave in one write, which ws's API cannot do. */
-function tcpOf(socket: TestSocket): Duplex {
-  return (socket.ws as unknown as { _socket: Duplex })._socket;
 }
 
 describe('http ping flood', () => {

@@ -2,6 +2,7 @@
  * Real clients: HTTP with a cookie jar, and `ws` sockets that record every frame and
  * the close code. Waits are bounded; a timeout names what was awaited.
  */
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { ADMIN_TOKEN } from './node.ts';
 
@@ -137,4 +138,9 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** The TCP socket under a test client: for bytes or a FIN that must go without ws (a burst in one write, no close frame). */
+export function tcpOf(socket: TestSocket): Duplex {
+  return (socket.ws as unknown as { _socket: Duplex })._socket;
 }
